@@ -1,0 +1,1 @@
+"""The compiler's stages, one module each; `driver` runs them in order."""

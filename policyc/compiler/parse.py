@@ -1,0 +1,180 @@
+"""The cached Lark parser; syntax errors become diagnostics, and parsing resumes at the next declaration."""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+
+import lark
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .diagnostics import Diagnostics, did_you_mean
+from .source import Source
+
+MAX_SYNTAX_ERRORS = 20
+
+# What a terminal is called in a message.
+TERMINAL_NAMES = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": 'a quoted string ("...")',
+    "PERIOD": "a period such as 2025Q3",
+    "YESNO": "`yes/no`",
+    "$END": "the end of the file",
+    "COLON": "`:`",
+    "COMMA": "`,`",
+    "EQUAL": "`=`",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "DOT": "`.`",
+    "MORETHAN": "`>`",
+}
+
+# Declarations begin with one of these at the start of a line; after a syntax error, parsing
+# resumes at the next line that begins with one (or with `name =`).
+DECLARATION_START = re.compile(
+    r"^(policy|org|cohort|scale|domain|input|judgement|metric|test|replace)\b|^[A-Za-z_][A-Za-z0-9_]*[ \t]*=",
+    re.MULTILINE,
+)
+
+
+# The lexer hands comments (which the grammar ignores) to whichever list is collecting them.
+_comment_sink: list[list[lark.Token]] = [[]]
+
+
+@functools.cache
+def parser() -> lark.Lark:
+    grammar = resources.files("policyc.grammar").joinpath("policy.lark").read_text(encoding="utf-8")
+    return lark.Lark(
+        grammar,
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        lexer_callbacks={"COMMENT": lambda token: _comment_sink[-1].append(token)},
+    )
+
+
+@functools.cache
+def keywords() -> frozenset[str]:
+    """Every keyword of the language (for "did you mean" and reserved-name checks)."""
+    out = set()
+    for term in parser().terminals:
+        pattern = term.pattern
+        if pattern.type == "str" and re.fullmatch(r"[a-z][a-z/]*", pattern.value):
+            out.add(pattern.value)
+    return frozenset(out)
+
+
+def _describe(terminals) -> list[str]:
+    names = set()
+    for name in terminals:
+        if name in TERMINAL_NAMES:
+            names.add(TERMINAL_NAMES[name])
+            continue
+        try:
+            pattern = parser().get_terminal(name).pattern
+        except KeyError:
+            names.add(name.lower())
+            continue
+        names.add(f"`{pattern.value}`" if pattern.type == "str" else name.lower())
+    return sorted(names)
+
+
+def _expected_text(names: list[str]) -> str:
+    if len(names) > 8:
+        return "expected a declaration, clause or expression here"
+    if len(names) == 1:
+        return f"expected {names[0]}"
+    return "expected " + ", ".join(names[:-1]) + f" or {names[-1]}"
+
+
+def _record(error: UnexpectedInput, source: Source, diags: Diagnostics) -> int:
+    """Add a diagnostic for one syntax error; return the offset it occurred at."""
+    if isinstance(error, UnexpectedCharacters):
+        offset = error.pos_in_stream
+        char = source.text[offset] if offset < len(source.text) else ""
+        if char == '"':
+            end = source.text.find("\n", offset)
+            end = len(source.text) if end < 0 else end
+            diags.error("PC103", "unterminated string", source.span(offset, end),
+                        'close the string with `"` on the same line')
+        else:
+            shown = repr(char)[1:-1] if char.isprintable() else f"U+{ord(char):04X}"
+            diags.error("PC102", f"unexpected character `{shown}`", source.span(offset, offset + 1),
+                        "remove it; names are letters, digits and `_`, and text goes in double quotes")
+        return offset
+    if isinstance(error, UnexpectedEOF):
+        offset = len(source.text.rstrip())
+        names = _describe(error.expected)
+        diags.error("PC101", "unexpected end of file", source.span(max(0, offset - 1), offset),
+                    _expected_text(names))
+        return offset
+    assert isinstance(error, UnexpectedToken)
+    token = error.token
+    if token.type == "$END":
+        offset = len(source.text.rstrip())
+        diags.error("PC101", "unexpected end of file", source.span(max(0, offset - 1), offset),
+                    _expected_text(_describe(error.accepts or error.expected)))
+        return offset
+    offset = token.start_pos
+    expected = error.accepts or error.expected
+    names = _describe(expected)
+    help_text = _expected_text(names)
+    if token.type == "NAME" or str(token) in keywords():
+        candidates = [parser().get_terminal(t).pattern.value for t in expected
+                      if t in {term.name for term in parser().terminals}
+                      and parser().get_terminal(t).pattern.type == "str"]
+        hint = did_you_mean(str(token), candidates)
+        if hint:
+            help_text = f"{hint} ({help_text})"
+        elif str(token) in keywords() and "NAME" in expected:
+            help_text = f"`{token}` is a keyword of the language; choose another name"
+    diags.error("PC101", f"unexpected `{token}`", source.span(offset, offset + len(str(token))), help_text)
+    return offset
+
+
+def parse(source: Source, diags: Diagnostics) -> tuple[lark.Tree | None, list[lark.Token]]:
+    """The parse tree and the comments, or None (with diagnostics) when the text has syntax errors.
+
+    After an error, the rest of the file is parsed from the next declaration, so one run reports
+    the syntax errors of every declaration, not only the first.
+    """
+    text = source.text
+    offset = 0
+    tree = None
+    comments: list[lark.Token] = []
+    errors = 0
+    while True:
+        masked = re.sub(r"[^\n]", " ", text[:offset]) + text[offset:]
+        found: list[lark.Token] = []
+        try:
+            tree = _parse_with_comments(masked, found)
+            if errors == 0:
+                comments = found
+            break
+        except UnexpectedInput as error:
+            errors += 1
+            at = _record(error, source, diags)
+            if errors >= MAX_SYNTAX_ERRORS:
+                break
+            resume = DECLARATION_START.search(text, _next_line(text, at))
+            if resume is None:
+                break
+            offset = resume.start()
+    if errors:
+        return None, []
+    return tree, comments
+
+
+def _next_line(text: str, offset: int) -> int:
+    end = text.find("\n", offset)
+    return len(text) if end < 0 else end + 1
+
+
+def _parse_with_comments(text: str, comments: list[lark.Token]) -> lark.Tree:
+    _comment_sink.append(comments)
+    try:
+        return parser().parse(text)
+    finally:
+        _comment_sink.pop()
