@@ -1,0 +1,166 @@
+"""The `policyc` command: a thin click group; each command calls the driver and renders what it returns."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .compiler import diagnostics as render
+from .compiler.diagnostics import Diagnostic, Diagnostics, Severity
+from .compiler.driver import Result, Unreadable, check_file, read_source
+
+FORMATS = ("text", "json", "github")
+
+
+def expand(paths: tuple[str, ...]) -> list[Path]:
+    """Files as given; a folder stands for the `.policy` files in it, in name order."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            out.extend(sorted(path.rglob("*.policy")))
+        else:
+            out.append(path)
+    return out
+
+
+def internal_error(path: Path, error: BaseException) -> Diagnostic:
+    where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    at = f" (at {Path(where.filename).name}:{where.lineno})" if where else ""
+    return Diagnostic("PC901", Severity.ERROR,
+                      f"internal error while processing `{path}`: {type(error).__name__}: {error}{at}",
+                      None, "this is a bug in policyc; please report it with the file")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace a file's contents all at once, so a failure never leaves it half written."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="policyc")
+def main() -> None:
+    """policyc: write NHS performance-assessment frameworks as code, check them, and run them.
+
+    \b
+    Examples:
+      policyc check policies/               check every policy in a folder
+      policyc check --format github a.policy    annotations for GitHub Actions
+      policyc fmt --check policies/         fail if a file is not in canonical form
+    """
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text for people, json for tools, github for CI annotations.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def check(files: tuple[str, ...], fmt: str, strict: bool) -> None:
+    """Check policy FILES (or folders of them) for every mistake that can be caught before data.
+
+    Exits 0 when there is no error (warnings are printed), 1 when there is any error
+    (or any warning, with --strict), 2 when a file cannot be read.
+    """
+    paths = expand(files)
+    if not paths:
+        raise click.UsageError("no .policy files found in " + ", ".join(files))
+    results: list[Result] = []
+    unreadable = []
+    for path in paths:
+        try:
+            results.append(check_file(path))
+        except Unreadable as error:
+            unreadable.append((path, error))
+        except Exception as error:  # a bug of ours must still end in a message, not a traceback
+            diags = Diagnostics()
+            diags.items.append(internal_error(path, error))
+            results.append(Result(str(path), {}, diags))
+    all_diags = [(r, d) for r in results for d in r.diagnostics.sorted()]
+    sources = {k: v for r in results for k, v in r.sources.items()}
+    if fmt == "json":
+        click.echo(json.dumps({
+            "files": [{"path": r.path, "ok": r.ok} for r in results],
+            "unreadable": [{"path": str(p), "error": str(e)} for p, e in unreadable],
+            "diagnostics": [render.to_json(d, sources) for _, d in all_diags],
+        }, indent=2))
+    else:
+        color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        for _, diag in all_diags:
+            click.echo(render.render_github(diag) if fmt == "github" else render.render_text(diag, sources, color))
+            if fmt == "text":
+                click.echo()
+        for path, error in unreadable:
+            click.echo(f"::error file={path}::cannot read the file: {error}" if fmt == "github"
+                       else f"{path}: cannot read the file: {error}", err=True)
+        if fmt == "text":
+            errors = sum(d.is_error for _, d in all_diags)
+            warnings = len(all_diags) - errors
+            click.echo(f"checked {len(results)} file{'s' if len(results) != 1 else ''}: "
+                       f"{errors} error{'s' if errors != 1 else ''}, "
+                       f"{warnings} warning{'s' if warnings != 1 else ''}")
+    if unreadable:
+        sys.exit(2)
+    failed = any(d.is_error or (strict and not d.is_error) for _, d in all_diags)
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--check", "check_only", is_flag=True,
+              help="Change nothing; exit 1 if any file is not in canonical form.")
+def fmt(files: tuple[str, ...], check_only: bool) -> None:
+    """Rewrite policy FILES (or folders of them) in canonical form, comments kept.
+
+    Every run re-parses what it prints and compares it with the original; a file whose
+    meaning would change is left as it is. Exits 1 on a syntax error (or, with --check,
+    when a file would change), 2 when a file cannot be read.
+    """
+    from .compiler.printer import format_text
+
+    paths = expand(files)
+    if not paths:
+        raise click.UsageError("no .policy files found in " + ", ".join(files))
+    status = 0
+    for path in paths:
+        try:
+            source = read_source(path)
+        except (OSError, UnicodeDecodeError) as error:
+            click.echo(f"{path}: cannot read the file: {error}", err=True)
+            status = 2
+            continue
+        try:
+            text, diags = format_text(source.path, source.text)
+        except Exception as error:  # a bug of ours must still end in a message, not a traceback
+            click.echo(render.render_text(internal_error(path, error), {}), err=True)
+            status = max(status, 1)
+            continue
+        if text is None:
+            for diag in diags.sorted():
+                click.echo(render.render_text(diag, {source.path: source}), err=True)
+            status = max(status, 1)
+            continue
+        if text == source.text:
+            continue
+        if check_only:
+            click.echo(f"would reformat {path}")
+            status = max(status, 1)
+        else:
+            write_atomic(path, text)
+            click.echo(f"reformatted {path}")
+    sys.exit(status)

@@ -1,0 +1,70 @@
+"""The types of the language: numbers with units, yes/no, label sets and ordered scales."""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Type:
+    kind: str  # "number", "bool", "labels", "scale", "error"
+    unit: str | None = None  # numbers: None is a plain number, compatible with any unit
+    scale: str | None = None  # scales: the scale's name
+    labels: tuple[str, ...] = ()  # labels and scales: their values (a scale's best first)
+    numbered: bool = False  # a scale of numbers (segments 1-5)
+
+    def __str__(self) -> str:
+        if self.kind == "number":
+            return f"a number ({self.unit})" if self.unit else "a number"
+        if self.kind == "bool":
+            return "yes/no"
+        if self.kind == "scale":
+            return f"a value of scale `{self.scale}`"
+        if self.kind == "labels":
+            return "one of " + " / ".join(self.labels)
+        return "an unknown type"
+
+    @property
+    def is_error(self) -> bool:
+        return self.kind == "error"
+
+
+NUMBER = Type("number")
+BOOL = Type("bool")
+ERROR = Type("error")
+
+
+def number(unit: str | None = None) -> Type:
+    return Type("number", unit=unit)
+
+
+def units_agree(a: Type, b: Type) -> bool:
+    return a.unit is None or b.unit is None or a.unit == b.unit
+
+
+def same(a: Type, b: Type) -> bool:
+    """Whether a value of type `b` can stand where `a` is expected."""
+    if a.is_error or b.is_error:
+        return True
+    if a.kind != b.kind:
+        return False
+    if a.kind == "number":
+        return units_agree(a, b)
+    if a.kind == "scale":
+        return a.scale == b.scale
+    if a.kind == "labels":
+        return set(b.labels) <= set(a.labels)
+    return True
+
+
+def join(a: Type, b: Type) -> Type:
+    """The type of a value that is sometimes `a`, sometimes `b` (when they agree)."""
+    if a.is_error:
+        return b
+    if b.is_error:
+        return a
+    if a.kind == "number" and b.kind == "number":
+        return a if a.unit else b
+    if a.kind == "labels" and b.kind == "labels":
+        return Type("labels", labels=tuple(dict.fromkeys(a.labels + b.labels)))
+    return a
