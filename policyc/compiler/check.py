@@ -131,7 +131,7 @@ class Checker:
             if not scale.numbered:
                 for label in scale.labels:
                     self.labels.setdefault(label, []).append(scale)
-        for name, t in self.types.items():
+        for t in self.types.values():
             if t.kind == "labels":
                 for label in t.labels:
                     self.labels.setdefault(label, []).append(t)

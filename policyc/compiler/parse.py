@@ -89,8 +89,18 @@ def _expected_text(names: list[str]) -> str:
     return "expected " + ", ".join(names[:-1]) + f" or {names[-1]}"
 
 
-def _record(error: UnexpectedInput, source: Source, diags: Diagnostics) -> int:
-    """Add a diagnostic for one syntax error; return the offset it occurred at."""
+def _record(error: UnexpectedInput, source: Source, diags: Diagnostics, end: int | None = None) -> int:
+    """Add a diagnostic for one syntax error; return the offset it occurred at.
+
+    `end` is where the text that failed stops, when it is a declaration cut short by the next one.
+    """
+    ended = isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END")
+    if ended:
+        offset = len(source.text[:end].rstrip())
+        message = "this declaration is unfinished" if end is not None else "unexpected end of file"
+        expected = error.expected if isinstance(error, UnexpectedEOF) else (error.accepts or error.expected)
+        diags.error("PC101", message, source.span(max(0, offset - 1), offset), _expected_text(_describe(expected)))
+        return offset
     if isinstance(error, UnexpectedCharacters):
         offset = error.pos_in_stream
         char = source.text[offset] if offset < len(source.text) else ""
@@ -104,19 +114,8 @@ def _record(error: UnexpectedInput, source: Source, diags: Diagnostics) -> int:
             diags.error("PC102", f"unexpected character `{shown}`", source.span(offset, offset + 1),
                         "remove it; names are letters, digits and `_`, and text goes in double quotes")
         return offset
-    if isinstance(error, UnexpectedEOF):
-        offset = len(source.text.rstrip())
-        names = _describe(error.expected)
-        diags.error("PC101", "unexpected end of file", source.span(max(0, offset - 1), offset),
-                    _expected_text(names))
-        return offset
     assert isinstance(error, UnexpectedToken)
     token = error.token
-    if token.type == "$END":
-        offset = len(source.text.rstrip())
-        diags.error("PC101", "unexpected end of file", source.span(max(0, offset - 1), offset),
-                    _expected_text(_describe(error.accepts or error.expected)))
-        return offset
     offset = token.start_pos
     expected = error.accepts or error.expected
     names = _describe(expected)
@@ -127,7 +126,7 @@ def _record(error: UnexpectedInput, source: Source, diags: Diagnostics) -> int:
                       and parser().get_terminal(t).pattern.type == "str"]
         hint = did_you_mean(str(token), candidates)
         if hint:
-            help_text = f"{hint} ({help_text})"
+            help_text = hint if len(names) == 1 else f"{hint} ({help_text})"
         elif str(token) in keywords() and "NAME" in expected:
             help_text = f"`{token}` is a keyword of the language; choose another name"
     diags.error("PC101", f"unexpected `{token}`", source.span(offset, offset + len(str(token))), help_text)
@@ -142,29 +141,55 @@ def parse(source: Source, diags: Diagnostics) -> tuple[lark.Tree | None, list[la
     """
     text = source.text
     offset = 0
-    tree = None
-    comments: list[lark.Token] = []
     errors = 0
     while True:
-        masked = re.sub(r"[^\n]", " ", text[:offset]) + text[offset:]
         found: list[lark.Token] = []
         try:
-            tree = _parse_with_comments(masked, found)
+            tree = _parse_with_comments(_masked(text, offset), found)
             if errors == 0:
-                comments = found
-            break
+                return tree, found
+            return None, []
         except UnexpectedInput as error:
             errors += 1
-            at = _record(error, source, diags)
+            error, resume_at = _unfinished_before(error, text, offset)
+            at = _record(error, source, diags, end=resume_at)
             if errors >= MAX_SYNTAX_ERRORS:
-                break
-            resume = DECLARATION_START.search(text, _next_line(text, at))
-            if resume is None:
-                break
-            offset = resume.start()
-    if errors:
-        return None, []
-    return tree, comments
+                return None, []
+            if resume_at is None:
+                resume = DECLARATION_START.search(text, _next_line(text, at))
+                if resume is None:
+                    return None, []
+                resume_at = resume.start()
+            offset = resume_at
+
+
+def _masked(text: str, offset: int) -> str:
+    """The text with everything before `offset` blanked out, so positions stay those of the file."""
+    return re.sub(r"[^\n]", " ", text[:offset]) + text[offset:]
+
+
+def _unfinished_before(error: UnexpectedInput, text: str, offset: int):
+    """When an error lies on a line that opens a declaration, the declaration before may be unfinished.
+
+    (`a = 1 +` followed by `metric m ...` reads `metric` as a name.) If the text before that line
+    fails on its own at its end, that is the error to report, and parsing resumes at the line.
+    """
+    position = getattr(error, "pos_in_stream", None)
+    if position is None and isinstance(error, UnexpectedToken):
+        position = error.token.start_pos
+    if position is None:
+        return error, None
+    line_start = text.rfind("\n", 0, position) + 1
+    if line_start <= offset or not DECLARATION_START.match(text, line_start):
+        return error, None
+    try:
+        parser().parse(_masked(text[:line_start], offset))
+    except UnexpectedInput as earlier:
+        ended = isinstance(earlier, UnexpectedEOF) or (
+            isinstance(earlier, UnexpectedToken) and earlier.token.type == "$END")
+        if ended:
+            return earlier, line_start
+    return error, None
 
 
 def _next_line(text: str, offset: int) -> int:

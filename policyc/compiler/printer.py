@@ -1,0 +1,470 @@
+"""The formatter: a syntax tree back to canonical policy text, checked by parsing what it prints."""
+
+from __future__ import annotations
+
+import attrs
+
+from . import ast
+from .diagnostics import Diagnostics
+from .driver import parse_text
+
+# Precedence, loosest first. A table binds loosest of all: outside the places where the grammar
+# takes a whole `expr` (a value, a weight, a call argument, parentheses) it needs parentheses.
+TABLE, OR, AND, NOT, COMPARE, CAST, SUM, PRODUCT, NEGATE, ATOM = range(10)
+
+BINARY_LEVEL = {"or": OR, "and": AND, "+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT}
+BINARY_LEVEL.update((op, COMPARE) for op in ast.COMPARISON)
+
+# Each level's lines indent this much under the line they belong to; a long expression's
+# continuation lines indent twice as much.
+STEP = 2
+CONTINUATION = 4
+
+# Declarations of these kinds that fit on one line stay together, without blank lines between.
+GROUP = {
+    ast.OrgTypes: "org",
+    ast.Cohort: "org",
+    ast.Scale: "scale",
+    ast.Domain: "domain",
+    ast.Input: "input",
+    ast.Value: "value",
+}
+
+
+def print_policy(policy: ast.Policy) -> str:
+    """Canonical text for a syntax tree; parsing it gives the same tree, comments included."""
+    out: list[str] = []
+    previous: tuple[ast.Decl, bool] | None = None
+    for decl in policy.items:
+        writer = _Writer()
+        _DECLARATIONS[type(decl)](writer, decl)
+        lines = writer.finish()
+        one_line = len(lines) - len(decl.comments) == 1
+        if previous is not None and not _together(previous, (decl, one_line)):
+            out.append("")
+        out.extend(lines)
+        previous = (decl, one_line)
+    if policy.end_comments:
+        if out:
+            out.append("")
+        out.extend(policy.end_comments)
+    return "\n".join(out) + "\n"
+
+
+def format_text(path: str, text: str) -> tuple[str | None, Diagnostics]:
+    """The canonical text of a file, or None when it has errors or printing would change its tree."""
+    parsed = parse_text(path, text)
+    diags = parsed.diagnostics
+    # A parse error that still yields a tree (a second `extends`, a second scoring model) has
+    # dropped part of the text; printing that tree would silently delete it.
+    if parsed.policy is None or diags.has_errors:
+        return None, diags
+    printed = print_policy(parsed.policy)
+    again = parse_text(path, printed)
+    if again.policy is None or again.diagnostics.has_errors or again.policy != parsed.policy:
+        diags.error("PC901", "the formatter would change the meaning of this file; it was left as it is",
+                    None, "please report this with the file")
+        return None, diags
+    return printed, diags
+
+
+def _together(previous: tuple[ast.Decl, bool], current: tuple[ast.Decl, bool]) -> bool:
+    (before, before_one_line), (decl, one_line) = previous, current
+    group = GROUP.get(type(decl))
+    return group is not None and GROUP.get(type(before)) == group and before_one_line and one_line
+
+
+# ---------------------------------------------------------------- lines and comments
+
+
+@attrs.frozen
+class _Comments:
+    """Leading comments inside an expression: they need lines of their own."""
+
+    lines: tuple[str, ...]
+
+
+@attrs.frozen
+class _Trailing:
+    """A comment that ends the line after the unit just written."""
+
+    text: str
+
+
+Part = str | _Comments | _Trailing
+
+
+class _Writer:
+    """Builds lines; an expression continues on a new line wherever a comment forces one."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.open: str | None = None
+        self.indent = 0
+
+    def begin(self, indent: int, comments: tuple[str, ...], text: str) -> None:
+        """A new line at `indent`, after its leading comments; continuation lines go deeper."""
+        self.end()
+        self.indent = indent
+        self.comments(comments)
+        self.write(text)
+        self.indent = indent + CONTINUATION
+
+    def write(self, *parts: Part) -> None:
+        for part in parts:
+            if isinstance(part, _Comments):
+                self.comments(part.lines)
+            elif isinstance(part, _Trailing):
+                self.trailing(part.text)
+            elif self.open is None:
+                self.open = " " * self.indent + part.lstrip(" ")
+            else:
+                self.open += part
+
+    def comments(self, lines: tuple[str, ...]) -> None:
+        if lines:
+            self.end()
+            self.lines.extend(" " * self.indent + line for line in lines)
+
+    def trailing(self, comment: str | None) -> None:
+        if comment is None:
+            return
+        if self.open is None:
+            self.open = " " * self.indent + comment
+        else:
+            self.open += "  " + comment
+        self.end()
+
+    def end(self) -> None:
+        if self.open is not None and self.open.strip():
+            self.lines.append(self.open.rstrip())
+        self.open = None
+
+    def finish(self) -> list[str]:
+        self.end()
+        return self.lines
+
+
+# ---------------------------------------------------------------- small pieces
+
+
+def _string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _names(names: tuple[ast.Name, ...]) -> str:
+    return ", ".join(name.text for name in names)
+
+
+def _replace(decl) -> str:
+    return "replace " if decl.replace else ""
+
+
+def _title(title: str | None) -> str:
+    return "" if title is None else " " + _string(title)
+
+
+def _type(type_: ast.Type) -> str:
+    if isinstance(type_, ast.BoolType):
+        return "yes/no"
+    if isinstance(type_, ast.LabelsType):
+        return "one of " + " / ".join(label.text for label in type_.labels)
+    return type_.name.text
+
+
+def _applies(applies: ast.Applies) -> str:
+    return "for all" if applies.org_types is None else "for " + _names(applies.org_types)
+
+
+def _literal(literal: ast.Literal) -> str:
+    return _string(literal.text) if literal.kind == "string" else literal.text
+
+
+def _provenance(writer: _Writer, provenance: tuple[ast.Provenance, ...], indent: int) -> None:
+    for item in provenance:
+        writer.begin(indent, item.comments, f"{item.kind} {_string(item.text)}")
+        writer.trailing(item.trailing)
+
+
+# ---------------------------------------------------------------- expressions
+
+
+def _level(expr: ast.Expr) -> int:
+    if isinstance(expr, ast.Table):
+        return TABLE
+    if isinstance(expr, ast.Binary):
+        return BINARY_LEVEL[expr.op]
+    if isinstance(expr, ast.Unary):
+        return NOT if expr.op == "not" else NEGATE
+    if isinstance(expr, ast.Cast):
+        return CAST
+    return ATOM
+
+
+def _expr(expr: ast.Expr, at_least: int = TABLE) -> list[Part]:
+    """The parts of an expression that stands where the grammar wants precedence `at_least`."""
+    if _level(expr) < at_least:
+        return ["(", *_expr(expr), ")"]
+    if isinstance(expr, ast.Number):
+        return [expr.text]
+    if isinstance(expr, ast.Bool):
+        return ["yes" if expr.value else "no"]
+    if isinstance(expr, ast.Missing):
+        return ["missing"]
+    if isinstance(expr, ast.Ref):
+        return [expr.name.text]
+    if isinstance(expr, ast.Member):
+        return [f"{expr.target.text}.{expr.member.text}"]
+    if isinstance(expr, ast.Call):
+        parts: list[Part] = [f"{expr.func.text}("]
+        for index, arg in enumerate(expr.args):
+            if index:
+                parts.append(", ")
+            parts.extend(_arg(arg))
+        parts.append(")")
+        return parts
+    if isinstance(expr, ast.Unary):
+        if expr.op == "not":
+            return ["not ", *_expr(expr.operand, NOT)]
+        return ["-", *_expr(expr.operand, NEGATE)]
+    if isinstance(expr, ast.Binary):
+        level = BINARY_LEVEL[expr.op]
+        # Arithmetic and logic associate to the left; comparisons do not chain at all.
+        left = level + 1 if level == COMPARE else level
+        return [*_expr(expr.left, left), f" {expr.op} ", *_expr(expr.right, level + 1)]
+    if isinstance(expr, ast.Cast):
+        return [*_expr(expr.operand, SUM), f" as {expr.scale.text}"]
+    if isinstance(expr, ast.Table):
+        parts = []
+        for index, row in enumerate(expr.rows):
+            if index:
+                parts.append(" ")
+            if row.comments:
+                parts.append(_Comments(row.comments))
+            parts.extend(_row(row))
+            if row.trailing is not None:
+                parts.append(_Trailing(row.trailing))
+        return parts
+    raise TypeError(f"not an expression: {expr!r}")
+
+
+def _arg(arg: ast.Expr | ast.NamedArg | ast.Selector) -> list[Part]:
+    if isinstance(arg, ast.NamedArg):
+        return [f"{arg.name.text}: ", *_expr(arg.value)]
+    if isinstance(arg, ast.Selector):
+        text = "metric scores"
+        if arg.domain is not None:
+            text += f" in domain {arg.domain.text}"
+            if arg.subdomain is not None:
+                text += f" / {arg.subdomain.text}"
+        return [text]
+    return _expr(arg)
+
+
+def _row(row: ast.TableRow) -> list[Part]:
+    if row.condition is None:
+        return ["otherwise: ", *_expr(row.result, OR)]
+    return ["when ", *_expr(row.condition, OR), ": ", *_expr(row.result, OR)]
+
+
+def _expression_line(writer: _Writer, indent: int, comments: tuple[str, ...], head: str,
+                     expr: ast.Expr) -> None:
+    """`head expr` at `indent`; a table that is the whole expression puts each row on a line below."""
+    if isinstance(expr, ast.Table):
+        writer.begin(indent, comments, head)
+        for row in expr.rows:
+            writer.begin(indent + STEP, row.comments, "")
+            writer.write(*_row(row))
+            writer.trailing(row.trailing)
+    else:
+        writer.begin(indent, comments, head + " ")
+        writer.write(*_expr(expr))
+
+
+# ---------------------------------------------------------------- declarations
+
+
+def _header(writer: _Writer, header: ast.Header) -> None:
+    first = f"policy {_string(header.name)}"
+    if header.version is not None:
+        first += f" version {_string(header.version)}"
+    # A comment at the end of the header's last line belongs to a provenance line that ends it,
+    # so a header with provenance keeps its own comment only when `extends` comes last.
+    extends_last = header.extends is not None and header.trailing is not None and bool(header.provenance)
+    if header.extends is not None and not extends_last:
+        first += f" extends {_string(header.extends)}"
+    writer.begin(0, header.comments, first)
+    _provenance(writer, header.provenance, STEP)
+    if extends_last:
+        writer.begin(STEP, (), f"extends {_string(header.extends)}")
+    writer.trailing(header.trailing)
+
+
+def _org_types(writer: _Writer, decl: ast.OrgTypes) -> None:
+    writer.begin(0, decl.comments, f"org types {_names(decl.names)}")
+    _provenance(writer, decl.provenance, STEP)
+    writer.trailing(decl.trailing)
+
+
+def _cohort(writer: _Writer, decl: ast.Cohort) -> None:
+    writer.begin(0, decl.comments, f"{_replace(decl)}cohort {decl.name.text}: {_names(decl.members)}")
+    _provenance(writer, decl.provenance, STEP)
+    writer.trailing(decl.trailing)
+
+
+def _scale(writer: _Writer, decl: ast.Scale) -> None:
+    items = " > ".join(item.key.text + _title(item.label) for item in decl.items)
+    writer.begin(0, decl.comments, f"{_replace(decl)}scale {decl.name.text}: {items}")
+    _provenance(writer, decl.provenance, STEP)
+    writer.trailing(decl.trailing)
+
+
+def _domain(writer: _Writer, decl: ast.Domain) -> None:
+    text = f"{_replace(decl)}domain {decl.name.text}{_title(decl.title)}"
+    if decl.subdomains:
+        text += f": {_names(decl.subdomains)}"
+    writer.begin(0, decl.comments, text)
+    _provenance(writer, decl.provenance, STEP)
+    writer.trailing(decl.trailing)
+
+
+def _input(writer: _Writer, decl: ast.Input) -> None:
+    kind = "judgement" if decl.judgement else "input"
+    text = f"{_replace(decl)}{kind} {decl.name.text}{_title(decl.title)}: {_type(decl.type)}"
+    if decl.applies is not None:
+        text += " " + _applies(decl.applies)
+    writer.begin(0, decl.comments, text)
+    _provenance(writer, decl.provenance, STEP)
+    writer.trailing(decl.trailing)
+
+
+def _metric(writer: _Writer, metric: ast.Metric) -> None:
+    writer.begin(0, metric.comments, f"{_replace(metric)}metric {metric.name.text}{_title(metric.title)}")
+    described = []
+    if metric.direction is not None:
+        described.append(f"{metric.direction} is better")
+    if metric.applies is not None:
+        described.append(_applies(metric.applies))
+    clauses = [metric.domain, metric.weight, metric.scoring, *metric.provenance]
+    # A comment at the end of the metric's last line belongs to the clause on that line, so a
+    # metric keeps its own comment only by ending with direction and applicability, which are no
+    # clause of their own.
+    described_last = metric.trailing is not None and bool(described) and any(c is not None for c in clauses)
+    if described_last:
+        writer.begin(STEP, (), _type(metric.type))
+    else:
+        writer.begin(STEP, (), ", ".join([_type(metric.type), *described]))
+    if metric.domain is not None:
+        _in_domain(writer, metric.domain)
+    if metric.weight is not None:
+        _expression_line(writer, STEP, metric.weight.comments, "weight", metric.weight.value)
+        writer.trailing(metric.weight.trailing)
+    if metric.scoring is not None:
+        _SCORING[type(metric.scoring)](writer, metric.scoring)
+    _provenance(writer, metric.provenance, STEP)
+    if described_last:
+        writer.begin(STEP, (), " ".join(described))
+    writer.trailing(metric.trailing)
+
+
+def _in_domain(writer: _Writer, clause: ast.InDomain) -> None:
+    text = f"in domain {clause.domain.text}"
+    if clause.subdomain is not None:
+        text += f" / {clause.subdomain.text}"
+    writer.begin(STEP, clause.comments, text)
+    writer.trailing(clause.trailing)
+
+
+def _ranked(writer: _Writer, clause: ast.Ranked) -> None:
+    text = "ranked"
+    if clause.standard is not None:
+        text += f", standard {clause.standard.text}"
+    if clause.floor is not None:
+        text += f", floor {clause.floor.text}"
+    writer.begin(STEP, clause.comments, text)
+    writer.trailing(clause.trailing)
+
+
+def _bands(writer: _Writer, clause: ast.Bands) -> None:
+    writer.begin(STEP, clause.comments, "bands")
+    writer.trailing(clause.trailing)
+    for row in clause.rows:
+        writer.begin(2 * STEP, row.comments, f"{_band_range(row)}: {_literal(row.result)}")
+        writer.trailing(row.trailing)
+
+
+def _band_range(row: ast.BandRow) -> str:
+    def less(bound: ast.Bound) -> str:
+        return "<=" if bound.inclusive else "<"
+
+    lower, upper = row.lower, row.upper
+    if lower is not None and upper is not None:
+        return f"{lower.value.text} {less(lower)} value {less(upper)} {upper.value.text}"
+    if lower is not None:
+        return f"{lower.value.text} {less(lower)} value"
+    if upper is not None:
+        return f"value {less(upper)} {upper.value.text}"
+    raise ValueError("a band row needs a bound")
+
+
+def _scores(writer: _Writer, clause: ast.Scores) -> None:
+    pairs = ", ".join(f"{pair.label.text} {pair.score.text}" for pair in clause.pairs)
+    writer.begin(STEP, clause.comments, f"scores {pairs}")
+    writer.trailing(clause.trailing)
+
+
+def _relative(writer: _Writer, clause: ast.Relative) -> None:
+    writer.begin(STEP, clause.comments, f"fails more than {clause.k.text} sd {clause.side} mean")
+    writer.trailing(clause.trailing)
+
+
+def _value(writer: _Writer, value: ast.Value) -> None:
+    _expression_line(writer, 0, value.comments, f"{_replace(value)}{value.name.text} =", value.expr)
+    _provenance(writer, value.provenance, STEP)
+    for adjust in value.adjusts:
+        writer.begin(STEP, adjust.comments, f"{adjust.kind} ")
+        writer.write(*_expr(adjust.value, OR), " when ", *_expr(adjust.condition, OR))
+        _provenance(writer, adjust.provenance, 2 * STEP)
+        writer.trailing(adjust.trailing)
+    writer.trailing(value.trailing)
+
+
+def _test(writer: _Writer, test: ast.Test) -> None:
+    writer.begin(0, test.comments, f"test {_string(test.name)}")
+    for keyword, rows in (("given", test.givens), ("expect", test.expects)):
+        for row in rows:
+            text = keyword + " "
+            if row.row is not None:
+                text += f"{row.row.text}: "
+            text += ", ".join(_assignment(item) for item in row.items)
+            writer.begin(STEP, row.comments, text)
+            writer.trailing(row.trailing)
+    _provenance(writer, test.provenance, STEP)
+    writer.trailing(test.trailing)
+
+
+def _assignment(item: ast.Assignment) -> str:
+    text = f"{item.key} {_literal(item.value)}"
+    if item.tolerance is not None:
+        text += f" within {item.tolerance.text}"
+    return text
+
+
+_SCORING = {
+    ast.Ranked: _ranked,
+    ast.Bands: _bands,
+    ast.Scores: _scores,
+    ast.Relative: _relative,
+}
+
+_DECLARATIONS = {
+    ast.Header: _header,
+    ast.OrgTypes: _org_types,
+    ast.Cohort: _cohort,
+    ast.Scale: _scale,
+    ast.Domain: _domain,
+    ast.Input: _input,
+    ast.Metric: _metric,
+    ast.Value: _value,
+    ast.Test: _test,
+}

@@ -1,0 +1,112 @@
+"""The front end on valid policies: parse, variants, the types it infers, and error recovery."""
+
+from pathlib import Path
+
+import pytest
+
+from policyc.compiler import ast
+from policyc.compiler.diagnostics import underlined
+from policyc.compiler.driver import check_file, check_source, parse_text
+from policyc.compiler.source import Source
+
+VALID = Path(__file__).parent / "policies" / "valid"
+SHIPPED = Path(__file__).parent.parent / "policies"
+
+
+def check_text(text: str, path: str = "t.policy"):
+    return check_source(Source(path, text))
+
+
+def errors(result):
+    return [(d.code, underlined(d, result.sources)) for d in result.diagnostics.sorted() if d.is_error]
+
+
+@pytest.mark.parametrize("path", sorted(VALID.glob("*.policy")) + sorted(SHIPPED.glob("*.policy")),
+                         ids=lambda p: p.name)
+def test_valid_policies_check_without_errors(path):
+    result = check_file(path)
+    assert errors(result) == []
+    assert result.ok
+
+
+def test_types_of_the_2009_skeleton():
+    types = check_file(VALID / "skeleton_2009.policy").checked.types
+    assert str(types["overall"]) == "a value of scale `category`"
+    assert str(types["intervention_lead"]) == "a value of scale `lead`"
+    assert str(types["ae_4hr.score"]) == "a value of scale `achievement`"
+    assert str(types["ux_inpatient.score"]) == "yes/no"
+    assert str(types["consecutive_underperforming"]) == "a number (count)"
+
+
+def test_variant_replaces_in_place_and_adds():
+    result = check_file(VALID / "skeleton_2025_fixed_cuts.policy")
+    assert result.ok, result.diagnostics.sorted()
+    scope = result.checked.scope
+    assert isinstance(scope.values["delivery_score"].expr, ast.Table)
+    assert "domain_count" in scope.values
+    assert scope.header.name == "NHS Oversight Framework, fixed cut points"
+    # the replaced value keeps its place, so everything that reads it still comes after it
+    order = scope.order
+    assert order.index("delivery_score") < order.index("segment")
+
+
+def test_spans_point_at_the_text():
+    parsed = parse_text("s.policy", 'policy "P"\norg types acute\nx = 1 + 2\n')
+    value = parsed.policy.items[2]
+    assert (value.span.line, value.span.col) == (3, 1)
+    assert (value.expr.span.line, value.expr.span.col, value.expr.span.end_col) == (3, 5, 10)
+
+
+def test_spans_do_not_affect_equality():
+    a = parse_text("a.policy", 'policy "P"\norg types acute\nx = 1 + 2\n').policy
+    b = parse_text("b.policy", 'policy  "P"   org types acute\n\n\n   x=1+2').policy
+    assert a == b
+
+
+def test_every_syntax_error_is_reported_not_only_the_first():
+    text = (
+        'policy "P"\norg types acute\n'
+        "a = 1 +\n"
+        'metric m "M" percent, higher is beter, for acute\n'
+        "b = (2\n"
+        "c = 3\n"
+    )
+    codes = errors(check_text(text))
+    assert [c for c, _ in codes] == ["PC101", "PC101", "PC101"]
+    assert [t for _, t in codes] == ["+", "beter", "2"]
+
+
+def test_a_misspelt_keyword_gets_did_you_mean():
+    result = check_text('policy "P"\norg types acute\nmetric m "M" percent, higher is beter, for acute\n')
+    (diag,) = result.diagnostics.sorted()
+    assert diag.help.startswith("did you mean `better`?")
+
+
+def test_labels_resolve_by_context_when_two_scales_share_one():
+    text = (
+        'policy "P"\norg types acute\n'
+        "scale a: good > bad\nscale b: good > poor\n"
+        "input x: a for all\ninput y: b for all\n"
+        "p = x is good\nq = when y is poor: good otherwise: poor\n"
+    )
+    result = check_text(text)
+    assert errors(result) == []
+    assert str(result.checked.types["q"]) == "a value of scale `b`"
+
+
+def test_a_label_of_two_scales_without_context_is_ambiguous():
+    text = 'policy "P"\norg types acute\nscale a: good > bad\nscale b: good > poor\nv = good\n'
+    assert errors(check_text(text)) == [("PC211", "good")]
+
+
+def test_adjustments_see_the_value_so_far_without_a_cycle():
+    text = (
+        'policy "P"\norg types acute\nscale s: 1 > 2 > 3\ninput n: number for all\n'
+        "v = n as s\n  becomes 3 when v is 2\n"
+    )
+    assert errors(check_text(text)) == []
+
+
+def test_previous_of_itself_is_a_cycle():
+    text = 'policy "P"\norg types acute\nv = previous(v) + 1\n'
+    assert errors(check_text(text)) == [("PC203", "v")]
