@@ -309,7 +309,7 @@ class Checker:
         mapped = []
         for pair in scores.pairs:
             if pair.label.text not in raw.labels:
-                self.error("PC303", f"`{pair.label.text}` is not a label of {raw}", pair.label.span,
+                self.error("PC303", f"`{pair.label.text}` is not {raw}", pair.label.span,
                            did_you_mean(pair.label.text, raw.labels) or "map only the metric's labels")
             elif pair.label.text in mapped:
                 self.error("PC310", f"`{pair.label.text}` is mapped twice", pair.label.span,
@@ -437,7 +437,7 @@ class Checker:
                     self.mark_produced(expected, [name])
                 return expected
             if name in self.labels:
-                self.error("PC303", f"`{name}` is not a value of {expected}", expr.span,
+                self.error("PC303", f"`{name}` is not {expected}", expr.span,
                            did_you_mean(name, expected.labels) or "use one of: " + ", ".join(expected.labels))
                 return ERROR
         owners = self.labels.get(name, [])
@@ -702,7 +702,7 @@ class Checker:
     fn_mean = fn_sum = fn_min = fn_max = _numbers
 
     def _weighted(self, call, args, named, expected):
-        if len(args) != 1 or not isinstance(args[0], ast.Selector):
+        if not args or not all(isinstance(arg, ast.Selector) for arg in args):
             self.error("PC308", f"`{call.func.text}` takes `metric scores` (weighted by each metric's weight)",
                        call.span, f"write `{call.func.text}(metric scores in domain ...)`")
             return ERROR
@@ -855,7 +855,7 @@ class Checker:
             return
         if lit.kind == "label" and t.kind in ("labels", "scale"):
             if lit.text not in t.labels:
-                self.error("PC303", f"`{lit.text}` is not a value of {t}", lit.span,
+                self.error("PC303", f"`{lit.text}` is not {t}", lit.span,
                            did_you_mean(lit.text, t.labels) or "use one of " + ", ".join(t.labels))
             return
         fits = {"number": "number", "bool": "bool"}.get(lit.kind) == t.kind

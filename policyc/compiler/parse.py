@@ -51,6 +51,7 @@ def parser() -> lark.Lark:
         parser="lalr",
         propagate_positions=True,
         maybe_placeholders=True,
+        cache=True,  # the LALR tables, kept in the temporary folder between runs
         lexer_callbacks={"COMMENT": lambda token: _comment_sink[-1].append(token)},
     )
 
