@@ -106,8 +106,11 @@ def check(files: tuple[str, ...], fmt: str, strict: bool) -> None:
             if fmt == "text":
                 click.echo()
         for path, error in unreadable:
-            click.echo(f"::error file={path}::cannot read the file: {error}" if fmt == "github"
-                       else f"{path}: cannot read the file: {error}", err=True)
+            if fmt == "github":  # workflow commands are read from standard output
+                click.echo(f"::error file={render.escape_prop(str(path))}::"
+                           + render.escape_data(f"cannot read the file: {error}"))
+            else:
+                click.echo(f"{path}: cannot read the file: {error}", err=True)
         if fmt == "text":
             errors = sum(d.is_error for _, d in all_diags)
             warnings = len(all_diags) - errors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from decimal import Decimal
 
 import attrs
@@ -14,6 +15,20 @@ from .types import BOOL, ERROR, Type, join, number, same, units_agree
 QUANTILE_METHODS = ("linear", "exclusive", "lower", "higher", "nearest", "midpoint")
 SELECTOR_FUNCTIONS = ("mean", "sum", "min", "max", "count", "weighted_mean", "weighted_sum")
 SCORE = number("score")
+# How each function is called, for the help line of a call with the wrong number of arguments.
+SIGNATURES = {
+    "round": "write `round(x, places)`, e.g. `round(mean(metric scores), 2)`",
+    "abs": "write `abs(x)`",
+    "worsen": "write `worsen(x, steps)`, e.g. `worsen(segment, 1)`",
+    "improve": "write `improve(x, steps)`, e.g. `improve(segment, 1)`",
+    "previous": "write `previous(x)`: `x` in the previous period",
+    "run": "write `run(condition)`: how many periods in a row it has held",
+    "if_missing": "write `if_missing(x, fallback)`",
+    "rank": "write `rank(x)`", "percentile_rank": "write `percentile_rank(x)`",
+    "cohort_mean": "write `cohort_mean(x)`", "cohort_sd": "write `cohort_sd(x)`",
+    "quantile": "write `quantile(x, 0.25, method: linear)`",
+    "quartile": "write `quartile(x, method: linear)`",
+}
 
 
 def number_key(value: Decimal) -> str:
@@ -42,6 +57,7 @@ class Checker:
         self.used: set[str] = set()  # inputs, scales and domains that something reads
         self.produced: dict[str, set[str]] = {}  # scale -> labels some rule can give
         self.labels: dict[str, list[Type]] = {}  # label -> the types it belongs to
+        self.malformed_scales: set[str] = set()  # reported once; later uses stay quiet
         self.org_type = Type("labels", labels=tuple(scope.org_types))
 
     # ------------------------------------------------------------ entry
@@ -73,6 +89,7 @@ class Checker:
         for scale in self.scope.scales.values():
             kinds = {type(item.key) for item in scale.items}
             if len(kinds) > 1:
+                self.malformed_scales.add(scale.name.text)
                 self.error("PC313", f"scale `{scale.name.text}` mixes numbers and labels", scale.span,
                            "a scale is either all labels (best first) or all numbers (best first)")
             seen = set()
@@ -192,7 +209,8 @@ class Checker:
                                f"{right} the mean, not {wrong} it", scoring.span,
                                f"write `fails more than {scoring.k.text} sd {right} mean`")
             if scoring.k.value <= 0:
-                self.error("PC314", "the number of standard deviations must be positive", scoring.k.span)
+                self.error("PC314", "the number of standard deviations must be positive", scoring.k.span,
+                           "write a number above 0, such as `fails more than 1 sd below mean`")
         elif isinstance(scoring, ast.Bands):
             self.need_number(metric, raw, "banded")
             score = self.check_bands(scoring, metric.direction, raw)
@@ -315,17 +333,20 @@ class Checker:
                 self.error("PC310", f"`{pair.label.text}` is mapped twice", pair.label.span,
                            "give each label one score")
             mapped.append(pair.label.text)
-        missing = [label for label in raw.labels if label not in mapped]
+        meant = {m for text in mapped if text not in raw.labels
+                 for m in difflib.get_close_matches(text, raw.labels, n=1, cutoff=0.6)}
+        missing = [label for label in raw.labels if label not in mapped and label not in meant]
         if missing:
             names = ", ".join(f"`{m}`" for m in missing)
             self.error("PC310", f"`scores` gives no score for {names}", scores.span,
                        "give every label a score")
 
-    def check_domain_ref(self, domain: ast.Name, sub: ast.Name | None) -> None:
+    def check_domain_ref(self, domain: ast.Name, sub: ast.Name | None) -> bool:
+        """Whether the domain (and sub-domain) exist; reports them if not."""
         if domain.text not in self.scope.domains:
             self.error("PC201", f"unknown domain `{domain.text}`", domain.span,
                        did_you_mean(domain.text, self.scope.domains) or "declare it with `domain`")
-            return
+            return False
         self.used.add(f"domain:{domain.text}")
         decl = self.scope.domains[domain.text]
         subs = [s.text for s in decl.subdomains]
@@ -333,6 +354,8 @@ class Checker:
             listed = ", ".join(f"`{s}`" for s in subs) or "none"
             self.error("PC201", f"unknown sub-domain `{sub.text}` of domain `{domain.text}`", sub.span,
                        did_you_mean(sub.text, subs) or f"its sub-domains are {listed}")
+            return False
+        return True
 
     def constant(self, expr) -> Decimal | None:
         """The value of an expression of numbers and arithmetic alone, or None."""
@@ -535,6 +558,8 @@ class Checker:
                        did_you_mean(name, self.scope.scales) or "declare it with `scale`")
             return ERROR
         self.used.add(f"scale:{name}")
+        if name in self.malformed_scales:
+            return ERROR
         scale = self.scale_type(name)
         if not scale.numbered:
             self.error("PC315", f"scale `{name}` has labels; only a numbered scale takes a number", expr.span,
@@ -546,12 +571,18 @@ class Checker:
     def infer_alternatives(self, exprs: list, expected: Type | None, what: str) -> Type:
         """The common type of several results (table rows, worst/best arguments)."""
         if expected is None:
+            # The first result that says its type sets it, so a later odd one is the one blamed.
             for e in exprs:
-                if not self.is_bare_label(e):
-                    expected = self.infer(e, produce=False)
-                    if not expected.is_error:
+                if self.is_bare_label(e):
+                    owners = self.labels.get(e.name.text, [])
+                    if len(owners) == 1:
+                        expected = owners[0]
                         break
-                    expected = None
+                    continue
+                expected = self.infer(e, produce=False)
+                if not expected.is_error:
+                    break
+                expected = None
         if expected is None:
             labels = [e for e in exprs if self.is_bare_label(e)]
             common = None
@@ -624,7 +655,8 @@ class Checker:
             return True
         want = f"{low}" if low == high else (f"at least {low}" if high == 99 else f"{low} to {high}")
         self.error("PC308", f"`{call.func.text}` takes {want} argument{'s' if want != '1' else ''}, "
-                   f"not {len(args)}", call.span, None)
+                   f"not {len(args)}", call.span,
+                   SIGNATURES.get(call.func.text, f"give `{call.func.text}` at least one value"))
         for arg in args:
             if not isinstance(arg, ast.Selector):
                 self.infer(arg)
@@ -632,11 +664,12 @@ class Checker:
 
     def integer_literal(self, arg, what: str) -> None:
         if not isinstance(arg, ast.Number) or arg.value != arg.value.to_integral_value() or arg.value < 0:
-            self.error("PC308", f"{what} must be a whole number written out, such as 2", arg.span)
+            self.error("PC308", f"{what} must be a whole number written out", arg.span,
+                       "write a number such as 2, not an expression or a fraction")
 
     def selection(self, selector: ast.Selector) -> list[ast.Metric]:
-        if selector.domain is not None:
-            self.check_domain_ref(selector.domain, selector.subdomain)
+        if selector.domain is not None and not self.check_domain_ref(selector.domain, selector.subdomain):
+            return []
         chosen = []
         for metric in self.scope.metrics.values():
             if metric.scoring is None:
@@ -673,7 +706,7 @@ class Checker:
             t = self.infer(arg)
             if not t.is_error and t.kind != want:
                 self.error("PC301", f"`{call.func.text}` needs {'numbers' if want == 'number' else 'yes/no'}, "
-                           f"not {t}", arg.span, None)
+                           f"not {t}", arg.span, "narrow the arguments to values of one kind")
                 return ERROR
             if result is not None and want == "number" and not units_agree(result, t):
                 self.error("PC302", f"`{call.func.text}` of {result.unit} and {t.unit}", arg.span,
@@ -731,7 +764,8 @@ class Checker:
             return ERROR
         t = self.infer(args[0], expected)
         if not t.is_error and t.kind != "scale":
-            self.error("PC301", f"`{call.func.text}` moves along a scale, and this is {t}", args[0].span, None)
+            self.error("PC301", f"`{call.func.text}` moves along a scale, and this is {t}", args[0].span,
+                       "give a value of a scale; for numbers use `+` or `-`")
         self.integer_literal(args[1], "the number of steps")
         return t
 
@@ -830,7 +864,8 @@ class Checker:
             return None
         if key == "period":
             if lit.kind != "period":
-                self.error("PC301", "a period is written like 2025Q3", lit.span, None)
+                self.error("PC301", "a period is a year and a quarter", lit.span,
+                           "write it like 2025Q3 (financial year 2025/26, quarter 3)")
             return None
         if key == "org_type":
             expected = self.org_type
@@ -838,7 +873,8 @@ class Checker:
             expected = self.types[key]
         else:
             pool = [*self.types, "org", "org_type", "period"]
-            self.error("PC201", f"unknown name `{key}`", item.name.span.cover(item.member.span if item.member else None),
+            span = item.name.span.cover(item.member.span if item.member else None)
+            self.error("PC201", f"unknown name `{key}`", span,
                        did_you_mean(key, pool) or "use an input, metric or value of the policy")
             return None
         self.literal_fits(lit, expected)
@@ -860,7 +896,8 @@ class Checker:
             return
         fits = {"number": "number", "bool": "bool"}.get(lit.kind) == t.kind
         if not fits:
-            self.error("PC301", f"expected {t}, not `{lit.text}`", lit.span, None)
+            example = {"bool": "`yes` or `no`", "number": "a number"}.get(t.kind, "a label")
+            self.error("PC301", f"expected {t}, not `{lit.text}`", lit.span, f"write {example}")
 
     # ------------------------------------------------------------ warnings
 

@@ -120,14 +120,18 @@ def to_json(diag: Diagnostic, sources: dict[str, Source]) -> dict:
     return out
 
 
+def escape_data(text: str) -> str:
+    """Text of a GitHub Actions workflow command's message."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_prop(text: str) -> str:
+    """A property value (file=, title=) of a GitHub Actions workflow command."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def render_github(diag: Diagnostic) -> str:
     """A GitHub Actions workflow command, so that CI annotates the line."""
-    def escape_data(text: str) -> str:
-        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-    def escape_prop(text: str) -> str:
-        return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
     kind = "error" if diag.is_error else "warning"
     message = f"[{diag.code}] {diag.message}" + (f" ({diag.help})" if diag.help else "")
     span = diag.span

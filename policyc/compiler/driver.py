@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
+from lark.exceptions import VisitError
 
 from . import ast
 from .check import Checked, check
@@ -25,8 +26,15 @@ class Parsed:
 def parse_source(source: Source) -> Parsed:
     """Parse one file's text to a syntax tree; None when it has syntax errors."""
     diags = Diagnostics()
-    tree, comments = parse(source, diags)
-    policy = build(tree, comments, source, diags) if tree is not None else None
+    try:
+        tree, comments = parse(source, diags)
+        policy = build(tree, comments, source, diags) if tree is not None else None
+    except (RecursionError, VisitError) as error:
+        if isinstance(error, VisitError) and not isinstance(error.orig_exc, RecursionError):
+            raise
+        policy = None
+        diags.error("PC902", "the policy is nested too deeply to read", source.span(0, 0),
+                    "split the deepest expression into named values")
     return Parsed(source, policy, diags)
 
 
@@ -36,7 +44,7 @@ def parse_text(path: str, text: str) -> Parsed:
 
 def read_source(path: str | Path) -> Source:
     """Read a policy file; OSError and UnicodeDecodeError are the caller's to report."""
-    text = Path(path).read_text(encoding="utf-8")
+    text = Path(path).read_text(encoding="utf-8-sig")  # a byte-order mark, as Windows editors write, is not text
     return Source(str(path), text)
 
 
@@ -99,7 +107,7 @@ def check_source(source: Source) -> Result:
         order_values(scope, diags)
         checked = check(policy, scope, diags)
     except RecursionError:
-        diags.error("PC902", "the policy is nested too deeply to check", None,
+        diags.error("PC902", "the policy is nested too deeply to check", source.span(0, 0),
                     "split the deepest expression into named values")
         return result
     if not diags.has_errors:

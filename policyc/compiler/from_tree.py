@@ -61,7 +61,7 @@ class _Builder(Transformer):
     # ------------------------------------------------------------ top level
 
     def start(self, meta, children):
-        return ast.Policy(tuple(children), span=self.span(meta))
+        return ast.Policy(tuple(children), span=self.span(meta) or self.source.span(0, 0))
 
     def header(self, meta, children):
         name = unescape(children[0])
@@ -78,6 +78,7 @@ class _Builder(Transformer):
                 if extends is not None:
                     self.diags.error("PC105", "a policy extends one base", child[2],
                                      "remove the second `extends`")
+                    continue
                 extends, extends_span = child[1], child[2]
         return ast.Header(name, version, extends, tuple(provenance), span=self.span(meta),
                           extends_span=extends_span)

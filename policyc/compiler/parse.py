@@ -119,6 +119,8 @@ def _record(error: UnexpectedInput, source: Source, diags: Diagnostics, end: int
     token = error.token
     offset = token.start_pos
     expected = error.accepts or error.expected
+    if _stray_word(error, source, diags):
+        return offset
     names = _describe(expected)
     help_text = _expected_text(names)
     if token.type == "NAME" or str(token) in keywords():
@@ -132,6 +134,36 @@ def _record(error: UnexpectedInput, source: Source, diags: Diagnostics, end: int
             help_text = f"`{token}` is a keyword of the language; choose another name"
     diags.error("PC101", f"unexpected `{token}`", source.span(offset, offset + len(str(token))), help_text)
     return offset
+
+
+WORD_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*$")
+
+
+def _stray_word(error: UnexpectedToken, source: Source, diags: Diagnostics) -> bool:
+    """Report the word that caused an error found one token later, if that is what happened.
+
+    A misspelt keyword inside a clause (`rankd, standard 98`) or an expression (`a ana b`) reads
+    as the name of a new declaration, so the parser only objects to the token after it, wanting
+    `=`; and a keyword used as a value's name (`test = ...`) fails at the `=`.
+    """
+    token = error.token
+    expected = set(error.accepts or error.expected)
+    before = WORD_BEFORE.search(source.text, 0, token.start_pos)
+    if before is None:
+        return False
+    word = before.group(1)
+    span = source.span(before.start(1), before.end(1))
+    if expected == {"EQUAL"} and token.type != "EQUAL":
+        hint = did_you_mean(word, keywords())
+        diags.error("PC101", f"unexpected `{word}`", span,
+                    hint or f"a new value is written `{word} = ...`; otherwise `{word}` has no place here")
+        return True
+    line_start = source.text.rfind("\n", 0, before.start(1)) + 1
+    if token.type == "EQUAL" and word in keywords() and not source.text[line_start:before.start(1)].strip():
+        diags.error("PC101", f"`{word}` cannot name a value", span,
+                    f"`{word}` is a keyword of the language; choose another name")
+        return True
+    return False
 
 
 def parse(source: Source, diags: Diagnostics) -> tuple[lark.Tree | None, list[lark.Token]]:

@@ -15,8 +15,8 @@ TABLE, OR, AND, NOT, COMPARE, CAST, SUM, PRODUCT, NEGATE, ATOM = range(10)
 BINARY_LEVEL = {"or": OR, "and": AND, "+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT}
 BINARY_LEVEL.update((op, COMPARE) for op in ast.COMPARISON)
 
-# Each level's lines indent this much under the line they belong to; a long expression's
-# continuation lines indent twice as much.
+# A clause indents STEP under the line it belongs to; where a comment breaks an expression, the
+# expression goes on CONTINUATION deeper than the line it began on.
 STEP = 2
 CONTINUATION = 4
 
@@ -34,16 +34,17 @@ GROUP = {
 def print_policy(policy: ast.Policy) -> str:
     """Canonical text for a syntax tree; parsing it gives the same tree, comments included."""
     out: list[str] = []
-    previous: tuple[ast.Decl, bool] | None = None
-    for decl in policy.items:
+    previous_group = None
+    for index, decl in enumerate(policy.items):
         writer = _Writer()
         _DECLARATIONS[type(decl)](writer, decl)
         lines = writer.finish()
         one_line = len(lines) - len(decl.comments) == 1
-        if previous is not None and not _together(previous, (decl, one_line)):
+        group = GROUP.get(type(decl)) if one_line else None
+        if index and (group is None or group != previous_group):
             out.append("")
         out.extend(lines)
-        previous = (decl, one_line)
+        previous_group = group
     if policy.end_comments:
         if out:
             out.append("")
@@ -53,25 +54,26 @@ def print_policy(policy: ast.Policy) -> str:
 
 def format_text(path: str, text: str) -> tuple[str | None, Diagnostics]:
     """The canonical text of a file, or None when it has errors or printing would change its tree."""
-    parsed = parse_text(path, text)
-    diags = parsed.diagnostics
-    # A parse error that still yields a tree (a second `extends`, a second scoring model) has
-    # dropped part of the text; printing that tree would silently delete it.
-    if parsed.policy is None or diags.has_errors:
+    try:
+        parsed = parse_text(path, text)
+        diags = parsed.diagnostics
+        # A parse error that still yields a tree (a second `extends`, a second scoring model) has
+        # dropped part of the text; printing that tree would silently delete it.
+        if parsed.policy is None or diags.has_errors:
+            return None, diags
+        printed = print_policy(parsed.policy)
+        again = parse_text(path, printed)
+        same = again.policy is not None and not again.diagnostics.has_errors and again.policy == parsed.policy
+    except RecursionError:
+        diags = Diagnostics()
+        diags.error("PC902", "the policy is nested too deeply to format", None,
+                    "split the deepest expression into named values")
         return None, diags
-    printed = print_policy(parsed.policy)
-    again = parse_text(path, printed)
-    if again.policy is None or again.diagnostics.has_errors or again.policy != parsed.policy:
+    if not same:
         diags.error("PC901", "the formatter would change the meaning of this file; it was left as it is",
                     None, "please report this with the file")
         return None, diags
     return printed, diags
-
-
-def _together(previous: tuple[ast.Decl, bool], current: tuple[ast.Decl, bool]) -> bool:
-    (before, before_one_line), (decl, one_line) = previous, current
-    group = GROUP.get(type(decl))
-    return group is not None and GROUP.get(type(before)) == group and before_one_line and one_line
 
 
 # ---------------------------------------------------------------- lines and comments
@@ -129,6 +131,8 @@ class _Writer:
     def trailing(self, comment: str | None) -> None:
         if comment is None:
             return
+        # Only a tree the parser cannot give (a trailing comment after a unit's last clause) gets here
+        # with no line open; the comment then stands on a line of its own.
         if self.open is None:
             self.open = " " * self.indent + comment
         else:

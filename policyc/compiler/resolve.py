@@ -107,7 +107,7 @@ def build_scope(policy: ast.Policy, diags: Diagnostics, *, is_variant: bool = Fa
     scope = Scope()
     headers = [i for i in policy.items if isinstance(i, ast.Header)]
     if not headers:
-        first = policy.items[0].span if policy.items else None
+        first = policy.items[0].span if policy.items else policy.span
         diags.error("PC104", "the policy has no header", first,
                     'begin the file with `policy "Name" version "..."`')
     else:
