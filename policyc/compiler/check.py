@@ -186,6 +186,8 @@ class Checker:
             self.check_domain_ref(metric.domain.domain, metric.domain.subdomain)
         if metric.weight is not None:
             weight = self.constant(metric.weight.value)
+            if weight is None:
+                self.infer(metric.weight.value)  # its names are read, even though it is wrong
             if weight is None or weight <= 0:
                 self.error("PC314", "a weight is a positive constant number", metric.weight.value.span,
                            "write a number such as `1/3`")
@@ -480,6 +482,7 @@ class Checker:
 
     def infer_member(self, expr: ast.Member) -> Type:
         target = expr.target.text
+        self.used.add(f"input:{target}")
         if target not in self.scope.metrics:
             what = "is not a metric" if self.scope.named(target) else "is not declared"
             self.error("PC201", f"`{target}` {what}; only metrics have a `.score`", expr.target.span,
@@ -691,28 +694,32 @@ class Checker:
         """Arguments that may be a selector or several expressions, all numbers or all yes/no."""
         if not self.arity(call, args, 1, 99):
             return ERROR
+        wanted = "numbers" if want == "number" else "yes/no"
         result = None
+        failed = False
         for arg in args:
             if isinstance(arg, ast.Selector):
                 for metric in self.selection(arg):
                     t = self.types.get(f"{metric.name.text}.score", ERROR)
                     if not t.is_error and t.kind != want:
-                        self.error("PC301", f"`{call.func.text}` needs {'numbers' if want == 'number' else 'yes/no'}"
-                                   f" but metric `{metric.name.text}` scores {t}", arg.span,
-                                   "narrow the selection to one domain")
-                        return ERROR
+                        self.error("PC301", f"`{call.func.text}` needs {wanted}, but metric "
+                                   f"`{metric.name.text}` scores {t}", arg.span,
+                                   "select metrics whose scores are all of one kind")
+                        failed = True
+                        break
                     result = t if result is None else join(result, t)
                 continue
-            t = self.infer(arg)
+            t = self.infer(arg)  # every argument is checked, so one mistake does not hide another
             if not t.is_error and t.kind != want:
-                self.error("PC301", f"`{call.func.text}` needs {'numbers' if want == 'number' else 'yes/no'}, "
-                           f"not {t}", arg.span, "narrow the arguments to values of one kind")
-                return ERROR
+                self.error("PC301", f"`{call.func.text}` needs {wanted}, not {t}", arg.span,
+                           "narrow the arguments to values of one kind")
+                failed = True
+                continue
             if result is not None and want == "number" and not units_agree(result, t):
                 self.error("PC302", f"`{call.func.text}` of {result.unit} and {t.unit}", arg.span,
                            "every argument needs the same unit")
             result = t if result is None else join(result, t)
-        return result or ERROR
+        return ERROR if failed or result is None else result
 
     def fn_round(self, call, args, named, expected):
         if not self.arity(call, args, 2):
