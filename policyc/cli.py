@@ -114,7 +114,8 @@ def check(files: tuple[str, ...], fmt: str, strict: bool) -> None:
         if fmt == "text":
             errors = sum(d.is_error for _, d in all_diags)
             warnings = len(all_diags) - errors
-            click.echo(f"checked {len(results)} file{'s' if len(results) != 1 else ''}: "
+            unread = f", {len(unreadable)} unreadable" if unreadable else ""
+            click.echo(f"checked {len(results)} file{'s' if len(results) != 1 else ''}{unread}: "
                        f"{errors} error{'s' if errors != 1 else ''}, "
                        f"{warnings} warning{'s' if warnings != 1 else ''}")
     if unreadable:
@@ -132,7 +133,7 @@ def fmt(files: tuple[str, ...], check_only: bool) -> None:
 
     Every run re-parses what it prints and compares it with the original; a file whose
     meaning would change is left as it is. Exits 1 on a syntax error (or, with --check,
-    when a file would change), 2 when a file cannot be read.
+    when a file would change), 2 when a file cannot be read or written.
     """
     from .compiler.printer import format_text
 
@@ -163,7 +164,12 @@ def fmt(files: tuple[str, ...], check_only: bool) -> None:
         if check_only:
             click.echo(f"would reformat {path}")
             status = max(status, 1)
-        else:
+            continue
+        try:
             write_atomic(path, text)
-            click.echo(f"reformatted {path}")
+        except OSError as error:
+            click.echo(f"{path}: cannot write the file, left as it was: {error}", err=True)
+            status = 2
+            continue
+        click.echo(f"reformatted {path}")
     sys.exit(status)
