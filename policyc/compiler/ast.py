@@ -13,31 +13,32 @@ import attrs
 from .source import Span
 
 
-def _span():
-    return attrs.field(default=None, eq=False, repr=False, kw_only=True)
+@attrs.frozen
+class Node:
+    """Every node has its span, which equality ignores, so trees compare whatever their positions."""
 
-
-def _comments():
-    return attrs.field(default=(), kw_only=True)
-
-
-def _trailing():
-    return attrs.field(default=None, kw_only=True)
+    span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen
-class Name:
+class LineUnit(Node):
+    """A node the printer puts on lines of its own, with the comments before it and at its end."""
+
+    comments: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+    trailing: str | None = attrs.field(default=None, kw_only=True)
+
+
+@attrs.frozen
+class Name(Node):
     text: str
-    span: Span | None = _span()
 
 
 # ---------------------------------------------------------------- expressions
 
 
 @attrs.frozen
-class Number:
+class Number(Node):
     text: str
-    span: Span | None = _span()
 
     @property
     def value(self) -> Decimal:
@@ -45,97 +46,84 @@ class Number:
 
 
 @attrs.frozen
-class Bool:
+class Bool(Node):
     value: bool
-    span: Span | None = _span()
 
 
 @attrs.frozen
-class Missing:
-    span: Span | None = _span()
+class Missing(Node):
+    """`missing`: no value."""
 
 
 @attrs.frozen
-class Ref:
+class Ref(Node):
     """A value, input, metric (its raw value) or scale label, by name."""
 
     name: Name
-    span: Span | None = _span()
 
 
 @attrs.frozen
-class Member:
+class Member(Node):
     """`metric.score`: a metric's score."""
 
     target: Name
     member: Name
-    span: Span | None = _span()
 
 
 @attrs.frozen
-class Selector:
+class Selector(Node):
     """`metric scores [in domain D [/ S]]`: a function argument standing for many scores."""
 
     domain: Name | None
     subdomain: Name | None
-    span: Span | None = _span()
 
 
 @attrs.frozen
-class NamedArg:
+class NamedArg(Node):
     name: Name
     value: Expr
-    span: Span | None = _span()
 
 
 @attrs.frozen
-class Call:
+class Call(Node):
     func: Name
     args: tuple[Expr | NamedArg | Selector, ...]
-    span: Span | None = _span()
 
 
 @attrs.frozen
-class Unary:
+class Unary(Node):
     op: str  # "-" or "not"
     operand: Expr
-    span: Span | None = _span()
 
 
 @attrs.frozen
-class Binary:
+class Binary(Node):
     """Arithmetic (+ - * /), logic (and, or) and comparison (< <= > >= is, is not, better than, worse than)."""
 
     op: str
     left: Expr
     right: Expr
-    span: Span | None = _span()
 
 
 @attrs.frozen
-class Cast:
+class Cast(Node):
     """`expr as scale`: a number taken as a value of a numbered scale."""
 
     operand: Expr
     scale: Name
-    span: Span | None = _span()
 
 
 @attrs.frozen
-class TableRow:
+class TableRow(LineUnit):
     condition: Expr | None  # None: `otherwise`
     result: Expr
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class Table:
+class Table(Node):
     """A decision table: the first row whose condition holds gives the value."""
 
     rows: tuple[TableRow, ...]
-    span: Span | None = _span()
 
 
 Expr = Number | Bool | Missing | Ref | Member | Call | Unary | Binary | Cast | Table
@@ -149,109 +137,87 @@ COMPARISON = ("<", "<=", ">", ">=", "is", "is not", "better than", "worse than")
 
 
 @attrs.frozen
-class Provenance:
+class Provenance(LineUnit):
     kind: str  # "source", "assume" or "provisional"
     text: str
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class BoolType:
-    span: Span | None = _span()
+class BoolType(Node):
+    """`yes/no`."""
 
 
 @attrs.frozen
-class LabelsType:
+class LabelsType(Node):
     labels: tuple[Name, ...]
-    span: Span | None = _span()
 
 
 @attrs.frozen
-class NamedType:
+class NamedType(Node):
     """A unit (`percent`) or a scale (`cqc_rating`)."""
 
     name: Name
-    span: Span | None = _span()
 
 
 Type = BoolType | LabelsType | NamedType
 
 
 @attrs.frozen
-class Applies:
+class Applies(Node):
     org_types: tuple[Name, ...] | None  # None: `for all`
-    span: Span | None = _span()
 
 
 # ---------------------------------------------------------------- declarations
 
 
 @attrs.frozen
-class Header:
+class Header(LineUnit):
     name: str
     version: str | None
     extends: str | None
     provenance: tuple[Provenance, ...]
-    span: Span | None = _span()
     extends_span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class OrgTypes:
+class OrgTypes(LineUnit):
     names: tuple[Name, ...]
     provenance: tuple[Provenance, ...]
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class Cohort:
+class Cohort(LineUnit):
     name: Name
     members: tuple[Name, ...]
     provenance: tuple[Provenance, ...]
     replace: bool = False
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class ScaleItem:
+class ScaleItem(Node):
     key: Name | Number
     label: str | None
-    span: Span | None = _span()
 
 
 @attrs.frozen
-class Scale:
+class Scale(LineUnit):
     name: Name
     items: tuple[ScaleItem, ...]
     provenance: tuple[Provenance, ...]
     replace: bool = False
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class Domain:
+class Domain(LineUnit):
     name: Name
     title: str | None
     subdomains: tuple[Name, ...]
     provenance: tuple[Provenance, ...]
     replace: bool = False
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class Input:
+class Input(LineUnit):
     name: Name
     title: str | None
     type: Type
@@ -259,35 +225,23 @@ class Input:
     judgement: bool
     provenance: tuple[Provenance, ...]
     replace: bool = False
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class InDomain:
+class InDomain(LineUnit):
     domain: Name
     subdomain: Name | None
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class Weight:
+class Weight(LineUnit):
     value: Expr
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class Ranked:
+class Ranked(LineUnit):
     standard: Number | None
     floor: Number | None
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
@@ -297,56 +251,43 @@ class Bound:
 
 
 @attrs.frozen
-class BandRow:
+class BandRow(LineUnit):
     """One interval of the value, `lower <(=) value <(=) upper`, either end open, and its result."""
 
     lower: Bound | None
     upper: Bound | None
     result: Literal
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class Bands:
+class Bands(LineUnit):
     rows: tuple[BandRow, ...]
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class LabelScore:
+class LabelScore(Node):
     label: Name
     score: Number
-    span: Span | None = _span()
 
 
 @attrs.frozen
-class Scores:
+class Scores(LineUnit):
     pairs: tuple[LabelScore, ...]
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class Relative:
+class Relative(LineUnit):
     """Fails when more than `k` standard deviations on the `side` of the cohort mean."""
 
     k: Number
     side: str  # "below" or "above"
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 Scoring = Ranked | Bands | Scores | Relative
 
 
 @attrs.frozen
-class Metric:
+class Metric(LineUnit):
     name: Name
     title: str | None
     type: Type
@@ -357,56 +298,45 @@ class Metric:
     scoring: Scoring | None
     provenance: tuple[Provenance, ...]
     replace: bool = False
-    span: Span | None = _span()
     direction_span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class Adjust:
+class Adjust(LineUnit):
     """`no better than V when C`, `no worse than V when C`, `becomes V when C`."""
 
     kind: str  # "no better than", "no worse than", "becomes"
     value: Expr
     condition: Expr
     provenance: tuple[Provenance, ...]
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class Value:
+class Value(LineUnit):
     name: Name
     expr: Expr
     provenance: tuple[Provenance, ...]
     adjusts: tuple[Adjust, ...]
     replace: bool = False
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 # ---------------------------------------------------------------- tests
 
 
 @attrs.frozen
-class Literal:
+class Literal(Node):
     """A literal in a band row or a test: number, yes/no, label, missing, period or string."""
 
     kind: str  # "number", "bool", "label", "missing", "period", "string"
     text: str
-    span: Span | None = _span()
 
 
 @attrs.frozen
-class Assignment:
+class Assignment(Node):
     name: Name
     member: Name | None
     value: Literal
     tolerance: Number | None = None
-    span: Span | None = _span()
 
     @property
     def key(self) -> str:
@@ -414,43 +344,33 @@ class Assignment:
 
 
 @attrs.frozen
-class Given:
+class Given(LineUnit):
     row: Name | None
     items: tuple[Assignment, ...]
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class Expect:
+class Expect(LineUnit):
     row: Name | None
     items: tuple[Assignment, ...]
-    span: Span | None = _span()
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 @attrs.frozen
-class Test:
+class Test(LineUnit):
     name: str
     givens: tuple[Given, ...]
     expects: tuple[Expect, ...]
     provenance: tuple[Provenance, ...]
-    span: Span | None = _span()
     name_span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
-    comments: tuple[str, ...] = _comments()
-    trailing: str | None = _trailing()
 
 
 Decl = Header | OrgTypes | Cohort | Scale | Domain | Input | Metric | Value | Test
 
 
 @attrs.frozen
-class Policy:
+class Policy(Node):
     items: tuple[Decl, ...]
     end_comments: tuple[str, ...] = ()
-    span: Span | None = _span()
 
     @property
     def header(self) -> Header | None:

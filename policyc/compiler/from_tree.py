@@ -417,7 +417,7 @@ class _Builder(Transformer):
 
 
 def _is_unit(node) -> bool:
-    return attrs.has(type(node)) and hasattr(node, "comments") and getattr(node, "span", None) is not None
+    return isinstance(node, ast.LineUnit) and node.span is not None
 
 
 def _walk_units(node, depth, out):
