@@ -298,7 +298,6 @@ class Metric(LineUnit):
     scoring: Scoring | None
     provenance: tuple[Provenance, ...]
     replace: bool = False
-    direction_span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Iterable
 
 import attrs
@@ -142,7 +141,3 @@ def render_github(diag: Diagnostic) -> str:
         f"endLine={span.end_line},endColumn={span.end_col},title={escape_prop(diag.code)}"
     )
     return f"::{kind} {props}::{escape_data(message)}"
-
-
-def render_json(diags: list[Diagnostic], sources: dict[str, Source]) -> str:
-    return json.dumps([to_json(d, sources) for d in diags], indent=2)

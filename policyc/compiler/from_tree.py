@@ -176,7 +176,6 @@ class _Builder(Transformer):
             index += 1
         type_ = rest[index]
         fields: dict[str, object] = {}
-        spans: dict[str, Span | None] = {}
         provenance = []
         for clause in rest[index + 1:]:
             if isinstance(clause, ast.Provenance):
@@ -198,11 +197,10 @@ class _Builder(Transformer):
                                  f"a metric has one {what}; remove this one")
                 continue
             fields[key] = value
-            spans[key] = span
         return ast.Metric(
             name, title, type_, fields.get("direction"), fields.get("applies"), fields.get("domain"),
             fields.get("weight"), fields.get("scoring"), tuple(provenance), replace,
-            span=self.span(meta), direction_span=spans.get("direction"),
+            span=self.span(meta),
         )
 
     def direction(self, meta, children):

@@ -29,7 +29,6 @@ class Type:
         return self.kind == "error"
 
 
-NUMBER = Type("number")
 BOOL = Type("bool")
 ERROR = Type("error")
 
