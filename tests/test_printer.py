@@ -1,6 +1,7 @@
 """The formatter: printing gives back the same tree, comments included, and printing is stable."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ HERE = Path(__file__).parent
 GOLDEN = HERE / "golden" / "fmt"
 SKELETONS = [HERE / "policies" / "valid" / "skeleton_2009.policy",
              HERE / "policies" / "valid" / "skeleton_2025.policy"]
+SHIPPED = sorted((HERE.parent / "policies").glob("*.policy"))
 
 
 def fmt(text: str) -> str:
@@ -63,6 +65,19 @@ def test_any_layout_and_comment_placement_survives_formatting(text):
 
 
 @given(policies)
+def test_wrapped_tree_parses_back_to_itself(tree):
+    """At a narrow width nearly every list wraps, among comments that must stay where they belong."""
+    text = print_policy(tree, width=20)
+    assert parse_text("gen.policy", text).policy == tree
+    assert print_policy(parse_text("gen.policy", text).policy, width=20) == text
+
+
+@given(expression_policies)
+def test_wrapped_expression_parses_back_to_itself(tree):
+    assert parse_text("gen.policy", print_policy(tree, width=20)).policy == tree
+
+
+@given(policies)
 def test_formatting_is_idempotent(tree):
     once = fmt(print_policy(tree))
     assert fmt(once) == once
@@ -81,6 +96,32 @@ def test_example_policy_round_trips(path):
     assert comments_of(parse_text(str(path), once).policy) == comments_of(original)
     for comment in comments_of(original):
         assert comment in once
+
+
+def unbreakable_past_width(line: str) -> bool:
+    """Whether a string literal or comment on the line runs past WIDTH: nothing can shorten it."""
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|#.*$', line):
+        if match.end() > printer.WIDTH:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_policy_lines_fit_the_width(path):
+    out = fmt(path.read_text(encoding="utf-8"))
+    long = [line for line in out.splitlines() if len(line) > printer.WIDTH and not unbreakable_past_width(line)]
+    assert long == []
+
+
+def test_long_lists_wrap_with_a_hanging_indent():
+    names = ", ".join(f"sub_domain_{n}" for n in range(10))
+    out = fmt(f"domain d: {names}  # end\n")
+    assert out == ("domain d: sub_domain_0, sub_domain_1, sub_domain_2, sub_domain_3, sub_domain_4, sub_domain_5,\n"
+                   "    sub_domain_6, sub_domain_7, sub_domain_8, sub_domain_9  # end\n")
+    items = " > ".join(f'level_{n} "Level {n} of the scale"' for n in range(4))
+    assert fmt(f"scale s: {items}\n") == (
+        'scale s: level_0 "Level 0 of the scale"\n    > level_1 "Level 1 of the scale"\n'
+        '    > level_2 "Level 2 of the scale"\n    > level_3 "Level 3 of the scale"\n')
 
 
 def test_example_comment_stays_on_the_header():

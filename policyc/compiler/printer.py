@@ -20,6 +20,9 @@ BINARY_LEVEL.update((op, COMPARE) for op in ast.COMPARISON)
 STEP = 2
 CONTINUATION = 4
 
+# A line longer than WIDTH wraps its lists onto lines CONTINUATION deeper; strings never split.
+WIDTH = 100
+
 # Declarations of these kinds that fit on one line stay together, without blank lines between.
 GROUP = {
     ast.OrgTypes: "org",
@@ -31,12 +34,12 @@ GROUP = {
 }
 
 
-def print_policy(policy: ast.Policy) -> str:
+def print_policy(policy: ast.Policy, width: int = WIDTH) -> str:
     """Canonical text for a syntax tree; parsing it gives the same tree, comments included."""
     out: list[str] = []
     previous_group = None
     for index, decl in enumerate(policy.items):
-        writer = _Writer()
+        writer = _Writer(width)
         _DECLARATIONS[type(decl)](writer, decl)
         lines = writer.finish()
         one_line = len(lines) - len(decl.comments) == 1
@@ -93,21 +96,44 @@ class _Trailing:
     text: str
 
 
-Part = str | _Comments | _Trailing
+@attrs.frozen
+class _Break:
+    """A place a line too long may wrap. An `every` break wraps whenever its line is too long; the
+    others fill: they wrap only where the next piece would not fit."""
+
+    every: bool = False
+
+
+@attrs.frozen
+class _Nest:
+    """Into (+1) or out of (-1) parentheses: a fill break measures what follows it up to the next
+    break as shallow as itself, so a line wraps outside parentheses before it wraps inside them."""
+
+    step: int
+
+
+Part = str | _Comments | _Trailing | _Break | _Nest
 
 
 class _Writer:
-    """Builds lines; an expression continues on a new line wherever a comment forces one."""
+    """Builds lines; an expression continues on a new line wherever a comment forces one, and a
+    line too long wraps at its breaks, its continuation lines CONTINUATION deeper than it."""
 
-    def __init__(self) -> None:
+    def __init__(self, width: int = WIDTH) -> None:
+        self.width = width
         self.lines: list[str] = []
-        self.open: str | None = None
+        # The open line, in pieces between its breaks, and for each break whether it is `every`
+        # and how deep in parentheses it stands.
+        self.open: list[str] | None = None
+        self.breaks: list[tuple[bool, int]] = []
+        self.depth = 0
         self.indent = 0
 
     def begin(self, indent: int, comments: tuple[str, ...], text: str) -> None:
         """A new line at `indent`, after its leading comments; continuation lines go deeper."""
         self.end()
         self.indent = indent
+        self.depth = 0
         self.comments(comments)
         self.write(text)
         self.indent = indent + CONTINUATION
@@ -118,10 +144,17 @@ class _Writer:
                 self.comments(part.lines)
             elif isinstance(part, _Trailing):
                 self.trailing(part.text)
+            elif isinstance(part, _Nest):
+                self.depth += part.step
+            elif isinstance(part, _Break):
+                if self.open is not None:
+                    self.open.append("")
+                    self.breaks.append((part.every, self.depth))
             elif self.open is None:
-                self.open = " " * self.indent + part.lstrip(" ")
+                self.open = [" " * self.indent + part.lstrip(" ")]
+                self.breaks = []
             else:
-                self.open += part
+                self.open[-1] += part
 
     def comments(self, lines: tuple[str, ...]) -> None:
         if lines:
@@ -134,15 +167,51 @@ class _Writer:
         # Only a tree the parser cannot give (a trailing comment after a unit's last clause) gets here
         # with no line open; the comment then stands on a line of its own.
         if self.open is None:
-            self.open = " " * self.indent + comment
+            self.open = [" " * self.indent + comment]
+            self.breaks = []
         else:
-            self.open += "  " + comment
+            # The comment must end the line that holds the unit's last token: it joins the last
+            # piece with text in it, so no wrap can come between them.
+            while len(self.open) > 1 and not self.open[-1].strip():
+                self.open[-2] += self.open.pop()
+                self.breaks.pop()
+            self.open[-1] += "  " + comment
         self.end()
 
     def end(self) -> None:
-        if self.open is not None and self.open.strip():
-            self.lines.append(self.open.rstrip())
+        if self.open is not None:
+            self.lines.extend(self._layout(self.open, self.breaks))
         self.open = None
+
+    def _layout(self, pieces: list[str], breaks: list[tuple[bool, int]]) -> list[str]:
+        """The open line, wrapped at its breaks if it is longer than the width."""
+        whole = "".join(pieces).rstrip()
+        if not whole.strip():
+            return []
+        if len(whole) <= self.width:
+            return [whole]
+        lines = []
+        line = pieces[0]
+        for index in range(1, len(pieces)):
+            piece = pieces[index]
+            every, depth = breaks[index - 1]
+            if every:
+                wrap = True
+            else:
+                # What must share the line with this piece: up to the next break as shallow as this.
+                end = next((later for later in range(index + 1, len(pieces)) if breaks[later - 1][1] <= depth),
+                           len(pieces))
+                following = "".join(pieces[index:end])
+                # A line that a string or comment already makes too long gains nothing by wrapping.
+                fits = len(line.rstrip()) <= self.width
+                wrap = fits and len((line + following).rstrip()) > self.width
+            if wrap and piece.strip() and line.strip():
+                lines.append(line.rstrip())
+                line = " " * self.indent + piece.lstrip(" ")
+            else:
+                line += piece
+        lines.append(line.rstrip())
+        return lines
 
     def finish(self) -> list[str]:
         self.end()
@@ -156,8 +225,22 @@ def _string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _names(names: tuple[ast.Name, ...]) -> str:
-    return ", ".join(name.text for name in names)
+def _list(items, separator: str = ", ", every: bool = False) -> list[Part]:
+    """Items that may wrap: after a comma, or before any other separator (` > `, ` / `); the first
+    item may go to the next line too when it does not fit. Each item is a string or a list of parts."""
+    parts: list[Part] = [_Break()]
+    for index, item in enumerate(items):
+        if index:
+            if separator.startswith(","):
+                parts.extend([separator, _Break(every)])
+            else:
+                parts.extend([_Break(every), separator])
+        parts.extend([item] if isinstance(item, str) else item)
+    return parts
+
+
+def _names(names: tuple[ast.Name, ...]) -> list[Part]:
+    return _list([name.text for name in names])
 
 
 def _replace(decl) -> str:
@@ -168,16 +251,16 @@ def _title(title: str | None) -> str:
     return "" if title is None else " " + _string(title)
 
 
-def _type(type_: ast.Type) -> str:
+def _type(type_: ast.Type) -> list[Part]:
     if isinstance(type_, ast.BoolType):
-        return "yes/no"
+        return ["yes/no"]
     if isinstance(type_, ast.LabelsType):
-        return "one of " + " / ".join(label.text for label in type_.labels)
-    return type_.name.text
+        return ["one of ", *_list([label.text for label in type_.labels], " / ")]
+    return [type_.name.text]
 
 
-def _applies(applies: ast.Applies) -> str:
-    return "for all" if applies.org_types is None else "for " + _names(applies.org_types)
+def _applies(applies: ast.Applies) -> list[Part]:
+    return ["for all"] if applies.org_types is None else ["for ", *_names(applies.org_types)]
 
 
 def _literal(literal: ast.Literal) -> str:
@@ -208,7 +291,7 @@ def _level(expr: ast.Expr) -> int:
 def _expr(expr: ast.Expr, at_least: int = TABLE) -> list[Part]:
     """The parts of an expression that stands where the grammar wants precedence `at_least`."""
     if _level(expr) < at_least:
-        return ["(", *_expr(expr), ")"]
+        return ["(", _Nest(1), *_expr(expr), _Nest(-1), ")"]
     if isinstance(expr, ast.Number):
         return [expr.text]
     if isinstance(expr, ast.Bool):
@@ -220,13 +303,7 @@ def _expr(expr: ast.Expr, at_least: int = TABLE) -> list[Part]:
     if isinstance(expr, ast.Member):
         return [f"{expr.target.text}.{expr.member.text}"]
     if isinstance(expr, ast.Call):
-        parts: list[Part] = [f"{expr.func.text}("]
-        for index, arg in enumerate(expr.args):
-            if index:
-                parts.append(", ")
-            parts.extend(_arg(arg))
-        parts.append(")")
-        return parts
+        return [f"{expr.func.text}(", _Nest(1), *_list([_arg(arg) for arg in expr.args]), _Nest(-1), ")"]
     if isinstance(expr, ast.Unary):
         if expr.op == "not":
             return ["not ", *_expr(expr.operand, NOT)]
@@ -235,7 +312,9 @@ def _expr(expr: ast.Expr, at_least: int = TABLE) -> list[Part]:
         level = BINARY_LEVEL[expr.op]
         # Arithmetic and logic associate to the left; comparisons do not chain at all.
         left = level + 1 if level == COMPARE else level
-        return [*_expr(expr.left, left), f" {expr.op} ", *_expr(expr.right, level + 1)]
+        # A long condition wraps before `and` and `or`.
+        wrap = [_Break()] if level in (OR, AND) else []
+        return [*_expr(expr.left, left), *wrap, f" {expr.op} ", *_expr(expr.right, level + 1)]
     if isinstance(expr, ast.Cast):
         return [*_expr(expr.operand, SUM), f" as {expr.scale.text}"]
     if isinstance(expr, ast.Table):
@@ -305,48 +384,51 @@ def _header(writer: _Writer, header: ast.Header) -> None:
 
 
 def _org_types(writer: _Writer, decl: ast.OrgTypes) -> None:
-    writer.begin(0, decl.comments, f"org types {_names(decl.names)}")
+    writer.begin(0, decl.comments, "org types ")
+    writer.write(*_names(decl.names))
     _provenance(writer, decl.provenance, STEP)
     writer.trailing(decl.trailing)
 
 
 def _cohort(writer: _Writer, decl: ast.Cohort) -> None:
-    writer.begin(0, decl.comments, f"{_replace(decl)}cohort {decl.name.text}: {_names(decl.members)}")
+    writer.begin(0, decl.comments, f"{_replace(decl)}cohort {decl.name.text}: ")
+    writer.write(*_names(decl.members))
     _provenance(writer, decl.provenance, STEP)
     writer.trailing(decl.trailing)
 
 
 def _scale(writer: _Writer, decl: ast.Scale) -> None:
-    items = " > ".join(item.key.text + _title(item.label) for item in decl.items)
-    writer.begin(0, decl.comments, f"{_replace(decl)}scale {decl.name.text}: {items}")
+    # A scale too long for its line puts each item on a line of its own, in order.
+    items = _list([item.key.text + _title(item.label) for item in decl.items], " > ", every=True)
+    writer.begin(0, decl.comments, f"{_replace(decl)}scale {decl.name.text}: ")
+    writer.write(*items)
     _provenance(writer, decl.provenance, STEP)
     writer.trailing(decl.trailing)
 
 
 def _domain(writer: _Writer, decl: ast.Domain) -> None:
-    text = f"{_replace(decl)}domain {decl.name.text}{_title(decl.title)}"
+    writer.begin(0, decl.comments, f"{_replace(decl)}domain {decl.name.text}{_title(decl.title)}")
     if decl.subdomains:
-        text += f": {_names(decl.subdomains)}"
-    writer.begin(0, decl.comments, text)
+        writer.write(": ", *_names(decl.subdomains))
     _provenance(writer, decl.provenance, STEP)
     writer.trailing(decl.trailing)
 
 
 def _input(writer: _Writer, decl: ast.Input) -> None:
     kind = "judgement" if decl.judgement else "input"
-    text = f"{_replace(decl)}{kind} {decl.name.text}{_title(decl.title)}: {_type(decl.type)}"
+    writer.begin(0, decl.comments, f"{_replace(decl)}{kind} {decl.name.text}{_title(decl.title)}: ")
+    writer.write(*_type(decl.type))
     if decl.applies is not None:
-        text += " " + _applies(decl.applies)
-    writer.begin(0, decl.comments, text)
+        writer.write(" ", *_applies(decl.applies))
     _provenance(writer, decl.provenance, STEP)
     writer.trailing(decl.trailing)
 
 
 def _metric(writer: _Writer, metric: ast.Metric) -> None:
     writer.begin(0, metric.comments, f"{_replace(metric)}metric {metric.name.text}{_title(metric.title)}")
-    described = []
+    described: list[list[Part]] = []
     if metric.direction is not None:
-        described.append(f"{metric.direction} is better")
+        described.append([f"{metric.direction} is better"])
     if metric.applies is not None:
         described.append(_applies(metric.applies))
     clauses = [metric.domain, metric.weight, metric.scoring, *metric.provenance]
@@ -354,10 +436,12 @@ def _metric(writer: _Writer, metric: ast.Metric) -> None:
     # metric keeps its own comment only by ending with direction and applicability, which are no
     # clause of their own.
     described_last = metric.trailing is not None and bool(described) and any(c is not None for c in clauses)
+    writer.begin(STEP, (), "")
     if described_last:
-        writer.begin(STEP, (), _type(metric.type))
+        writer.write(*_type(metric.type))
     else:
-        writer.begin(STEP, (), ", ".join([_type(metric.type), *described]))
+        for index, part in enumerate([_type(metric.type), *described]):
+            writer.write(*([", ", _Break()] if index else []), *part)
     if metric.domain is not None:
         _in_domain(writer, metric.domain)
     if metric.weight is not None:
@@ -367,7 +451,9 @@ def _metric(writer: _Writer, metric: ast.Metric) -> None:
         _SCORING[type(metric.scoring)](writer, metric.scoring)
     _provenance(writer, metric.provenance, STEP)
     if described_last:
-        writer.begin(STEP, (), " ".join(described))
+        writer.begin(STEP, (), "")
+        for index, part in enumerate(described):
+            writer.write(*([" "] if index else []), *part)
     writer.trailing(metric.trailing)
 
 
@@ -412,8 +498,8 @@ def _band_range(row: ast.BandRow) -> str:
 
 
 def _scores(writer: _Writer, clause: ast.Scores) -> None:
-    pairs = ", ".join(f"{pair.label.text} {pair.score.text}" for pair in clause.pairs)
-    writer.begin(STEP, clause.comments, f"scores {pairs}")
+    writer.begin(STEP, clause.comments, "scores ")
+    writer.write(*_list([f"{pair.label.text} {pair.score.text}" for pair in clause.pairs]))
     writer.trailing(clause.trailing)
 
 
@@ -440,8 +526,8 @@ def _test(writer: _Writer, test: ast.Test) -> None:
             text = keyword + " "
             if row.row is not None:
                 text += f"{row.row.text}: "
-            text += ", ".join(_assignment(item) for item in row.items)
             writer.begin(STEP, row.comments, text)
+            writer.write(*_list([_assignment(item) for item in row.items]))
             writer.trailing(row.trailing)
     _provenance(writer, test.provenance, STEP)
     writer.trailing(test.trailing)
