@@ -7,6 +7,7 @@ import attrs
 from . import ast
 from .diagnostics import Diagnostics
 from .driver import parse_text
+from .source import Source
 
 # Precedence, loosest first. A table binds loosest of all: outside the places where the grammar
 # takes a whole `expr` (a value, a weight, a call argument, parentheses) it needs parentheses.
@@ -57,6 +58,7 @@ def print_policy(policy: ast.Policy, width: int = WIDTH) -> str:
 
 def format_text(path: str, text: str) -> tuple[str | None, Diagnostics]:
     """The canonical text of a file, or None when it has errors or printing would change its tree."""
+    whole_file = Source(path, text).span(0, 0)
     try:
         parsed = parse_text(path, text)
         diags = parsed.diagnostics
@@ -69,12 +71,12 @@ def format_text(path: str, text: str) -> tuple[str | None, Diagnostics]:
         same = again.policy is not None and not again.diagnostics.has_errors and again.policy == parsed.policy
     except RecursionError:
         diags = Diagnostics()
-        diags.error("PC902", "the policy is nested too deeply to format", None,
+        diags.error("PC902", "the policy is nested too deeply to format", whole_file,
                     "split the deepest expression into named values")
         return None, diags
     if not same:
         diags.error("PC901", "the formatter would change the meaning of this file; it was left as it is",
-                    None, "please report this with the file")
+                    whole_file, "please report this with the file")
         return None, diags
     return printed, diags
 

@@ -61,8 +61,7 @@ def _key(decl: ast.Decl) -> tuple[str, str] | None:
 def merge(base: ast.Policy, extension: ast.Policy, diags: Diagnostics) -> ast.Policy:
     """The extension's declarations laid over its base: `replace` swaps a base declaration in place."""
     items = [i for i in base.items if not isinstance(i, ast.Header)]
-    index = {_key(d): n for n, d in enumerate(items) if _key(d) is not None}
-    base_names = {k: n for k, n in index.items()}
+    base_names = {_key(d): n for n, d in enumerate(items) if _key(d) is not None}
     header = extension.header
     added = []
     for decl in extension.items:
