@@ -137,6 +137,8 @@ def _simple(build):
 org_types = _simple(lambda draw, prov: ast.OrgTypes(draw(name_lists), prov, comments=draw(leading)))
 cohorts = _simple(lambda draw, prov: ast.Cohort(draw(names), draw(name_lists), prov, draw(st.booleans()),
                                                 comments=draw(leading)))
+outcomes = _simple(lambda draw, prov: ast.Outcome(draw(names), prov, draw(st.booleans()),
+                                                  comments=draw(leading)))
 scales = _simple(lambda draw, prov: ast.Scale(
     draw(names),
     tuple(draw(st.lists(st.builds(ast.ScaleItem, names | numbers, _maybe(strings)), min_size=1, max_size=3))),
@@ -224,7 +226,7 @@ tests = st.builds(
     st.lists(expects, min_size=1, max_size=2).map(tuple), provenance, comments=leading,
 )
 
-declarations = st.one_of(headers(), org_types, cohorts, scales, domains, inputs, metrics(), values(), tests)
+declarations = st.one_of(headers(), org_types, cohorts, outcomes, scales, domains, inputs, metrics(), values(), tests)
 
 policies = st.builds(
     ast.Policy,

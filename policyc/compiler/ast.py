@@ -194,6 +194,15 @@ class Cohort(LineUnit):
 
 
 @attrs.frozen
+class Outcome(LineUnit):
+    """`outcome segment`: the value a result is about."""
+
+    name: Name
+    provenance: tuple[Provenance, ...]
+    replace: bool = False
+
+
+@attrs.frozen
 class ScaleItem(Node):
     key: Name | Number
     label: str | None
@@ -363,7 +372,7 @@ class Test(LineUnit):
     name_span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
-Decl = Header | OrgTypes | Cohort | Scale | Domain | Input | Metric | Value | Test
+Decl = Header | OrgTypes | Cohort | Outcome | Scale | Domain | Input | Metric | Value | Test
 
 
 @attrs.frozen
@@ -378,4 +387,4 @@ class Policy(Node):
 
 def decl_name(decl: Decl) -> Name | None:
     """The name a declaration defines, if it defines one."""
-    return getattr(decl, "name", None) if not isinstance(decl, (Header, Test)) else None
+    return getattr(decl, "name", None) if not isinstance(decl, (Header, Test, Outcome)) else None

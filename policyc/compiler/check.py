@@ -40,6 +40,39 @@ def item_key(item: ast.ScaleItem) -> str:
     return item.key.text if isinstance(item.key, ast.Name) else number_key(item.key.value)
 
 
+def constant(expr) -> Decimal | None:
+    """The value of an expression of numbers and arithmetic alone, or None."""
+    if isinstance(expr, ast.Number):
+        return expr.value
+    if isinstance(expr, ast.Unary) and expr.op == "-":
+        inner = constant(expr.operand)
+        return None if inner is None else -inner
+    if isinstance(expr, ast.Binary) and expr.op in ast.ARITHMETIC:
+        left, right = constant(expr.left), constant(expr.right)
+        if left is None or right is None:
+            return None
+        if expr.op == "/":
+            return None if right == 0 else left / right
+        return {"+": left + right, "-": left - right, "*": left * right}[expr.op]
+    return None
+
+
+def select(scope: Scope, selector: ast.Selector) -> list[ast.Metric]:
+    """The scored metrics that `metric scores [in domain D [/ S]]` stands for, in declaration order."""
+    def chosen(metric: ast.Metric) -> bool:
+        if metric.scoring is None:
+            return False
+        if selector.domain is None:
+            return True
+        where = metric.domain
+        if where is None or where.domain.text != selector.domain.text:
+            return False
+        return selector.subdomain is None or (
+            where.subdomain is not None and where.subdomain.text == selector.subdomain.text)
+
+    return [m for m in scope.metrics.values() if chosen(m)]
+
+
 @attrs.define
 class Checked:
     """A policy that passed the checks, with the type of every named value (metric scores as `m.score`)."""
@@ -47,6 +80,7 @@ class Checked:
     policy: ast.Policy
     scope: Scope
     types: dict[str, Type]
+    labels: dict[str, list[Type]]  # each bare label's types
 
 
 class Checker:
@@ -77,6 +111,7 @@ class Checker:
             self.check_value(self.scope.values[name])
         for test in self.scope.tests:
             self.check_test(test)
+        self.check_outcome()
         self.report_unused()
         return self.types
 
@@ -185,7 +220,7 @@ class Checker:
         if metric.domain is not None:
             self.check_domain_ref(metric.domain.domain, metric.domain.subdomain)
         if metric.weight is not None:
-            weight = self.constant(metric.weight.value)
+            weight = constant(metric.weight.value)
             if weight is None:
                 self.infer(metric.weight.value)  # its names are read, even though it is wrong
             if weight is None or weight <= 0:
@@ -358,22 +393,6 @@ class Checker:
                        did_you_mean(sub.text, subs) or f"its sub-domains are {listed}")
             return False
         return True
-
-    def constant(self, expr) -> Decimal | None:
-        """The value of an expression of numbers and arithmetic alone, or None."""
-        if isinstance(expr, ast.Number):
-            return expr.value
-        if isinstance(expr, ast.Unary) and expr.op == "-":
-            inner = self.constant(expr.operand)
-            return None if inner is None else -inner
-        if isinstance(expr, ast.Binary) and expr.op in ast.ARITHMETIC:
-            left, right = self.constant(expr.left), self.constant(expr.right)
-            if left is None or right is None:
-                return None
-            if expr.op == "/":
-                return None if right == 0 else left / right
-            return {"+": left + right, "-": left - right, "*": left * right}[expr.op]
-        return None
 
     # ------------------------------------------------------------ values
 
@@ -673,18 +692,7 @@ class Checker:
     def selection(self, selector: ast.Selector) -> list[ast.Metric]:
         if selector.domain is not None and not self.check_domain_ref(selector.domain, selector.subdomain):
             return []
-        chosen = []
-        for metric in self.scope.metrics.values():
-            if metric.scoring is None:
-                continue
-            if selector.domain is not None:
-                if metric.domain is None or metric.domain.domain.text != selector.domain.text:
-                    continue
-                if selector.subdomain is not None and (
-                        metric.domain.subdomain is None
-                        or metric.domain.subdomain.text != selector.subdomain.text):
-                    continue
-            chosen.append(metric)
+        chosen = select(self.scope, selector)
         if not chosen:
             self.error("PC320", "`metric scores` selects no scored metric", selector.span,
                        "check the domain, or give its metrics a scoring model")
@@ -820,7 +828,7 @@ class Checker:
             return ERROR
         t = self.infer(args[0])
         self.need_numeric(t, args[0], "`quantile`")
-        p = self.constant(args[1])
+        p = constant(args[1])
         if p is None or not 0 <= p <= 1:
             self.error("PC308", "the quantile is a constant between 0 and 1", args[1].span, "e.g. 0.25")
         return t
@@ -832,6 +840,17 @@ class Checker:
         t = self.infer(args[0])
         self.need_numeric(t, args[0], "`quartile`")
         return number()
+
+    def check_outcome(self) -> None:
+        outcome = self.scope.outcome
+        if outcome is None:
+            return
+        name = outcome.name.text
+        if self.scope.named(name) is None:
+            self.error("PC201", f"unknown name `{name}`", outcome.name.span,
+                       did_you_mean(name, self.scope.value_names()) or "name a value of the policy")
+        else:
+            self.used.add(f"input:{name}")
 
     # ------------------------------------------------------------ tests
 
@@ -933,4 +952,4 @@ class Checker:
 def check(policy: ast.Policy, scope: Scope, diags: Diagnostics) -> Checked:
     checker = Checker(scope, diags)
     types = checker.run()
-    return Checked(policy, scope, types)
+    return Checked(policy, scope, types, checker.labels)

@@ -103,6 +103,10 @@ class _Builder(Transformer):
         replace, rest = self.replace_flag(children)
         return ast.Cohort(self.name(rest[0]), rest[1], tuple(rest[2:]), replace, span=self.span(meta))
 
+    def outcome(self, meta, children):
+        replace, rest = self.replace_flag(children)
+        return ast.Outcome(self.name(rest[0]), tuple(rest[1:]), replace, span=self.span(meta))
+
     def scale(self, meta, children):
         replace, rest = self.replace_flag(children)
         items, provenance = self.split(rest[1:], ast.ScaleItem)

@@ -34,7 +34,7 @@ TERMINAL_NAMES = {
 # Declarations begin with one of these at the start of a line; after a syntax error, parsing
 # resumes at the next line that begins with one (or with `name =`).
 DECLARATION_START = re.compile(
-    r"^(policy|org|cohort|scale|domain|input|judgement|metric|test|replace)\b|^[A-Za-z_][A-Za-z0-9_]*[ \t]*=",
+    r"^(policy|org|cohort|outcome|scale|domain|input|judgement|metric|test|replace)\b|^[A-Za-z_][A-Za-z0-9_]*[ \t]*=",
     re.MULTILINE,
 )
 

@@ -28,6 +28,7 @@ WIDTH = 100
 GROUP = {
     ast.OrgTypes: "org",
     ast.Cohort: "org",
+    ast.Outcome: "org",
     ast.Scale: "scale",
     ast.Domain: "domain",
     ast.Input: "input",
@@ -399,6 +400,12 @@ def _cohort(writer: _Writer, decl: ast.Cohort) -> None:
     writer.trailing(decl.trailing)
 
 
+def _outcome(writer: _Writer, decl: ast.Outcome) -> None:
+    writer.begin(0, decl.comments, f"{_replace(decl)}outcome {decl.name.text}")
+    _provenance(writer, decl.provenance, STEP)
+    writer.trailing(decl.trailing)
+
+
 def _scale(writer: _Writer, decl: ast.Scale) -> None:
     # A scale too long for its line puts each item on a line of its own, in order.
     items = _list([item.key.text + _title(item.label) for item in decl.items], " > ", every=True)
@@ -553,6 +560,7 @@ _DECLARATIONS = {
     ast.Header: _header,
     ast.OrgTypes: _org_types,
     ast.Cohort: _cohort,
+    ast.Outcome: _outcome,
     ast.Scale: _scale,
     ast.Domain: _domain,
     ast.Input: _input,

@@ -25,6 +25,7 @@ class Scope:
     org_types: dict[str, ast.Name] = attrs.Factory(dict)
     cohorts: dict[str, ast.Cohort] = attrs.Factory(dict)
     cohort_of: dict[str, str] = attrs.Factory(dict)  # org type -> cohort name
+    outcome: ast.Outcome | None = None
     scales: dict[str, ast.Scale] = attrs.Factory(dict)
     domains: dict[str, ast.Domain] = attrs.Factory(dict)
     inputs: dict[str, ast.Input] = attrs.Factory(dict)
@@ -55,6 +56,8 @@ def _key(decl: ast.Decl) -> tuple[str, str] | None:
         return ("cohort", decl.name.text)
     if isinstance(decl, ast.Test):
         return ("test", decl.name)
+    if isinstance(decl, ast.Outcome):
+        return ("outcome", "outcome")
     return None
 
 
@@ -138,6 +141,12 @@ def build_scope(policy: ast.Policy, diags: Diagnostics, *, is_variant: bool = Fa
             _unique(scope.domains, decl, "domain", diags)
         elif isinstance(decl, ast.Cohort):
             _unique(scope.cohorts, decl, "cohort", diags)
+        elif isinstance(decl, ast.Outcome):
+            if scope.outcome is not None:
+                diags.error("PC202", "the outcome is declared twice", decl.span,
+                            "a policy has one outcome; remove one of them")
+            else:
+                scope.outcome = decl
         elif isinstance(decl, ast.Test):
             if any(t.name == decl.name for t in scope.tests):
                 diags.error("PC202", f"test `{decl.name}` is declared twice", decl.name_span,
