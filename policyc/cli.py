@@ -8,6 +8,7 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -173,3 +174,106 @@ def fmt(files: tuple[str, ...], check_only: bool) -> None:
             continue
         click.echo(f"reformatted {path}")
     sys.exit(status)
+
+
+def fail(message: str, status: int = 1) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(status)
+
+
+def compiled_policy(policy: str):
+    """The compiled policy, or an exit with its diagnostics."""
+    from .evaluator import compile_file
+
+    try:
+        result, compiled = compile_file(policy)
+    except Unreadable as error:
+        fail(f"{policy}: cannot read the file: {error}", 2)
+    except Exception as error:  # a bug of ours must still end in a message, not a traceback
+        fail(render.render_text(internal_error(Path(policy), error), {}))
+    if compiled is None:
+        for diag in result.diagnostics.sorted():
+            click.echo(render.render_text(diag, result.sources), err=True)
+        errors = sum(d.is_error for d in result.diagnostics.items)
+        fail(f"{policy}: {errors} error{'s' if errors != 1 else ''}; fix {'them' if errors != 1 else 'it'} "
+             "first (`policyc check` lists the same)")
+    return compiled
+
+
+def deliver(text: str, out: str | None) -> None:
+    """Print the text, or write it to `out` all at once (a failure leaves an existing file as it was)."""
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        write_atomic(Path(out), text)
+    except OSError as error:
+        fail(f"{out}: cannot write the file, left as it was: {error}", 2)
+
+
+@main.command("compile")
+@click.argument("policy", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the module here (default: standard output).")
+def compile_policy(policy: str, out: str | None) -> None:
+    """Compile POLICY to a Python module that evaluates a whole table at once.
+
+    The module imports only numpy and policyc.runtime. Its `evaluate(frame)` gives every
+    named value of the policy as a column; `SOURCES` maps each step to its policy line.
+    Exits 1 when the policy has errors (printed as `policyc check` prints them).
+    """
+    deliver(compiled_policy(policy).code, out)
+
+
+OUTPUTS = ("table", "json", "csv")
+
+
+@main.command("eval")
+@click.argument("policy", type=click.Path(dir_okay=False))
+@click.option("--data", required=True, type=click.Path(dir_okay=False),
+              help="CSV table: one row per organisation (and period), a column per input.")
+@click.option("--format", "fmt", type=click.Choice(OUTPUTS), default="table", show_default=True,
+              help="table: the derived values, for reading; json and csv: every named value.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the results here (default: standard output).")
+@click.option("--explain", "org", metavar="ORG", help="Print how ORG's outcome came about, step by step.")
+@click.option("--allow-missing", is_flag=True, help="Take columns the table lacks as missing (with a warning).")
+def evaluate(policy: str, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool) -> None:
+    """Evaluate POLICY on every row of a CSV table.
+
+    \b
+    A column named after a derived value (or `metric.score`) replaces that value
+    wherever its cell is not empty. With --explain ORG, the explanation is printed and
+    the results go only to --out, if given. Exits 1 on a policy error, bad data, or a
+    rule that cannot give a value, with a message naming the file, line and column.
+    """
+    from . import results
+    from .compiler.diagnostics import did_you_mean
+    from .data import DataError, load
+    from .evaluator import describe_failure, explain
+    from .runtime import EvalError
+
+    compiled = compiled_policy(policy)
+    try:
+        loaded = load(data, compiled.program, allow_missing=allow_missing)
+    except DataError as error:
+        fail(f"error: {error.message}")
+    for warning in loaded.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    frame = loaded.frame
+    notes: dict = {}
+    try:
+        module = compiled.module()
+        values = module.evaluate(frame, notes)
+    except EvalError as error:
+        fail(f"error: {describe_failure(error, frame, data)}")
+    render_output = {"table": results.to_table, "json": results.to_json, "csv": results.to_csv}[fmt]
+    text = render_output(compiled.program, frame, values)
+    if org is None:
+        deliver(text, out)
+        return
+    explanation = explain(compiled, module, frame, values, notes, org)
+    if explanation is None:
+        hint = did_you_mean(org, sorted(set(frame.org)))
+        fail(f"error: no organisation `{org}` in {data}" + (f"; {hint}" if hint else ""))
+    if out is not None:
+        deliver(text, out)
+    click.echo(explanation, nl=False)

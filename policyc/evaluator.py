@@ -1,0 +1,187 @@
+"""A policy file to its compiled evaluator, run on a table; and the explanation of one organisation's result."""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+
+import attrs
+import numpy as np
+
+from . import results
+from .compiler import ir
+from .compiler.codegen import generate
+from .compiler.driver import Result, check_file
+from .compiler.lower import lower
+from .compiler.source import Source
+from .runtime import EvalError, Frame
+
+
+@attrs.frozen
+class Compiled:
+    program: ir.Program
+    code: str  # the evaluator module's source
+    sources: dict[str, Source]  # the policy's files, to quote its rules
+
+    def module(self) -> types.ModuleType:
+        module = types.ModuleType("policyc_evaluator")
+        exec(compile(self.code, f"<evaluator of {self.program.name}>", "exec"), module.__dict__)
+        return module
+
+
+def compile_file(path: str | Path) -> tuple[Result, Compiled | None]:
+    """Check a policy file and, when it has no error, compile it (raises driver.Unreadable)."""
+    result = check_file(path)
+    if not result.ok:
+        return result, None
+    program = lower(result.checked)
+    return result, Compiled(program, generate(program), result.sources)
+
+
+def outcome(program: ir.Program) -> str:
+    """The value a result is about: the declared outcome, else the last derived value (else the last value)."""
+    if program.outcome is not None:
+        return program.outcome
+    derived = [d.name for d in program.decls if isinstance(d, ir.Derived)]
+    return derived[-1] if derived else program.decls[-1].name
+
+
+def describe_failure(error: EvalError, frame: Frame, data_path: str) -> str:
+    where = f"{error.where[0]}:{error.where[1]}:{error.where[2]}: " if error.where else ""
+    row = ""
+    if error.row is not None:
+        row = f" (on {data_path}, line {frame.line(error.row)}, org {frame.org[error.row]})"
+    return f"{where}{error.message}{row}"
+
+
+# ---------------------------------------------------------------- explanations
+
+
+class _Explainer:
+    def __init__(self, compiled: Compiled, frame: Frame, values: dict[str, np.ndarray], notes: dict, sources):
+        self.compiled = compiled
+        self.program = compiled.program
+        self.frame = frame
+        self.values = values
+        self.notes = notes
+        self.steps = {entry: n for n, entry in enumerate(sources) if entry is not None}
+        self.decls = {d.name: d for d in self.program.decls}
+
+    def quote(self, node) -> str:
+        """The first line of a rule as the policy writes it, with where it is."""
+        span = node.span
+        source = self.compiled.sources.get(span.file) if span else None
+        if source is None:
+            return ""
+        return f"{source.line_text(span.line).strip()}    ({Path(span.file).name}:{span.line})"
+
+    def shown(self, name: str, row: int) -> str:
+        value = results.decode(self.decls[name].type, float(self.values[name][row]))
+        if value is None:
+            return "missing"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return str(value)
+
+    def reads(self, decl: ir.Decl) -> list[str]:
+        if isinstance(decl, ir.Score):
+            return [decl.metric]
+        if isinstance(decl, ir.Column):
+            return []
+        names = ir.loads(decl.expr)
+        for adjust in decl.adjusts:
+            names += ir.loads(adjust.value) + ir.loads(adjust.condition)
+        return [n for n in dict.fromkeys(names) if n in self.decls and n != decl.name]
+
+    def chain(self, outcome: str) -> list[str]:
+        """The outcome and every value it rests on, in evaluation order."""
+        wanted: set[str] = set()
+        stack = [outcome]
+        while stack:
+            name = stack.pop()
+            if name not in wanted:
+                wanted.add(name)
+                stack.extend(self.reads(self.decls[name]))
+        return [d.name for d in self.program.decls if d.name in wanted]
+
+    def given(self, name: str, row: int) -> bool:
+        cells = self.frame.columns.get(name)
+        return cells is not None and not isinstance(self.decls[name], ir.Column) and not np.isnan(cells[row])
+
+    def row(self, row: int, outcome: str) -> list[str]:
+        period = results.period_text(self.frame.period[row]) if self.frame.period is not None else None
+        org_type = self.program.org_types[self.frame.org_type[row]]
+        head = f"{self.frame.org[row]} ({org_type}{', ' + period if period else ''}): " \
+               f"{outcome} = {self.shown(outcome, row)}"
+        lines = [head, "=" * len(head)]
+        chain = self.chain(outcome)
+        assumptions: list[tuple[str, str]] = []
+        derived = [n for n in reversed(chain) if isinstance(self.decls[n], ir.Derived)]
+        for name in derived:
+            decl = self.decls[name]
+            lines.append("")
+            lines.append(f"{name} = {self.shown(name, row)}")
+            if self.given(name, row):
+                lines.append("  given in the table, not computed")
+                continue
+            lines.append(f"  rule: {self.quote(decl)}")
+            lines += self.provenance(decl.provenance, decl, assumptions)
+            for adjust in decl.adjusts:
+                lines.append(f"  then: {self.quote(adjust)}: {self.applied(adjust, row)}")
+                lines += ["  " + line for line in self.provenance(adjust.provenance, adjust, assumptions)]
+            read = [n for n in self.reads(decl) if not isinstance(self.decls[n], ir.Score)]
+            if read:
+                lines.append("  reads: " + ", ".join(f"{n} = {self.shown(n, row)}" for n in read))
+            scores = [n for n in self.reads(decl) if isinstance(self.decls[n], ir.Score)]
+            if scores:
+                present = sum(not np.isnan(self.values[n][row]) for n in scores)
+                lines.append(f"  reads {len(scores)} metric scores: {present} present, {len(scores) - present} missing")
+        scored = [n for n in chain if isinstance(self.decls[n], ir.Score) and not np.isnan(self.values[n][row])]
+        if scored:
+            lines += ["", "metric scores (value, then score)"]
+            width = max(len(n) for n in scored)
+            for name in scored:
+                decl = self.decls[name]
+                lines.append(f"  {name:<{width}}  {self.shown(decl.metric, row):>8}  {self.shown(name, row):>6}"
+                             + ("  (given)" if self.given(name, row) else ""))
+                self.provenance(decl.provenance, decl, assumptions)
+        inputs = [n for n in chain if isinstance(self.decls[n], ir.Column) and self.decls[n].kind != "metric"]
+        if inputs:
+            lines += ["", "inputs"]
+            for name in inputs:
+                kind = " (a judgement)" if self.decls[name].kind == "judgement" else ""
+                lines.append(f"  {name} = {self.shown(name, row)}{kind}")
+        lines += ["", f"this result rests on {len(assumptions)} assumption{'s' if len(assumptions) != 1 else ''}"
+                  + (":" if assumptions else "")]
+        lines += [f"  - {where}: {text}" for where, text in assumptions]
+        return lines
+
+    def provenance(self, items, node, assumptions: list) -> list[str]:
+        out = []
+        for p in items:
+            out.append(f"  {p.kind} \"{p.text}\"")
+            if p.kind in ("assume", "provisional"):
+                span = node.span
+                where = f"{Path(span.file).name}:{span.line}" if span else "?"
+                if (where, p.text) not in assumptions:
+                    assumptions.append((where, p.text))
+        return out
+
+    def applied(self, adjust: ir.Adjust, row: int) -> str:
+        span = adjust.span
+        step = self.steps.get((span.file, span.line, span.col)) if span else None
+        condition = self.notes.get(step)
+        if condition is None:
+            return "not recorded"
+        value = condition[row]
+        return "condition missing" if np.isnan(value) else ("applies" if value == 1 else "does not apply")
+
+
+def explain(compiled: Compiled, module, frame: Frame, values, notes: dict, org: str) -> str | None:
+    """The chain of values behind the outcome for each period of one organisation; None if it is not in the table."""
+    rows = [n for n, o in enumerate(frame.org) if o == org]
+    if not rows:
+        return None
+    explainer = _Explainer(compiled, frame, values, notes, module.SOURCES)
+    blocks = ["\n".join(explainer.row(row, outcome(compiled.program))) for row in rows]
+    return "\n\n".join(blocks) + "\n"
