@@ -245,13 +245,20 @@ def evaluate(policy: str, data: str, fmt: str, out: str | None, org: str | None,
     the results go only to --out, if given. Exits 1 on a policy error, bad data, or a
     rule that cannot give a value, with a message naming the file, line and column.
     """
+    compiled = compiled_policy(policy)
+    try:
+        run_eval(compiled, data, fmt, out, org, allow_missing)
+    except Exception as error:  # a bug of ours must still end in a message, not a traceback
+        fail(render.render_text(internal_error(Path(policy), error), {}))
+
+
+def run_eval(compiled, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool) -> None:
     from . import results
     from .compiler.diagnostics import did_you_mean
     from .data import DataError, load
     from .evaluator import describe_failure, explain
     from .runtime import EvalError
 
-    compiled = compiled_policy(policy)
     try:
         loaded = load(data, compiled.program, allow_missing=allow_missing)
     except DataError as error:

@@ -152,7 +152,7 @@ def _adjust(condition, value, adjusted):
 
 
 def round_half(a, places: int):
-    """Half away from zero on the shortest decimal that reads back as each value (docs/semantics.md)."""
+    """Half away from zero on each value written to 12 significant digits (docs/semantics.md)."""
     a = np.asarray(a, dtype=np.float64)
     scale = 10.0 ** places
     scaled = np.abs(a) * scale
@@ -168,7 +168,7 @@ def round_half(a, places: int):
 
 
 def _round_decimal(x: float, places: int) -> float:
-    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    return float(Decimal(format(x, ".12g")).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def aggregate(kind: str, args, weights=None, n: int = 1):
@@ -295,7 +295,7 @@ class Context:
         cells = self.frame.columns.get(name)
         return computed if cells is None else np.where(np.isnan(cells), computed, cells)
 
-    def cast(self, values, numbers: tuple[float, ...], step: int) -> np.ndarray:
+    def cast(self, values, numbers: tuple[float, ...], scale: str, step: int) -> np.ndarray:
         values = column(values, self.n)
         out = np.full(self.n, np.nan)
         for position, number in enumerate(numbers):
@@ -304,7 +304,7 @@ class Context:
         if bad.size:
             row = int(bad[0])
             shown = ", ".join(format(x, "g") for x in numbers)
-            raise EvalError(f"{format(values[row], 'g')} is not a value of the scale ({shown})", row,
+            raise EvalError(f"{format(values[row], 'g')} is not a value of scale `{scale}` ({shown})", row,
                             self.sources[step])
         return out
 

@@ -135,7 +135,7 @@ def test_a_failure_at_run_time_names_the_policy_line_and_the_row() -> None:
         module["evaluate"](frame)
     assert caught.value.where == ("cast.policy", 6, 5)
     assert caught.value.row == 2
-    assert "2.5 is not a value of the scale (1, 2, 3)" in caught.value.message
+    assert "2.5 is not a value of scale `segment` (1, 2, 3)" in caught.value.message
 
 
 def test_adjustment_conditions_are_noted_for_explanations() -> None:

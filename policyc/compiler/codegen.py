@@ -185,7 +185,8 @@ class _Generator:
             otherwise = sub(e.otherwise) if e.otherwise is not None else "rt.MISSING"
             return f"rt.choose({rows}, {otherwise})"
         if isinstance(e, ir.Cast):
-            return f"t.cast({sub(e.operand)}, {_tuple(map(_number, e.numbers))}, {self.source(e)})"
+            numbers = _tuple(map(_number, e.numbers))
+            return f"t.cast({sub(e.operand)}, {numbers}, {e.type.scale!r}, {self.source(e)})"
         if isinstance(e, ir.Round):
             return f"rt.round_half({sub(e.operand)}, {e.places!r})"
         if isinstance(e, ir.Aggregate):

@@ -83,7 +83,7 @@ def _load(source: Source, sources: dict[str, Source], diags: Diagnostics, stack:
         return None, True
     try:
         base_source = read_source(base_path)
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # ValueError: a NUL in the path
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         diags.error("PC209", f"cannot read the base policy `{header.extends}`: {reason}", header.extends_span,
                     "the path is relative to this file's folder")
