@@ -24,6 +24,7 @@ def same(actual, expected) -> None:
 @pytest.mark.parametrize(("x", "places", "expected"), [
     (2.675, 2, 2.68), (0.125, 2, 0.13), (-1.5, 0, -2.0), (1.005, 2, 1.01), (2.5, 0, 3.0), (-0.125, 2, -0.13),
     (1.53, 2, 1.53), (16.83 / 11, 2, 1.53), (2.0449999, 2, 2.04), (123456.785, 2, 123456.79), (0.1 + 0.2, 1, 0.3),
+    ((1 + 4 / 3) / (1 + 1 / 3), 1, 1.8), (1.7499999999999998, 1, 1.8), (1.74999999, 1, 1.7),
 ])
 def test_rounding_is_half_away_from_zero_on_the_decimal_written(x, places, expected) -> None:
     assert rt.round_half(np.array([x]), places)[0] == expected
