@@ -79,9 +79,7 @@ class _Explainer:
         value = results.decode(self.decls[name].type, float(self.values[name][row]))
         if value is None:
             return "missing"
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        return str(value)
+        return results.csv_text(value)
 
     def reads(self, decl: ir.Decl) -> list[str]:
         if isinstance(decl, ir.Score):
@@ -135,7 +133,9 @@ class _Explainer:
             scores = [n for n in self.reads(decl) if isinstance(self.decls[n], ir.Score)]
             if scores:
                 present = sum(not np.isnan(self.values[n][row]) for n in scores)
-                lines.append(f"  reads {len(scores)} metric scores: {present} present, {len(scores) - present} missing")
+                plural = "s" if len(scores) != 1 else ""
+                lines.append(f"  reads {len(scores)} metric score{plural}: {present} present, "
+                             f"{len(scores) - present} missing")
         scored = [n for n in chain if isinstance(self.decls[n], ir.Score) and not np.isnan(self.values[n][row])]
         if scored:
             lines += ["", "metric scores (value, then score)"]

@@ -25,8 +25,8 @@ ALLOWED = {
     ast.Tuple, ast.Dict, ast.FunctionDef, ast.arguments, ast.arg, ast.Return, ast.Try, ast.ExceptHandler,
     ast.Raise, ast.Call, ast.Attribute, ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult, ast.USub,
 }
-FIXED_NAMES = {"rt", "t", "n", "frame", "notes", "error", "Exception", "POLICY", "ORG_TYPES", "COHORTS", "OUTCOME", "SOURCES",
-               "evaluate", "_evaluate"}
+FIXED_NAMES = {"rt", "t", "n", "frame", "notes", "error", "Exception", "POLICY", "ORG_TYPES", "COHORTS", "OUTCOME",
+               "SOURCES", "evaluate", "_evaluate"}
 
 
 def program_of(text: str, path: str = "t.policy"):
