@@ -7,6 +7,7 @@ its position in its type's labels, NaN for missing (docs/semantics.md).
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from decimal import Context as DecimalContext
 
 import attrs
 import numpy as np
@@ -168,7 +169,11 @@ def round_half(a, places: int):
 
 
 def _round_decimal(x: float, places: int) -> float:
-    return float(Decimal(format(x, ".12g")).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    if not np.isfinite(x):
+        return x
+    # Enough digits for any double: at the default 28, quantize refuses round(1e30, 2).
+    return float(Decimal(format(x, ".12g")).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP,
+                                                     context=DecimalContext(prec=800)))
 
 
 def aggregate(kind: str, args, weights=None, n: int = 1):
