@@ -156,16 +156,45 @@ def round_half(a, places: int):
     """Half away from zero on each value written to 12 significant digits (docs/semantics.md)."""
     a = np.asarray(a, dtype=np.float64)
     scale = 10.0 ** places
-    scaled = np.abs(a) * scale
-    whole = np.floor(scaled)
-    out = np.copysign((whole + (scaled - whole >= 0.5)) / scale, a)
-    # Near a half, the product may have strayed across it; those few are settled in decimal.
-    near = np.abs(scaled - whole - 0.5) <= 1e-9 * np.maximum(scaled, 1.0)
+    # In place where it can be: on a block of scores, every temporary costs as much as the arithmetic.
+    fraction = np.abs(a) * scale
+    whole = np.floor(fraction)
+    fraction -= whole
+    out = whole + (fraction >= 0.5)
+    out /= scale
+    np.copysign(out, a, out=out)
+    # Near a half, the product may have strayed across it: those are settled in decimal.
+    fraction -= 0.5
+    np.abs(fraction, out=fraction)
+    whole *= 1e-9
+    whole += 1e-9
+    near = np.flatnonzero(fraction <= whole)
     if places > 15:
-        near = ~np.isnan(a)
-    for i in np.flatnonzero(near):
-        out.flat[i] = _round_decimal(float(a.flat[i]), places)
+        near = np.flatnonzero(~np.isnan(a))
+    if near.size:
+        settled, unsure = _round_near(a.flat[near], places)
+        out.flat[near] = settled
+        for i in near[unsure]:
+            out.flat[i] = _round_decimal(float(a.flat[i]), places)
     return out if out.ndim else float(out)
+
+
+def _round_near(x: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray]:
+    """Values written to 12 significant digits as integers and rounded half up in integer arithmetic;
+    with a mask of those this cannot settle exactly (left to `_round_decimal`)."""
+    size = np.abs(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        digits = 11 - np.floor(np.log10(size))  # decimal places that 12 significant digits reach
+        drop = digits - places
+        exact = (drop >= 1) & (drop <= 12) & (digits <= 22) & (places <= 15) & (size > 0)
+        lifted = size * 10.0 ** np.where(exact, digits, 0)
+        mantissa = np.rint(lifted)
+        # The 12-digit mantissa is certain unless the 13th digit is itself about 5.
+        exact &= (mantissa >= 1e11) & (mantissa < 1e12) & (np.abs(lifted - np.floor(lifted) - 0.5) > 1e-3)
+        step = (10 ** np.where(exact, drop, 0)).astype(np.int64)
+        rounded = (mantissa.astype(np.int64) + step // 2) // step
+        settled = np.copysign(rounded / 10.0 ** places, x)
+    return settled, ~exact
 
 
 def _round_decimal(x: float, places: int) -> float:
@@ -292,7 +321,9 @@ class Context:
         cells = self.frame.columns.get(name)
         if cells is None:
             return np.full(self.n, np.nan)
-        return np.where(np.isin(self.frame.org_type, applies), cells, np.nan)
+        allowed = np.zeros(int(self.frame.org_type.max(initial=0)) + 1, dtype=bool)
+        allowed[[a for a in applies if a < allowed.size]] = True
+        return np.where(allowed[self.frame.org_type], cells, np.nan)
 
     def given(self, name: str, computed) -> np.ndarray:
         """A computed value, replaced where the table gives the value itself."""
@@ -383,22 +414,26 @@ class Context:
         return out
 
     def ranked(self, values, higher, standard, floor) -> list[np.ndarray]:
-        """The standard model for several metrics at once: one sort of a (metrics x rows) block per cohort group."""
-        block = np.stack([column(v, self.n) for v in values]) if values else np.zeros((0, self.n))
+        """The standard model for several metrics at once: one sort of a (metrics x rows) block per cohort
+        group, its rows put in group order once so that each group is a contiguous slice."""
+        block = np.empty((len(values), self.n))
+        for k, v in enumerate(values):
+            block[k] = column(v, self.n)[self.order]
         higher = np.asarray(higher, dtype=bool)[:, None]
-        has_standard = np.array([s is not None for s in standard])[:, None]
-        has_floor = np.array([f is not None for f in floor])[:, None]
+        has_standard = np.array([s is not None for s in standard], dtype=bool)[:, None]
+        has_floor = np.array([f is not None for f in floor], dtype=bool)[:, None]
         s = np.array([np.nan if x is None else x for x in standard])[:, None]
         f = np.array([np.nan if x is None else x for x in floor])[:, None]
         met = has_standard & np.where(higher, block >= s, block <= s)
         failed = has_floor & np.where(higher, block < f, block > f)
         key = np.where(higher, -block, block)  # ascending key: best first
+        del block
         key[met | failed] = np.nan
         lo = np.where(has_standard, 2.0, 1.0)
         hi = np.where(has_floor, 3.0, 4.0)
-        scores = np.full(block.shape, np.nan)
-        for rows in self.slices():
-            sub = key[:, rows]
+        spread = np.empty(key.shape)
+        for g in range(self.groups):
+            sub = key[:, self.bounds[g]:self.bounds[g + 1]]
             order = np.argsort(sub, axis=1)  # tied keys share their first position, whatever their order
             ordered = np.take_along_axis(sub, order, axis=1)
             starts = np.ones(ordered.shape, dtype=bool)
@@ -409,11 +444,13 @@ class Context:
             np.put_along_axis(r, order, better, axis=1)
             n = (~np.isnan(sub)).sum(axis=1, keepdims=True).astype(np.float64)
             with np.errstate(divide="ignore", invalid="ignore"):
-                spread = np.where(n > 1, lo + (hi - lo) * r / (n - 1), lo)
-            scores[:, rows] = np.where(np.isnan(sub), np.nan, spread)
-        scores = round_half(scores, 2)
-        scores[met] = 1.0
-        scores[failed] = 4.0
+                spread[:, self.bounds[g]:self.bounds[g + 1]] = np.where(n > 1, lo + (hi - lo) * r / (n - 1), lo)
+        spread[np.isnan(key)] = np.nan
+        spread = round_half(spread, 2)
+        spread[met] = 1.0
+        spread[failed] = 4.0
+        scores = np.empty_like(spread)
+        scores[:, self.order] = spread
         return list(scores)
 
     # ------------------------------------------------------------ periods

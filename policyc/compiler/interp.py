@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import operator
 from collections.abc import Callable
@@ -204,7 +205,7 @@ class _Interpreter:
 
         lo = 1.0 if model.standard is None else 2.0
         hi = 4.0 if model.floor is None else 3.0
-        others = [x for x in values if not meets(x) and not fails(x)]
+        others = sorted(x for x in values if not meets(x) and not fails(x))
         n = len(others)
         scores: list[Value] = []
         for x in values:
@@ -215,7 +216,8 @@ class _Interpreter:
             elif n == 1:
                 scores.append(lo)
             else:
-                r = sum(1 for y in others if (y > x if model.higher else y < x))
+                # r: how many are strictly better, counted in the sorted values
+                r = n - bisect.bisect_right(others, x) if model.higher else bisect.bisect_left(others, x)
                 scores.append(round_half_up(lo + (hi - lo) * r / (n - 1), 2))
         return scores
 
@@ -363,15 +365,19 @@ class _Interpreter:
             summary = _mean if e.kind == "mean" else _sd
             return self.by_cohort(e.operand, lambda values, own: [summary(values)] * len(own))
 
-        def rank(values: list[float], x: Value) -> Value:
+        def rank(ordered: list[float], x: Value) -> Value:
             if x is None:
                 return None
-            r = 1 + sum(1 for v in values if v < x)
+            r = 1 + bisect.bisect_left(ordered, x)  # 1 + how many are below x
             if e.kind == "rank":
                 return float(r)
-            return 0.0 if len(values) == 1 else (r - 1) / (len(values) - 1) * 100
+            return 0.0 if len(ordered) == 1 else (r - 1) / (len(ordered) - 1) * 100
 
-        return self.by_cohort(e.operand, lambda values, own: [rank(values, x) for x in own])
+        def ranks(values: list[float], own: list[Value]) -> list[Value]:
+            ordered = sorted(values)
+            return [rank(ordered, x) for x in own]
+
+        return self.by_cohort(e.operand, ranks)
 
     def column_quantile(self, e: ir.Quantile) -> list[Value]:
         def quantile(values: list[float], own: list[Value]) -> list[Value]:
