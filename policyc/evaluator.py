@@ -68,12 +68,12 @@ class _Explainer:
         self.decls = {d.name: d for d in self.program.decls}
 
     def quote(self, node) -> str:
-        """The first line of a rule as the policy writes it, with where it is."""
+        """A rule as the policy writes it, on one line, with where it is."""
         span = node.span
         source = self.compiled.sources.get(span.file) if span else None
         if source is None:
             return ""
-        return f"{source.line_text(span.line).strip()}    ({Path(span.file).name}:{span.line})"
+        return f"{' '.join(source.text[span.start:span.end].split())}    ({Path(span.file).name}:{span.line})"
 
     def shown(self, name: str, row: int) -> str:
         value = results.decode(self.decls[name].type, float(self.values[name][row]))

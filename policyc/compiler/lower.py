@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from . import ast, ir
 from .check import Checked, constant, item_key, number_key, select
+from .source import Span
 from .types import BOOL, Type, number
 
 
@@ -88,9 +89,9 @@ class _Lowering:
     def derived(self, value: ast.Value) -> ir.Derived:
         t = self.types[value.name.text]
         adjusts = tuple(ir.Adjust(a.kind, self.to(a.value, t), self.expr(a.condition), _provenance(a.provenance),
-                                  span=a.span) for a in value.adjusts)
+                                  span=_through(a.span, a.condition.span)) for a in value.adjusts)
         return ir.Derived(value.name.text, t, self.to(value.expr, t), adjusts, _provenance(value.provenance),
-                          span=value.name.span)
+                          span=_through(value.name.span, value.expr.span))
 
     def to(self, expr, t: Type) -> ir.Expr:
         """An expression lowered where a value of type `t` is wanted, its labels recoded to `t`'s."""
@@ -250,6 +251,13 @@ class _Lowering:
                 if t.unit is None:
                     t = p.type
         return ir.Aggregate(kind, tuple(parts), tuple(weights) if weighted else None, t, span=call.span)
+
+
+def _through(first: Span | None, last: Span | None) -> Span | None:
+    """From the start of one span to the end of another: a rule without the provenance that follows it."""
+    if first is None or last is None:
+        return first
+    return Span(first.file, first.line, first.col, last.end_line, last.end_col, first.start, last.end)
 
 
 def _scale_type(scope, name: str) -> Type:
