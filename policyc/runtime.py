@@ -414,44 +414,41 @@ class Context:
         return out
 
     def ranked(self, values, higher, standard, floor) -> list[np.ndarray]:
-        """The standard model for several metrics at once: one sort of a (metrics x rows) block per cohort
-        group, its rows put in group order once so that each group is a contiguous slice."""
-        block = np.empty((len(values), self.n))
-        for k, v in enumerate(values):
-            block[k] = column(v, self.n)[self.order]
-        higher = np.asarray(higher, dtype=bool)[:, None]
-        has_standard = np.array([s is not None for s in standard], dtype=bool)[:, None]
-        has_floor = np.array([f is not None for f in floor], dtype=bool)[:, None]
-        s = np.array([np.nan if x is None else x for x in standard])[:, None]
-        f = np.array([np.nan if x is None else x for x in floor])[:, None]
-        met = has_standard & np.where(higher, block >= s, block <= s)
-        failed = has_floor & np.where(higher, block < f, block > f)
-        key = np.where(higher, -block, block)  # ascending key: best first
-        del block
+        """The standard model, metric by metric: temporaries stay the size of one column."""
+        return [self._ranked(column(v, self.n), h, s, f) for v, h, s, f in zip(values, higher, standard, floor,
+                                                                              strict=True)]
+
+    def _ranked(self, values: np.ndarray, higher: bool, standard: float | None, floor: float | None) -> np.ndarray:
+        met = np.zeros(self.n, dtype=bool) if standard is None else (
+            values >= standard if higher else values <= standard)
+        failed = np.zeros(self.n, dtype=bool) if floor is None else (values < floor if higher else values > floor)
+        lo = 1.0 if standard is None else 2.0
+        hi = 4.0 if floor is None else 3.0
+        key = -values if higher else values.copy()  # ascending key: best first
         key[met | failed] = np.nan
-        lo = np.where(has_standard, 2.0, 1.0)
-        hi = np.where(has_floor, 3.0, 4.0)
-        spread = np.empty(key.shape)
+        key = key[self.order]  # each cohort group a contiguous slice
+        missing = np.isnan(key)
+        key[missing] = np.inf  # sorting is several times faster without NaN; these rows are masked below
+        spread = np.empty(self.n)
         for g in range(self.groups):
-            sub = key[:, self.bounds[g]:self.bounds[g + 1]]
-            order = np.argsort(sub, axis=1)  # tied keys share their first position, whatever their order
-            ordered = np.take_along_axis(sub, order, axis=1)
-            starts = np.ones(ordered.shape, dtype=bool)
-            starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-            position = np.arange(ordered.shape[1], dtype=np.float64)
-            better = np.maximum.accumulate(np.where(starts, position, 0.0), axis=1)
-            r = np.empty_like(better)
-            np.put_along_axis(r, order, better, axis=1)
-            n = (~np.isnan(sub)).sum(axis=1, keepdims=True).astype(np.float64)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                spread[:, self.bounds[g]:self.bounds[g + 1]] = np.where(n > 1, lo + (hi - lo) * r / (n - 1), lo)
-        spread[np.isnan(key)] = np.nan
-        spread = round_half(spread, 2)
-        spread[met] = 1.0
-        spread[failed] = 4.0
-        scores = np.empty_like(spread)
-        scores[:, self.order] = spread
-        return list(scores)
+            a, b = int(self.bounds[g]), int(self.bounds[g + 1])
+            order = np.argsort(key[a:b])
+            ordered = key[a:b][order]
+            starts = np.ones(b - a, dtype=bool)
+            starts[1:] = ordered[1:] != ordered[:-1]
+            # r, how many are strictly better: the position where each cluster of ties starts
+            better = np.maximum.accumulate(np.where(starts, np.arange(b - a, dtype=np.float64), 0.0))
+            r = np.empty(b - a)
+            r[order] = better
+            n = float(b - a - np.count_nonzero(missing[a:b]))
+            spread[a:b] = lo + (hi - lo) * r / (n - 1) if n > 1 else lo
+        spread[missing] = np.nan
+        scores = np.empty(self.n)
+        scores[self.order] = spread
+        scores = round_half(scores, 2)
+        scores[met] = 1.0
+        scores[failed] = 4.0
+        return scores
 
     # ------------------------------------------------------------ periods
 
