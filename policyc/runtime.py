@@ -155,6 +155,8 @@ def _adjust(condition, value, adjusted):
 def round_half(a, places: int):
     """Half away from zero on each value written to 12 significant digits (docs/semantics.md)."""
     a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 0:
+        return float(round_half(a.reshape(1), places)[0])
     scale = 10.0 ** places
     # In place where it can be: on a block of scores, every temporary costs as much as the arithmetic.
     fraction = np.abs(a) * scale
@@ -176,7 +178,7 @@ def round_half(a, places: int):
         out.flat[near] = settled
         for i in near[unsure]:
             out.flat[i] = _round_decimal(float(a.flat[i]), places)
-    return out if out.ndim else float(out)
+    return out
 
 
 def _round_near(x: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray]:

@@ -31,8 +31,9 @@ def test_rounding_is_half_away_from_zero_on_the_decimal_written(x, places, expec
     assert rt.round_half(np.array([x]), places)[0] == expected
 
 
-def test_rounding_keeps_missing_values_missing() -> None:
+def test_rounding_keeps_missing_values_missing_and_takes_a_constant() -> None:
     same(rt.round_half(np.array([NAN, 1.25]), 1), [NAN, 1.3])
+    assert rt.round_half(2.675, 2) == 2.68
 
 
 def test_a_standard_of_80_scores_meeting_it_1_the_best_below_2_and_the_worst_4() -> None:
