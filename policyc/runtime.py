@@ -369,7 +369,7 @@ class Context:
     def cohort_sd(self, values) -> np.ndarray:
         values = column(values, self.n)
         mean = self.cohort_mean(values)
-        deviation, count = self._sums((values - mean) ** 2)
+        deviation, count = self._sums(np.square(values - mean))
         with np.errstate(divide="ignore", invalid="ignore"):
             sd = np.where(count > 1, np.sqrt(deviation / (count - 1)), np.nan)
         return sd[self.group]

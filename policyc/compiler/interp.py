@@ -58,7 +58,8 @@ def _sd(values: list[float]) -> float | None:
     if len(values) < 2:
         return None
     mean = _sum(values) / len(values)
-    return math.sqrt(_sum([(v - mean) ** 2 for v in values]) / (len(values) - 1))
+    # d * d, not d ** 2: a product too large for a double is infinity, where ** raises
+    return math.sqrt(_sum([(v - mean) * (v - mean) for v in values]) / (len(values) - 1))
 
 
 def _sum(values) -> float:
