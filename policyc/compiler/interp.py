@@ -51,7 +51,7 @@ def cut_point(values: list[float], p: float, method: str) -> float:
 
 
 def _mean(values: list[float]) -> float | None:
-    return _sum(values) / len(values) if values else None
+    return _present(_sum(values) / len(values)) if values else None
 
 
 def _sd(values: list[float]) -> float | None:
@@ -59,7 +59,12 @@ def _sd(values: list[float]) -> float | None:
         return None
     mean = _sum(values) / len(values)
     # d * d, not d ** 2: a product too large for a double is infinity, where ** raises
-    return math.sqrt(_sum([(v - mean) * (v - mean) for v in values]) / (len(values) - 1))
+    return _present(math.sqrt(_sum([(v - mean) * (v - mean) for v in values]) / (len(values) - 1)))
+
+
+def _present(x: float) -> float | None:
+    """NaN (infinity minus infinity) is how a column says missing."""
+    return None if math.isnan(x) else x
 
 
 def _sum(values) -> float:
@@ -237,7 +242,8 @@ class _Interpreter:
         """The expression on row `i`; cohort and period nodes are worked out for every row once, then read."""
         whole = _WHOLE.get(type(expr))
         if whole is None:
-            return _ROW[type(expr)](self, expr, i)
+            x = _ROW[type(expr)](self, expr, i)
+            return None if isinstance(x, float) and math.isnan(x) else x
         if id(expr) not in self.cache:
             self.cache[id(expr)] = whole(self, expr)
         return self.cache[id(expr)][i]
