@@ -143,7 +143,10 @@ class _Generator:
     def derived(self, decl: ir.Derived) -> None:
         target = mangle(decl.name)
         self.emit(f"t.step = {self.source(decl)}")
-        self.emit(f"{target} = rt.column({self.expr(decl.expr)}, n)")
+        if not decl.adjusts:
+            self.emit(f"{target} = t.given({decl.name!r}, {self.expr(decl.expr)})")
+            return
+        self.emit(f"{target} = {self.expr(decl.expr)}")
         for adjust in decl.adjusts:
             step = self.source(adjust)
             self.emit(f"t.step = {step}")
