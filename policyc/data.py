@@ -95,19 +95,6 @@ def load_text(text: str, path: str, program: ir.Program, allow_missing: bool = F
 # ---------------------------------------------------------------- which columns a policy needs
 
 
-def reads(decl: ir.Decl) -> list[str]:
-    """The names a declaration's rule reads (not `org_type`, nor a value's own name inside its adjustments)."""
-    if isinstance(decl, ir.Column):
-        return []
-    if isinstance(decl, ir.Score):
-        return [decl.metric]
-    found = dict.fromkeys(ir.loads(decl.expr))
-    for adjust in decl.adjusts:
-        found.update(dict.fromkeys(ir.loads(adjust.value)))
-        found.update(dict.fromkeys(ir.loads(adjust.condition)))
-    return [name for name in found if name != decl.name and name != "org_type"]
-
-
 def needed_columns(program: ir.Program, given: set[str]) -> list[str]:
     """The inputs and metrics evaluation needs, in declaration order, when the values in `given` are columns in full.
 
@@ -119,7 +106,7 @@ def needed_columns(program: ir.Program, given: set[str]) -> list[str]:
     for decl in program.decls:
         if isinstance(decl, ir.Column):
             continue
-        names = reads(decl)
+        names = ir.reads(decl)
         read_by_rule.update(names)
         if decl.name not in given:
             needed.update(names)

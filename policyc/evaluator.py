@@ -14,6 +14,7 @@ from .compiler.codegen import generate
 from .compiler.driver import Result, check_file
 from .compiler.lower import lower
 from .compiler.source import Source
+from .data import format_period
 from .runtime import EvalError, Frame
 
 
@@ -81,16 +82,6 @@ class _Explainer:
             return "missing"
         return results.csv_text(value)
 
-    def reads(self, decl: ir.Decl) -> list[str]:
-        if isinstance(decl, ir.Score):
-            return [decl.metric]
-        if isinstance(decl, ir.Column):
-            return []
-        names = ir.loads(decl.expr)
-        for adjust in decl.adjusts:
-            names += ir.loads(adjust.value) + ir.loads(adjust.condition)
-        return [n for n in dict.fromkeys(names) if n in self.decls and n != decl.name]
-
     def chain(self, outcome: str) -> list[str]:
         """The outcome and every value it rests on, in evaluation order."""
         wanted: set[str] = set()
@@ -99,7 +90,7 @@ class _Explainer:
             name = stack.pop()
             if name not in wanted:
                 wanted.add(name)
-                stack.extend(self.reads(self.decls[name]))
+                stack.extend(ir.reads(self.decls[name]))
         return [d.name for d in self.program.decls if d.name in wanted]
 
     def given(self, name: str, row: int) -> bool:
@@ -107,7 +98,7 @@ class _Explainer:
         return cells is not None and not isinstance(self.decls[name], ir.Column) and not np.isnan(cells[row])
 
     def row(self, row: int, outcome: str) -> list[str]:
-        period = results.period_text(self.frame.period[row]) if self.frame.period is not None else None
+        period = format_period(int(self.frame.period[row])) if self.frame.period is not None else None
         org_type = self.program.org_types[self.frame.org_type[row]]
         head = f"{self.frame.org[row]} ({org_type}{', ' + period if period else ''}): " \
                f"{outcome} = {self.shown(outcome, row)}"
@@ -127,10 +118,10 @@ class _Explainer:
             for adjust in decl.adjusts:
                 lines.append(f"  then: {self.quote(adjust)}: {self.applied(adjust, row)}")
                 lines += ["  " + line for line in self.provenance(adjust.provenance, adjust, assumptions)]
-            read = [n for n in self.reads(decl) if not isinstance(self.decls[n], ir.Score)]
+            read = [n for n in ir.reads(decl) if not isinstance(self.decls[n], ir.Score)]
             if read:
                 lines.append("  reads: " + ", ".join(f"{n} = {self.shown(n, row)}" for n in read))
-            scores = [n for n in self.reads(decl) if isinstance(self.decls[n], ir.Score)]
+            scores = [n for n in ir.reads(decl) if isinstance(self.decls[n], ir.Score)]
             if scores:
                 present = sum(not np.isnan(self.values[n][row]) for n in scores)
                 plural = "s" if len(scores) != 1 else ""

@@ -47,11 +47,6 @@ def _scale_number(label: str) -> int | float:
     return int(number) if number.is_integer() else number
 
 
-def period_text(period: int | np.integer) -> str:
-    """An encoded period as written in tables: `year * 4 + quarter - 1` as `2025Q3`."""
-    return format_period(int(period))
-
-
 def _periods(frame: Frame) -> list[str | None]:
     if frame.period is None:
         return [None] * frame.n

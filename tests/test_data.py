@@ -229,7 +229,7 @@ def test_oversight_scores_given_in_full_free_every_metric(oversight):
 def test_needed_columns_directly(program):
     assert data.needed_columns(program, set()) == ["in_deficit", "rating", "cqc", "band", "ae"]
     assert data.needed_columns(program, {"segment", "ae.score"}) == ["rating", "cqc", "band"]
-    assert data.reads(program.decl("segment")) == ["in_deficit"]
+    assert ir.reads(program.decl("segment")) == ["in_deficit"]
 
 
 # ---------------------------------------------------------------- file and structure problems

@@ -177,12 +177,6 @@ def test_table_without_periods_rounds_to_two_places(program):
     )
 
 
-def test_period_text():
-    assert results.period_text(2025 * 4 + 2) == "2025Q3"
-    assert results.period_text(np.int64(2009 * 4 + 3)) == "2009Q4"
-    assert results.period_text(2010 * 4) == "2010Q1"
-
-
 def test_table_text():
     assert results.table_text(None) == "-"
     assert results.table_text(2.5) == "2.5"

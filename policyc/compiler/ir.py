@@ -320,3 +320,16 @@ def loads(expr: Expr) -> list[str]:
 
     visit(expr)
     return list(found)
+
+
+def reads(decl: Decl) -> list[str]:
+    """The names a declaration's rule reads (not `org_type`, nor a value's own name inside its adjustments)."""
+    if isinstance(decl, Column):
+        return []
+    if isinstance(decl, Score):
+        return [decl.metric]
+    found = dict.fromkeys(loads(decl.expr))
+    for adjust in decl.adjusts:
+        found.update(dict.fromkeys(loads(adjust.value)))
+        found.update(dict.fromkeys(loads(adjust.condition)))
+    return [name for name in found if name != decl.name and name != "org_type"]
