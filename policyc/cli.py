@@ -64,6 +64,9 @@ def main() -> None:
       policyc check policies/               check every policy in a folder
       policyc check --format github a.policy    annotations for GitHub Actions
       policyc fmt --check policies/         fail if a file is not in canonical form
+      policyc eval P.policy --data d.csv --format json    every value of every row
+      policyc eval P.policy --data d.csv --explain RXX    how one organisation's outcome came about
+      policyc compile P.policy -o evaluator.py            the evaluator as a Python module
     """
 
 
