@@ -191,18 +191,18 @@ class PolicyGen:
 
     def several(self, declare: Callable[[int], str], low: int, high: int) -> list[str]:
         """`declare(k)` for k = 0, 1, ...: a list to Hypothesis, so that shrinking can drop a declaration whole."""
-        count = []
+        names: list[str] = []
 
         @st.composite
         def one(draw):
             outer, self.draw = self.draw, draw
             try:
-                count.append(declare(len(count)))
+                names.append(declare(len(names)))
             finally:
                 self.draw = outer
 
         self.draw(st.lists(one(), min_size=low, max_size=high))
-        return count
+        return names
 
     def fresh(self, usual: str) -> str:
         """A name for a declaration: usually `usual`, sometimes a name the generated module or Python has."""

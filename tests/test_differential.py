@@ -103,7 +103,7 @@ def test_the_compiled_module_and_the_interpreter_agree_on_every_value_of_every_r
 
     assert set(compiled) == {d.name for d in program.outputs()}
     assert set(interpreted) == {d.name for d in program.decls}
-    wrong = []
+    wrong, nans = [], []
     for decl in program.decls:
         ours, theirs = compiled[decl.name], interpreted[decl.name]
         assert len(ours) == len(theirs) == frame.n, decl.name
@@ -113,10 +113,12 @@ def test_the_compiled_module_and_the_interpreter_agree_on_every_value_of_every_r
                 wrong.append(f"{where}: compiled {shown(ours[row])}, interpreted {shown(theirs[row])}")
             elif isinstance(theirs[row], float) and math.isnan(theirs[row]):
                 # ir.py: missing is None; a NaN the interpreter keeps is a number to it (`is missing` says no)
-                wrong.append(f"{where}: the interpreter gives NaN, not None (missing)")
-    if wrong:
-        note("every disagreement:\n" + "\n".join(wrong))
+                nans.append(f"{where}: the interpreter gives NaN, not None (missing)")
+    if wrong or nans:
+        note("every disagreement:\n" + "\n".join(wrong + nans))
+    # two assertions, so that Hypothesis reports (and shrinks) each kind of failure on its own
     assert not wrong, wrong[0]
+    assert not nans, nans[0]
 
 
 # ---------------------------------------------------------------- the compiled module is plain and stable
