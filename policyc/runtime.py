@@ -6,7 +6,7 @@ its position in its type's labels, NaN for missing (docs/semantics.md).
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from decimal import Context as DecimalContext
 
 import attrs
@@ -152,26 +152,31 @@ def _adjust(condition, value, adjusted):
     return np.where(condition == 1, adjusted, np.where(condition == 0, value, np.nan))
 
 
+# Decimal places kept below the rounding position, to absorb the binary error of the arithmetic before.
+GUARD = 6
+
+
 def round_half(a, places: int):
-    """Half away from zero on each value written to 12 significant digits (docs/semantics.md)."""
+    """Half away from zero, on each value written to `places + GUARD` decimal places (docs/semantics.md)."""
     a = np.asarray(a, dtype=np.float64)
     if a.ndim == 0:
         return float(round_half(a.reshape(1), places)[0])
     scale = 10.0 ** places
     # In place where it can be: on a block of scores, every temporary costs as much as the arithmetic.
-    fraction = np.abs(a) * scale
-    whole = np.floor(fraction)
-    fraction -= whole
-    out = whole + (fraction >= 0.5)
-    out /= scale
-    np.copysign(out, a, out=out)
-    # Near a half, the product may have strayed across it: those are settled in decimal.
-    fraction -= 0.5
-    np.abs(fraction, out=fraction)
-    whole *= 1e-9
-    whole += 1e-9
-    near = np.flatnonzero(fraction <= whole)
-    if places > 15:
+    with np.errstate(over="ignore", invalid="ignore"):  # too large to scale: settled in decimal below
+        fraction = np.abs(a) * scale
+        whole = np.floor(fraction)
+        fraction -= whole
+        out = whole + (fraction >= 0.5)
+        out /= scale
+        np.copysign(out, a, out=out)
+        # Within the guard digits of a half, or too large to scale, a value is settled in decimal.
+        fraction -= 0.5
+        np.abs(fraction, out=fraction)
+        whole *= 1e-12
+        whole += 10.0 ** -GUARD
+        near = np.flatnonzero(~(fraction > whole) & ~np.isnan(a))
+    if places + GUARD > 22:
         near = np.flatnonzero(~np.isnan(a))
     if near.size:
         settled, unsure = _round_near(a.flat[near], places)
@@ -182,19 +187,15 @@ def round_half(a, places: int):
 
 
 def _round_near(x: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray]:
-    """Values written to 12 significant digits as integers and rounded half up in integer arithmetic;
-    with a mask of those this cannot settle exactly (left to `_round_decimal`)."""
-    size = np.abs(x)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        digits = 11 - np.floor(np.log10(size))  # decimal places that 12 significant digits reach
-        drop = digits - places
-        exact = (drop >= 1) & (drop <= 12) & (digits <= 22) & (places <= 15) & (size > 0)
-        lifted = size * 10.0 ** np.where(exact, digits, 0)
-        mantissa = np.rint(lifted)
-        # The 12-digit mantissa is certain unless the 13th digit is itself about 5.
-        exact &= (mantissa >= 1e11) & (mantissa < 1e12) & (np.abs(lifted - np.floor(lifted) - 0.5) > 1e-3)
-        step = (10 ** np.where(exact, drop, 0)).astype(np.int64)
-        rounded = (mantissa.astype(np.int64) + step // 2) // step
+    """The guarded decimal as an integer, rounded half up in integer arithmetic; with a mask of the values
+    this cannot settle exactly (left to `_round_decimal`)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        lifted = np.abs(x) * 10.0 ** (places + GUARD)
+        whole = np.rint(lifted)
+        # Exact below 2**53, unless the first digit past the guard is itself about 5.
+        exact = (lifted < 2.0 ** 53) & (np.abs(lifted - np.floor(lifted) - 0.5) > 1e-3) & (places + GUARD <= 22)
+        step = 10 ** GUARD
+        rounded = (np.where(exact, whole, 0).astype(np.int64) + step // 2) // step
         settled = np.copysign(rounded / 10.0 ** places, x)
     return settled, ~exact
 
@@ -202,9 +203,9 @@ def _round_near(x: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray]:
 def _round_decimal(x: float, places: int) -> float:
     if not np.isfinite(x):
         return x
-    # Enough digits for any double: at the default 28, quantize refuses round(1e30, 2).
-    return float(Decimal(format(x, ".12g")).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP,
-                                                     context=DecimalContext(prec=800)))
+    context = DecimalContext(prec=800)  # enough digits for any double; the default 28 refuses 1e30 to 2 places
+    guarded = Decimal(x).quantize(Decimal(1).scaleb(-(places + GUARD)), rounding=ROUND_HALF_EVEN, context=context)
+    return float(guarded.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=context))
 
 
 def aggregate(kind: str, args, weights=None, n: int = 1):

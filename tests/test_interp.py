@@ -120,7 +120,7 @@ def test_a_metric_weighted_one_third():
     assert out["w"] == (1 * 1.0 + 4 * (1 / 3)) / (1.0 + 1 / 3) == pytest.approx(1.75)
     assert out["ws"] == 1.0 + 4 * (1 / 3)
     assert out["u"] == 2.5
-    # the weighted mean is 1.7499999999999998 as a double; written to 12 digits it is the 1.75 it means
+    # the weighted mean is 1.7499999999999998 as a double; written to 6 guard places it is the 1.75 it means
     p = compile_policy(text + "r1 = round(w, 1)\nr2 = round(w, 2)\n")
     rounded = one(p, **{"a.score": 1, "b.score": 4})
     assert (rounded["r1"], rounded["r2"]) == (1.8, 1.75)
@@ -128,7 +128,7 @@ def test_a_metric_weighted_one_third():
     assert one(p, **{"a.score": None, "b.score": 4})["w"] == 4.0
 
 
-def test_rounding_halves_away_from_zero_on_12_significant_digits():
+def test_rounding_halves_away_from_zero_on_the_value_written_to_6_guard_places():
     p = compile_policy("input x: number for all\nr2 = round(x, 2)\nr0 = round(x, 0)\n")
     assert one(p, x=2.675)["r2"] == 2.68  # Python's round gives 2.67
     assert one(p, x=0.125)["r2"] == 0.13
@@ -136,7 +136,8 @@ def test_rounding_halves_away_from_zero_on_12_significant_digits():
     assert one(p, x=-1.5)["r0"] == -2.0
     assert one(p, x=2.5)["r0"] == 3.0
     assert one(p, x=None)["r2"] is None
-    assert round_half_up(1.74999999, 1) == 1.7
+    assert round_half_up(1.7499999, 1) == 1.7
+    assert round_half_up(12345678901.234, 2) == 12345678901.23
     assert round_half_up(0.1 + 0.2, 1) == 0.3
     assert round_half_up(123456.785, 2) == 123456.79
     assert round_half_up(16.83 / 11, 2) == 1.53

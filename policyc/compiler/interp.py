@@ -6,7 +6,7 @@ import bisect
 import math
 import operator
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 
 from .. import runtime
 from . import ir
@@ -23,13 +23,12 @@ def evaluate(program: ir.Program, frame: runtime.Frame) -> dict[str, list]:
 
 
 def round_half_up(x: float, places: int) -> float:
-    """`x` written to 12 significant digits, rounded to `places` halves away from zero (docs/semantics.md)."""
+    """`x` written to `places + 6` decimal places, rounded to `places` halves away from zero (docs/semantics.md)."""
     if not math.isfinite(x):
         return x
-    written = Decimal(format(x, ".12g"))
-    # enough digits for any double; at the default 28, quantize refuses round(1e30, 2)
-    exact = written.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=Context(prec=800))
-    return float(exact)
+    context = Context(prec=800)  # enough digits for any double; at the default 28, quantize refuses round(1e30, 2)
+    written = Decimal(x).quantize(Decimal(1).scaleb(-(places + 6)), rounding=ROUND_HALF_EVEN, context=context)
+    return float(written.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=context))
 
 
 def cut_point(values: list[float], p: float, method: str) -> float:
