@@ -242,10 +242,11 @@ class _Interpreter:
         whole = _WHOLE.get(type(expr))
         if whole is None:
             x = _ROW[type(expr)](self, expr, i)
-            return None if isinstance(x, float) and math.isnan(x) else x
-        if id(expr) not in self.cache:
-            self.cache[id(expr)] = whole(self, expr)
-        return self.cache[id(expr)][i]
+        else:
+            if id(expr) not in self.cache:
+                self.cache[id(expr)] = whole(self, expr)
+            x = self.cache[id(expr)][i]
+        return None if isinstance(x, float) and math.isnan(x) else x  # NaN (inf - inf) is missing, as in a column
 
     def row_const(self, e: ir.Const, i: int) -> Value:
         return e.value
