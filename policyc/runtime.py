@@ -149,7 +149,8 @@ def becomes(value, new, condition):
 
 
 def _adjust(condition, value, adjusted):
-    return np.where(condition == 1, adjusted, np.where(condition == 0, value, np.nan))
+    # an unknown condition matters only where the adjustment would change the value
+    return np.where(condition == 1, adjusted, np.where((condition == 0) | (adjusted == value), value, np.nan))
 
 
 # Decimal places kept below the rounding position, to absorb the binary error of the arithmetic before.

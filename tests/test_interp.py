@@ -343,8 +343,10 @@ def test_adjustments_in_order():
     p = compile_policy(ADJUSTED)
     out = run(p, ["acute"] * 7, d=[1, 4, 1, 4, 4, None, 1],
               cap=[1, 0, 0, None, 1, 1, 0], lift=[0, 1, 0, 0, 0, 0, None], jump=[0, 0, 0, 0, 1, 1, 0])
-    # positions: 1 -> 0 ... 5 -> 4
-    assert out["s"] == [2, 1, 0, None, 4, None, None]
+    # positions: 1 -> 0 ... 5 -> 4; rows 4 and 7 have a missing condition on an adjustment that changes nothing
+    assert out["s"] == [2, 1, 0, 3, 4, None, 0]
+    out = run(p, ["acute"] * 2, d=[1, 2], cap=[None, None], lift=[0, 0], jump=[0, 0])
+    assert out["s"] == [None, None]
 
 
 def test_becomes_gives_its_value_even_over_missing():

@@ -110,8 +110,16 @@ def test_adjustments_cap_lift_and_replace_and_a_missing_condition_is_missing() -
     value = np.array([0.0, 4.0, 0.0, 1.0])
     condition = np.array([1.0, 1.0, 0.0, NAN])
     same(rt.no_better_than(value, 2.0, condition), [2.0, 4.0, 0.0, NAN])
-    same(rt.no_worse_than(value, 2.0, condition), [0.0, 2.0, 0.0, NAN])
+    same(rt.no_worse_than(value, 2.0, condition), [0.0, 2.0, 0.0, 1.0])  # 1 is no worse than 2 either way
     same(rt.becomes(value, 3.0, condition), [3.0, 3.0, 0.0, NAN])
+
+
+def test_a_missing_condition_keeps_a_value_the_adjustment_would_not_change() -> None:
+    value = np.array([3.0, 1.0, 2.0, NAN])
+    condition = np.full(4, NAN)
+    same(rt.no_better_than(value, 2.0, condition), [3.0, NAN, 2.0, NAN])
+    same(rt.no_worse_than(value, 2.0, condition), [NAN, 1.0, 2.0, NAN])
+    same(rt.becomes(value, 2.0, condition), [NAN, NAN, 2.0, NAN])
 
 
 def test_division_by_zero_is_missing() -> None:

@@ -163,16 +163,19 @@ class _Interpreter:
     def adjust(self, adjust: ir.Adjust, v: Value, i: int) -> Value:
         target = self.value(adjust.value, i)
         condition = self.value(adjust.condition, i)
-        if condition is None:
-            return None
         if condition == 0:
             return v
         if adjust.kind == "becomes":
-            return target
-        if v is None or target is None:
-            return None
-        # positions run best first, so the worse of two is the larger
-        return max(v, target) if adjust.kind == "no better than" else min(v, target)
+            adjusted = target
+        elif v is None or target is None:
+            adjusted = None
+        else:
+            # positions run best first, so the worse of two is the larger
+            adjusted = max(v, target) if adjust.kind == "no better than" else min(v, target)
+        if condition is None:
+            # an unknown condition matters only where the adjustment would change the value
+            return v if v is not None and adjusted == v else None
+        return adjusted
 
     # ------------------------------------------------------------ scores
 
