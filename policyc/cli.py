@@ -239,7 +239,10 @@ OUTPUTS = ("table", "json", "csv")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the results here (default: standard output).")
 @click.option("--explain", "org", metavar="ORG", help="Print how ORG's outcome came about, step by step.")
 @click.option("--allow-missing", is_flag=True, help="Take columns the table lacks as missing (with a warning).")
-def evaluate(policy: str, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool) -> None:
+@click.option("--map", "mapping", type=click.Path(dir_okay=False), metavar="MAPPING.toml",
+              help="Read the table's columns and values as the policy's inputs through this mapping.")
+def evaluate(policy: str, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool,
+             mapping: str | None) -> None:
     """Evaluate POLICY on every row of a CSV table.
 
     \b
@@ -250,20 +253,23 @@ def evaluate(policy: str, data: str, fmt: str, out: str | None, org: str | None,
     """
     compiled = compiled_policy(policy)
     try:
-        run_eval(compiled, data, fmt, out, org, allow_missing)
+        run_eval(compiled, data, fmt, out, org, allow_missing, mapping)
     except Exception as error:  # a bug of ours must still end in a message, not a traceback
         fail(render.render_text(internal_error(Path(policy), error), {}))
 
 
-def run_eval(compiled, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool) -> None:
-    from . import results
-    from .compiler.diagnostics import did_you_mean
-    from .data import DataError, load
-    from .evaluator import describe_failure, explain
+def evaluated(compiled, data: str, allow_missing: bool, mapping: str | None):
+    """The table read (through the mapping, if any) and evaluated: (frame, module, values, notes, mapping, text)."""
+    from . import mapping as mappings
+    from .data import DataError, load_text, read_text
+    from .evaluator import describe_failure
     from .runtime import EvalError
 
     try:
-        loaded = load(data, compiled.program, allow_missing=allow_missing)
+        text = read_text(data)
+        read = mappings.load(mapping) if mapping is not None else None
+        loaded = load_text(mappings.apply(read, text, data) if read else text, data, compiled.program,
+                           allow_missing=allow_missing)
     except DataError as error:
         fail(f"error: {error.message}")
     for warning in loaded.warnings:
@@ -275,6 +281,16 @@ def run_eval(compiled, data: str, fmt: str, out: str | None, org: str | None, al
         values = module.evaluate(frame, notes)
     except EvalError as error:
         fail(f"error: {describe_failure(error, frame, data)}")
+    return frame, module, values, notes, read, text
+
+
+def run_eval(compiled, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool,
+             mapping: str | None) -> None:
+    from . import results
+    from .compiler.diagnostics import did_you_mean
+    from .evaluator import explain
+
+    frame, module, values, notes, _, _ = evaluated(compiled, data, allow_missing, mapping)
     render_output = {"table": results.to_table, "json": results.to_json, "csv": results.to_csv}[fmt]
     text = render_output(compiled.program, frame, values)
     if org is None:
@@ -287,3 +303,53 @@ def run_eval(compiled, data: str, fmt: str, out: str | None, org: str | None, al
     if out is not None:
         deliver(text, out)
     click.echo(explanation, nl=False)
+
+
+@main.command("agree")
+@click.argument("policy", type=click.Path(dir_okay=False))
+@click.option("--data", required=True, type=click.Path(dir_okay=False),
+              help="CSV table of published results, one row per organisation (and period).")
+@click.option("--map", "mapping", required=True, type=click.Path(dir_okay=False), metavar="MAPPING.toml",
+              help="How the table's columns read as the policy's inputs, and which column holds the published "
+                   "outcome ([published] outcome, group, name).")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the report here (default: standard output).")
+@click.option("--allow-missing", is_flag=True, help="Take columns the table lacks as missing (with a warning).")
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT",
+              help="Exit 1 when the agreement is below PCT per cent.")
+def agree(policy: str, data: str, mapping: str, fmt: str, out: str | None, allow_missing: bool,
+          fail_under: float | None) -> None:
+    """Hold POLICY's outcome to published results: agreement per group, and each disagreement with its reason.
+
+    \b
+    Example (NHS England's quarter 3 2025/26 segments):
+      policyc agree policies/oversight_2025.policy \\
+          --data ../shared/data/nof_q3_2025_26/trusts.csv \\
+          --map mappings/nof_q3_2025_26.toml --allow-missing
+    """
+    compiled = compiled_policy(policy)
+    try:
+        run_agree(compiled, policy, data, mapping, fmt, out, allow_missing, fail_under)
+    except Exception as error:  # a bug of ours must still end in a message, not a traceback
+        fail(render.render_text(internal_error(Path(policy), error), {}))
+
+
+def run_agree(compiled, policy: str, data: str, mapping: str, fmt: str, out: str | None, allow_missing: bool,
+              fail_under: float | None) -> None:
+    from . import agreement
+
+    frame, module, values, notes, read, text = evaluated(compiled, data, allow_missing, mapping)
+    if read.published is None:
+        fail(f"error: {mapping}: no [published] table naming the column that holds the published outcome")
+    try:
+        cells = agreement.published_cells(text, read.published)
+    except KeyError as error:
+        fail(f"error: {mapping}: [published] names columns that {data} lacks: {error.args[0]}")
+    result = agreement.compare(compiled, module, frame, values, notes, cells, read.published)
+    program = compiled.program
+    title = f"{program.name}{' ' + program.version if program.version else ''} ({policy})\n" \
+            f"against {read.title} ({data})"
+    title += "".join(f"\n  mapping assumes: {text}" for text in read.assumptions)
+    deliver((agreement.to_json if fmt == "json" else agreement.to_text)(result, title), out)
+    if fail_under is not None and result.compared and 100 * result.agree / result.compared < fail_under:
+        fail(f"error: agreement {agreement.percent(result.agree, result.compared)} is below {fail_under:g}%")

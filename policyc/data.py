@@ -49,6 +49,11 @@ class Loaded:
 
 def load(path: str, program: ir.Program, *, allow_missing: bool = False) -> Loaded:
     """Read a UTF-8 CSV file (a byte-order mark is tolerated) for `program`; DataError on any problem."""
+    return load_text(read_text(path), path, program, allow_missing=allow_missing)
+
+
+def read_text(path: str) -> str:
+    """A table file's text; DataError if it cannot be read or is not UTF-8."""
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -61,7 +66,7 @@ def load(path: str, program: ir.Program, *, allow_missing: bool = False) -> Load
         line = raw[: error.start].count(b"\n") + 1
         raise DataError(f"{path}, line {line}: the file is not UTF-8 text (byte 0x{raw[error.start]:02x}); "
                         "save the table as UTF-8 CSV") from None
-    return load_text(text, path, program, allow_missing=allow_missing)
+    return text
 
 
 def load_text(text: str, path: str, program: ir.Program, allow_missing: bool = False) -> Loaded:

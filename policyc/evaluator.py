@@ -15,7 +15,7 @@ from .compiler.driver import Result, check_file
 from .compiler.lower import lower
 from .compiler.source import Source
 from .data import format_period
-from .runtime import EvalError, Frame
+from .runtime import Context, EvalError, Frame, cut_point
 
 
 @attrs.frozen
@@ -67,14 +67,18 @@ class _Explainer:
         self.notes = notes
         self.steps = {entry: n for n, entry in enumerate(sources) if entry is not None}
         self.decls = {d.name: d for d in self.program.decls}
+        self.groups: np.ndarray | None = None  # each row's cohort group, worked out when a quartile is explained
+
+    def text(self, node) -> str:
+        """A rule as the policy writes it, on one line."""
+        span = node.span
+        source = self.compiled.sources.get(span.file) if span else None
+        return " ".join(source.text[span.start:span.end].split()) if source is not None else ""
 
     def quote(self, node) -> str:
         """A rule as the policy writes it, on one line, with where it is."""
-        span = node.span
-        source = self.compiled.sources.get(span.file) if span else None
-        if source is None:
-            return ""
-        return f"{' '.join(source.text[span.start:span.end].split())}    ({Path(span.file).name}:{span.line})"
+        text = self.text(node)
+        return f"{text}    ({Path(node.span.file).name}:{node.span.line})" if text else ""
 
     def shown(self, name: str, row: int) -> str:
         value = results.decode(self.decls[name].type, float(self.values[name][row]))
@@ -147,6 +151,47 @@ class _Explainer:
         lines += [f"  - {where}: {text}" for where, text in assumptions]
         return lines
 
+    def summary(self, row: int, outcome: str) -> str:
+        """One line: the derived values the outcome rests on, and the adjustments that applied or were unknown."""
+        parts: list[str] = []
+        seen: set[str] = set()
+
+        def visit(name: str, top: bool = False) -> None:
+            decl = self.decls[name]
+            if name in seen or not isinstance(decl, ir.Derived):
+                return
+            seen.add(name)
+            head = f"{name} {self.shown(name, row)}"
+            if self.given(name, row):
+                parts.append(head + " (given)")
+                return
+            details = [self.cut_points(decl, row)] if isinstance(decl.expr, ir.Quartile) else []
+            unknown = np.isnan(self.values[name][row])
+            for adjust in decl.adjusts:
+                state = self.applied(adjust, row)
+                # the outcome's own adjustments all count; below it, those that changed something
+                if top or state == "applies" or state == "condition missing" and unknown:
+                    text = self.text(adjust)
+                    details.append(f"`{text if len(text) <= 60 else text[:57] + '...'}` {state}")
+            parts.append(head + (f" ({'; '.join(d for d in details if d)})" if any(details) else ""))
+            for read in ir.loads(decl.expr):
+                visit(read)
+
+        visit(outcome, top=True)
+        return "; ".join(parts)
+
+    def cut_points(self, decl: ir.Derived, row: int) -> str:
+        """Where a quartile's cut points fell in the row's cohort group, when it quartiles a named value."""
+        operand = decl.expr.operand
+        if not isinstance(operand, ir.Load) or operand.name not in self.values:
+            return ""
+        if self.groups is None:
+            self.groups = Context(self.frame, self.program.cohorts, ()).group
+        cohort = np.asarray(self.values[operand.name], dtype=np.float64)[self.groups == self.groups[row]]
+        ordered = np.sort(cohort[~np.isnan(cohort)])
+        cuts = ", ".join(f"{cut_point(ordered, p, decl.expr.method):.4g}" for p in (0.25, 0.5, 0.75))
+        return f"quartiles of {operand.name} over {len(ordered)} in its cohort, cut points {cuts}"
+
     def provenance(self, items, node, assumptions: list) -> list[str]:
         out = []
         for p in items:
@@ -166,6 +211,12 @@ class _Explainer:
             return "not recorded"
         value = condition[row]
         return "condition missing" if np.isnan(value) else ("applies" if value == 1 else "does not apply")
+
+
+def summaries(compiled: Compiled, module, frame: Frame, values, notes: dict, rows: list[int]) -> list[str]:
+    """For each of `rows`, one line saying how its outcome came about."""
+    explainer = _Explainer(compiled, frame, values, notes, module.SOURCES)
+    return [explainer.summary(row, outcome(compiled.program)) for row in rows]
 
 
 def explain(compiled: Compiled, module, frame: Frame, values, notes: dict, org: str) -> str | None:
