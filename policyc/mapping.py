@@ -117,7 +117,8 @@ def apply(mapping: Mapping, text: str, data_path: str) -> str:
         if name not in mapping.columns and name not in where:
             raise DataError(f"{mapping.path}: [values.{name}] recodes column `{name}`, which is neither in "
                             f"[columns] nor in {data_path}")
-    taken = set(mapping.columns) | set(mapping.constants)
+    # a renamed column is not kept under its own name too; nor is one whose name a mapped column takes
+    taken = set(mapping.columns) | set(mapping.constants) | set(mapping.columns.values())
     kept = [n for n, name in enumerate(header) if name not in taken]
     sources = [(name, where[source]) for name, source in mapping.columns.items()]
     sources += [(header[n], n) for n in kept]
