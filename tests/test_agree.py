@@ -132,7 +132,8 @@ def test_eval_reads_a_table_through_a_mapping(tmp_path: Path) -> None:
     policy, map_path, data_path = files(tmp_path)
     result = invoke("eval", policy, "--data", data_path, "--map", map_path, "--format", "csv")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[1:] == ["A,acute,,1.5,no,good", "B,acute,,1.8,yes,fair", "C,ambulance,,3.5,no,poor"]
+    assert result.output.splitlines()[1:] == ["A,acute,,1.5,no,good", "B,acute,,1.8,yes,fair",
+                                              "C,ambulance,,3.5,no,poor"]
 
 
 def test_agree_counts_per_group_and_explains_each_disagreement(tmp_path: Path) -> None:
