@@ -67,6 +67,7 @@ def main() -> None:
       policyc eval P.policy --data d.csv --format json    every value of every row
       policyc eval P.policy --data d.csv --explain RXX    how one organisation's outcome came about
       policyc compile P.policy -o evaluator.py            the evaluator as a Python module
+      policyc agree P.policy --data published.csv --map m.toml    agreement with published results
     """
 
 
