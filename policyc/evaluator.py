@@ -166,11 +166,10 @@ class _Explainer:
                 parts.append(head + " (given)")
                 return
             details = [self.cut_points(decl, row)] if isinstance(decl.expr, ir.Quartile) else []
-            unknown = np.isnan(self.values[name][row])
-            for adjust in decl.adjusts:
+            for adjust, changed in zip(decl.adjusts, self.changes(decl, row), strict=True):
                 state = self.applied(adjust, row)
                 # the outcome's own adjustments all count; below it, those that changed something
-                if top or state == "applies" or state == "condition missing" and unknown:
+                if top or changed:
                     text = self.text(adjust)
                     details.append(f"`{text if len(text) <= 60 else text[:57] + '...'}` {state}")
             parts.append(head + (f" ({'; '.join(d for d in details if d)})" if any(details) else ""))
@@ -179,6 +178,81 @@ class _Explainer:
 
         visit(outcome, top=True)
         return "; ".join(parts)
+
+    def decisive(self, row: int, outcome: str) -> list[dict]:
+        """The steps that decided the outcome, in business terms: each adjustment that applied (a cap, a moderator,
+        an override), which argument of a worst/best decided, the quartile and its cut points, and the metric
+        scores that weighed most on an average. Outcome first; each step with the source it rests on."""
+        steps: list[dict] = []
+        seen: set[str] = set()
+
+        def step(name: str, why: str, node) -> None:
+            source = next((p.text for p in node.provenance if p.kind == "source"), None)
+            steps.append({"name": name, "value": self.shown(name, row), "why": why, "source": source})
+
+        def visit(name: str) -> None:
+            decl = self.decls[name]
+            if name in seen or not isinstance(decl, ir.Derived):
+                return
+            seen.add(name)
+            if self.given(name, row):
+                step(name, "given in the table", decl)
+                return
+            for adjust, changed in zip(decl.adjusts, self.changes(decl, row), strict=True):
+                if changed:
+                    state = self.applied(adjust, row)
+                    step(name, f"{self.text(adjust)} ({'applied' if state == 'applies' else state})", adjust)
+            why, follow = self.base(decl, row)
+            step(name, why, decl)
+            for read in follow:
+                visit(read)
+
+        visit(outcome)
+        return steps
+
+    def base(self, decl: ir.Derived, row: int) -> tuple[str, list[str]]:
+        """What the rule's own expression says on this row, and the named values worth following from it."""
+        expr = decl.expr
+        while isinstance(expr, (ir.Cast, ir.Round)):
+            expr = expr.operand
+        names = [n for n in ir.loads(expr) if n in self.decls]
+        if isinstance(expr, ir.Extreme) and all(isinstance(a, ir.Load) for a in expr.args):
+            present = [(float(self.values[a.name][row]), a.name) for a in expr.args
+                       if not np.isnan(self.values[a.name][row])]
+            if present:
+                pick = max(present)[0] if expr.kind == "worst" else min(present)[0]
+                deciding = [n for v, n in present if v == pick]
+                shown = ", ".join(f"{n} {self.shown(n, row)}" for _, n in present)
+                return f"the {expr.kind} of {shown}: decided by {' and '.join(deciding)}", deciding
+        if isinstance(expr, ir.Quartile):
+            return self.cut_points(decl, row) or f"{decl.name} by quartiles", names
+        scores = [n for n in names if isinstance(self.decls[n], ir.Score)]
+        if isinstance(expr, ir.Aggregate) and scores:
+            return self.weighed(expr, scores, row), [n for n in names if n not in scores]
+        shown = ", ".join(f"{n} {self.shown(n, row)}" for n in names if n != "org_type")
+        return f"{self.text(decl).split('=', 1)[-1].strip()}" + (f", with {shown}" if shown else ""), names
+
+    def weighed(self, expr: ir.Aggregate, scores: list[str], row: int) -> str:
+        """An average of metric scores: how many were present, and the three that pulled it furthest the wrong way."""
+        present = [n for n in scores if not np.isnan(self.values[n][row])]
+        text = f"{expr.kind} of {len(present)} of {len(scores)} metric scores"
+        directions = {self.decls[n].low_is_better for n in present}
+        if len(directions) != 1 or None in directions or not present:
+            return text
+        worst = sorted(present, key=lambda n: float(self.values[n][row]), reverse=directions == {True})[:3]
+        metric = {n: self.decls[n].metric for n in worst}
+        listed = ", ".join(f"{metric[n]} {self.shown(n, row)} (value {self.shown(metric[n], row)})" for n in worst)
+        return f"{text}; the worst: {listed}"
+
+    def assumptions(self, outcome: str) -> list[tuple[str, str]]:
+        """Every assumption on the way to the outcome, as (file:line, text), once each."""
+        found: list[tuple[str, str]] = []
+        for name in self.chain(outcome):
+            decl = self.decls[name]
+            self.provenance(decl.provenance, decl, found)
+            for adjust in getattr(decl, "adjusts", ()):
+                self.provenance(adjust.provenance, adjust, found)
+        return found
 
     def cut_points(self, decl: ir.Derived, row: int) -> str:
         """Where a quartile's cut points fell in the row's cohort group, when it quartiles a named value."""
@@ -203,14 +277,25 @@ class _Explainer:
                     assumptions.append((where, p.text))
         return out
 
-    def applied(self, adjust: ir.Adjust, row: int) -> str:
+    def note(self, adjust: ir.Adjust) -> tuple[np.ndarray, np.ndarray] | None:
+        """The adjustment's condition and the value before it, as the evaluator noted them."""
         span = adjust.span
-        step = self.steps.get((span.file, span.line, span.col)) if span else None
-        condition = self.notes.get(step)
-        if condition is None:
+        return self.notes.get(self.steps.get((span.file, span.line, span.col)) if span else None)
+
+    def applied(self, adjust: ir.Adjust, row: int) -> str:
+        noted = self.note(adjust)
+        if noted is None:
             return "not recorded"
-        value = condition[row]
+        value = noted[0][row]
         return "condition missing" if np.isnan(value) else ("applies" if value == 1 else "does not apply")
+
+    def changes(self, decl: ir.Derived, row: int) -> list[bool]:
+        """For each of the value's adjustments, whether it changed the value on this row."""
+        befores = [self.note(adjust) for adjust in decl.adjusts]
+        if any(b is None for b in befores):
+            return [True] * len(befores)
+        values = [float(b[1][row]) for b in befores] + [float(self.values[decl.name][row])]
+        return [not (a == b or a != a and b != b) for a, b in zip(values, values[1:], strict=False)]  # x != x: NaN
 
 
 def summaries(compiled: Compiled, module, frame: Frame, values, notes: dict, rows: list[int]) -> list[str]:

@@ -313,10 +313,10 @@ class Context:
             return error
         return EvalError(f"internal error: {type(error).__name__}: {error}", None, where)
 
-    def note(self, step: int, condition):
-        """An adjustment's condition, kept for an explanation when one was asked for."""
+    def note(self, step: int, condition, before):
+        """An adjustment's condition and the value before it, kept for an explanation when one was asked for."""
         if self.notes is not None:
-            self.notes[step] = column(condition, self.n)
+            self.notes[step] = (column(condition, self.n), column(before, self.n))
         return condition
 
     # ------------------------------------------------------------ columns

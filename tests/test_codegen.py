@@ -148,6 +148,7 @@ def test_adjustment_conditions_are_noted_for_explanations() -> None:
     notes: dict = {}
     values = module["evaluate"](frame, notes)
     np.testing.assert_array_equal(values["s"], [1.0, 0.0, 2.0])  # segment 3 is no better than 2 either way
-    (step, condition), = notes.items()
+    (step, (condition, before)), = notes.items()
     assert module["SOURCES"][step][1] == 8
     np.testing.assert_array_equal(condition, [1.0, 0.0, np.nan])
+    np.testing.assert_array_equal(before, [0.0, 0.0, 2.0])

@@ -100,7 +100,8 @@ class _Generator:
             "def evaluate(frame, notes=None):",
             '    """Every named value of the policy on every row of the frame: one float64 column each.',
             "",
-            "    `notes`, a dict, receives each adjustment's condition, by its position in SOURCES.",
+            "    `notes`, a dict, receives each adjustment's condition and the value before it, by its position",
+            "    in SOURCES.",
             '    """',
             "    t = rt.Context(frame, COHORTS, SOURCES, notes)",
             "    try:",
@@ -151,7 +152,7 @@ class _Generator:
             step = self.source(adjust)
             self.emit(f"t.step = {step}")
             value, condition = self.expr(adjust.value), self.expr(adjust.condition)
-            self.emit(f"{target} = rt.{ADJUST[adjust.kind]}({target}, {value}, t.note({step}, {condition}))")
+            self.emit(f"{target} = rt.{ADJUST[adjust.kind]}({target}, {value}, t.note({step}, {condition}, {target}))")
         self.emit(f"{target} = t.given({decl.name!r}, {target})")
 
     # ------------------------------------------------------------ expressions

@@ -236,6 +236,7 @@ class Score(Node):
     weight: float
     type: Type
     provenance: tuple[Provenance, ...]
+    low_is_better: bool | None = None  # whether a lower score is the better one; None: yes/no, or no telling
 
 
 @attrs.frozen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from . import ast, ir
@@ -75,7 +76,7 @@ class _Lowering:
             model = ir.Relative(_float(scoring.k.value), scoring.side == "below")
         weight = _float(constant(metric.weight.value)) if metric.weight is not None else 1.0
         return ir.Score(f"{name}.score", name, model, weight, t, _provenance(metric.provenance),
-                        span=scoring.span)
+                        _low_is_better(model, metric.direction), span=scoring.span)
 
     def band(self, row: ast.BandRow, t: Type) -> ir.Band:
         result = row.result
@@ -276,3 +277,17 @@ def _recode(expr: ir.Expr, t: Type) -> ir.Expr:
         return ir.Const(value, t, span=expr.span)
     codes = tuple(t.labels.index(label) if label in t.labels else -1 for label in have.labels)
     return ir.Recode(expr, codes, t, span=expr.span)
+
+
+def _low_is_better(model: ir.Scoring, direction: str | None) -> bool | None:
+    """Which end of a metric's scores is the better, for explanations that name the scores pulling a mean down."""
+    if isinstance(model, ir.Ranked):
+        return True
+    if isinstance(model, ir.Mapped):  # a rating's labels run best first
+        return model.scores[0] < model.scores[-1] if model.scores[0] != model.scores[-1] else None
+    if isinstance(model, ir.Bands) and direction is not None:
+        top = max(model.rows, key=lambda r: math.inf if r.upper is None else r.upper)
+        bottom = min(model.rows, key=lambda r: -math.inf if r.lower is None else r.lower)
+        best, worst = (top, bottom) if direction == "higher" else (bottom, top)
+        return best.result < worst.result if best.result != worst.result else None
+    return None
