@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,9 @@ def test_out_is_written_whole_and_a_failed_run_leaves_it_untouched(files, tmp_pa
     assert run("eval", policy, "--data", data(*ROWS), "--format", "json", "--out", out).exit_code == 0
     good = out.read_text(encoding="utf-8")
     assert json.loads(good)["results"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # a new file is not left private, as a temporary file is
     bad = data("A1,acute,no,no,good,ninety", name="bad.csv")
     result = run("eval", policy, "--data", bad, "--format", "json", "--out", out)
     assert result.exit_code == 1

@@ -269,6 +269,12 @@ class Program:
     decls: tuple[Decl, ...]  # in evaluation order: columns, then scores, then derived values
     outcome: str | None  # the value a result is about (`--explain`), when the policy has one
     uses_periods: bool  # `previous` or `run` somewhere
+    # each scale's values with the words the policy gives them: ((scale, ((value, words), ...)), ...)
+    descriptions: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    def description(self, scale: str | None, value: str) -> str | None:
+        """The words a scale gives one of its values (`under_review`: "Performance under review"), if any."""
+        return dict(dict(self.descriptions).get(scale, ())).get(value)
 
     @property
     def columns(self) -> tuple[Column, ...]:

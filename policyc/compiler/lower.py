@@ -48,8 +48,10 @@ class _Lowering:
         cohorts = tuple(cohort_names.setdefault(scope.cohort_of.get(t, f"type:{t}"), len(cohort_names))
                         for t in self.org_types)
         outcome = scope.outcome.name.text if scope.outcome is not None else None
+        descriptions = tuple((name, tuple((item.key.text, item.label) for item in scale.items if item.label))
+                             for name, scale in scope.scales.items())
         return ir.Program(header.name, header.version, _provenance(header.provenance), self.org_types, cohorts,
-                          (*columns, *scores, *derived), outcome, self.uses_periods)
+                          (*columns, *scores, *derived), outcome, self.uses_periods, descriptions)
 
     def applies(self, applies: ast.Applies | None) -> tuple[int, ...]:
         if applies is None or applies.org_types is None:
