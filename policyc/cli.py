@@ -358,3 +358,104 @@ def run_agree(compiled, policy: str, data: str, mapping: str, fmt: str, out: str
     deliver((agreement.to_json if fmt == "json" else agreement.to_text)(result, title), out)
     if fail_under is not None and result.compared and 100 * result.agree / result.compared < fail_under:
         fail(f"error: agreement {agreement.percent(result.agree, result.compared)} is below {fail_under:g}%")
+
+
+@main.command("compare")
+@click.argument("policy_a", metavar="A.policy", type=click.Path(dir_okay=False))
+@click.argument("policy_b", metavar="B.policy", type=click.Path(dir_okay=False))
+@click.option("--data", type=click.Path(dir_okay=False),
+              help="CSV table holding the inputs of both policies. Without it, search for organisation profiles "
+                   "that the two rate most differently.")
+@click.option("--format", "fmt", type=click.Choice(("table", "json", "html")), default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the result here (default: standard output).")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Also write the HTML report here (with --data).")
+@click.option("--allow-missing", is_flag=True, help="Take columns the table lacks as missing (with a warning).")
+@click.option("--map", "mapping", type=click.Path(dir_okay=False), metavar="MAPPING.toml",
+              help="Read the table's columns and values as the policies' inputs through this mapping.")
+@click.option("--want", metavar="A_VALUE,B_VALUE",
+              help="Without --data: search for a profile with these outcomes (e.g. performing,4).")
+@click.option("--examples", type=click.IntRange(1), default=2000, show_default=True,
+              help="Without --data: how many profiles the search may try.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Without --data: the search's seed.")
+def compare(policy_a: str, policy_b: str, data: str | None, fmt: str, out: str | None, html_out: str | None,
+            allow_missing: bool, mapping: str | None, want: str | None, examples: int, seed: int) -> None:
+    """Compare two policies side by side: on a table, or by searching for profiles they rate differently.
+
+    \b
+    With --data, every organisation (and period) that either policy rates, with both
+    outcomes, the cross-tabulation of outcomes, and each organisation that stands
+    differently with the steps that decided each outcome. Organisations of an org type
+    that a policy does not declare are "not rated" by it. Without --data, a search for
+    the organisation profiles that the two rate most differently, with the simplest
+    witness found and its explanation under each policy.
+
+    \b
+    Examples:
+      policyc compare policies/performance_2009.policy policies/oversight_2025.policy \\
+          --data examples/england_synthetic.csv --html report.html
+      policyc compare policies/performance_2009.policy policies/oversight_2025.policy \\
+          --want performing,4
+    """
+    compiled = (compiled_policy(policy_a), compiled_policy(policy_b))
+    try:
+        if data is None:
+            run_search(compiled, (policy_a, policy_b), fmt, out, want, examples, seed)
+        else:
+            run_compare(compiled, (policy_a, policy_b), data, fmt, out, html_out, allow_missing, mapping)
+    except Exception as error:  # a bug of ours must still end in a message, not a traceback
+        fail(render.render_text(internal_error(Path(policy_a), error), {}))
+
+
+def run_compare(compiled, paths, data: str, fmt: str, out: str | None, html_out: str | None, allow_missing: bool,
+                mapping: str | None) -> None:
+    from . import compare as comparison
+    from . import mapping as mappings
+    from .data import DataError, read_text
+    from .evaluator import describe_failure
+    from .runtime import EvalError
+
+    try:
+        text = read_text(data)
+        if mapping is not None:
+            text = mappings.apply(mappings.load(mapping), text, data)
+    except DataError as error:
+        fail(f"error: {error.message}")
+    sides = []
+    for path, policy in zip(paths, compiled, strict=True):
+        try:
+            loaded = comparison.load(policy, text, data, allow_missing,
+                                     lambda w, path=path: click.echo(f"warning: {path}: {w}", err=True))
+        except DataError as error:
+            fail(f"error: reading for {path}: {error.message}")
+        try:
+            sides.append(comparison.Side.evaluate(path, policy, loaded))
+        except EvalError as error:
+            fail(f"error: {describe_failure(error, loaded[0], data)}")
+    doc = comparison.document(*sides, data, comparison.names(text))
+    if fmt == "html" or html_out is not None:
+        from .report import render_html
+    render_output = {"table": comparison.to_table, "json": comparison.to_json, "html": lambda d: render_html(d)}[fmt]
+    deliver(render_output(doc), out)
+    if html_out is not None:
+        deliver(render_html(doc), html_out)
+        click.echo(f"wrote the report to {html_out}", err=True)
+
+
+def run_search(compiled, paths, fmt: str, out: str | None, want: str | None, examples: int, seed: int) -> None:
+    from . import search
+
+    if fmt == "html":
+        fail("error: the HTML report needs --data; without it, compare searches and prints text or JSON")
+    wanted = None
+    if want is not None:
+        parts = [p.strip() for p in want.split(",")]
+        if len(parts) != 2 or not all(parts):
+            fail(f"error: --want takes two outcomes separated by a comma (A's, then B's), e.g. performing,4; "
+                 f"got `{want}`")
+        wanted = (parts[0], parts[1])
+    try:
+        result = search.search(*compiled, want=wanted, max_examples=examples, seed=seed)
+    except ValueError as error:
+        fail(f"error: {error}")
+    deliver(search.to_json(result) if fmt == "json" else search.to_text(result, *paths), out)

@@ -12,6 +12,7 @@ from . import results
 from .compiler import ir
 from .compiler.codegen import generate
 from .compiler.driver import Result, check_file
+from .compiler.interp import Reader
 from .compiler.lower import lower
 from .compiler.source import Source
 from .data import format_period
@@ -68,6 +69,7 @@ class _Explainer:
         self.steps = {entry: n for n, entry in enumerate(sources) if entry is not None}
         self.decls = {d.name: d for d in self.program.decls}
         self.groups: np.ndarray | None = None  # each row's cohort group, worked out when a quartile is explained
+        self.reader: Reader | None = None  # reads a decision table's conditions, made when one is explained
 
     def text(self, node) -> str:
         """A rule as the policy writes it, on one line."""
@@ -226,6 +228,19 @@ class _Explainer:
                 return f"the {expr.kind} of {shown}: decided by {' and '.join(deciding)}", deciding
         if isinstance(expr, ir.Quartile):
             return self.cut_points(decl, row) or f"{decl.name} by quartiles", names
+        if isinstance(expr, ir.Table):
+            if self.reader is None:
+                self.reader = Reader(self.program, self.frame, self.values)
+            chosen = self.reader.choice(expr, row)
+            if chosen is not None:
+                if chosen < len(expr.rows):
+                    condition, result = expr.rows[chosen]
+                    rule, read = f"when {self.text(condition)}: {self.text(result)}", ir.loads(condition)
+                else:
+                    rule, read = f"otherwise: {self.text(expr.otherwise)}", []
+                read = [n for n in read if n in self.decls]
+                shown = ", ".join(f"{n} {self.shown(n, row)}" for n in read)
+                return rule + (f", with {shown}" if shown else ""), read
         scores = [n for n in names if isinstance(self.decls[n], ir.Score)]
         if isinstance(expr, ir.Aggregate) and scores:
             return self.weighed(expr, scores, row), [n for n in names if n not in scores]

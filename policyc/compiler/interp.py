@@ -19,6 +19,25 @@ def evaluate(program: ir.Program, frame: runtime.Frame) -> dict[str, list]:
     return _Interpreter(program, frame).evaluate()
 
 
+class Reader:
+    """Expressions read on one row at a time, over values already computed (by either back end): for explanations."""
+
+    def __init__(self, program: ir.Program, frame: runtime.Frame, values: dict):
+        self.interpreter = _Interpreter(program, frame)
+        for name, column in values.items():  # x != x: NaN, which is missing
+            self.interpreter.values[name] = [None if x != x else x for x in map(float, column)]
+
+    def choice(self, table: ir.Table, i: int) -> int | None:
+        """The position of the decision table's row that chose on row `i` (len(rows): `otherwise`); None if none."""
+        for n, (condition, _) in enumerate(table.rows):
+            x = self.interpreter.value(condition, i)
+            if x is None:
+                return None
+            if x == 1:
+                return n
+        return len(table.rows) if table.otherwise is not None else None
+
+
 # ---------------------------------------------------------------- numbers
 
 

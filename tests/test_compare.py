@@ -1,0 +1,179 @@
+"""`policyc compare` on a table: outcomes side by side, the cross-tabulation, movers with their decisive steps."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from policyc import compare
+from policyc.cli import main
+from policyc.data import read_text
+from policyc.evaluator import compile_file
+
+ROOT = Path(__file__).resolve().parents[1]
+
+A = """policy "Old" version "1"
+org types acute, ambulance
+outcome overall
+scale category: performing "Performing" > under_review "Performance under review" > underperforming "Underperforming"
+input score: number for all
+input failing: yes/no for all
+
+overall =
+  when score >= 80: performing
+  when score >= 60: under_review
+  otherwise: underperforming
+  source "old rule"
+  becomes underperforming when failing
+    source "old override"
+"""
+
+B = """policy "New" version "2"
+org types acute, icb
+outcome segment
+scale segment: 1 > 2 > 3 > 4 > 5
+input score: number for all
+input in_deficit: yes/no for all
+
+base =
+  when score >= 90: 1
+  when score >= 75: 2
+  when score >= 50: 3
+  otherwise: 4
+  source "new rule"
+
+segment = base as segment
+  source "new segment"
+  no better than 3 when in_deficit
+    source "new cap"
+"""
+
+VARIANT = """policy "Old, stricter" version "1b"
+  extends "a.policy"
+
+replace overall =
+  when score >= 90: performing
+  when score >= 60: under_review
+  otherwise: underperforming
+  source "stricter rule"
+"""
+
+DATA = """org,org_name,org_type,period,score,failing,in_deficit
+X1,Trust One,acute,2025Q1,85,no,no
+X2,Trust Two,acute,2025Q1,85,no,yes
+
+X3,Trust Three,acute,2025Q1,70,yes,no
+X4,Ambulance Four,ambulance,2025Q1,70,no,
+X5,Board Five,icb,2025Q1,95,,no
+"""
+
+
+@pytest.fixture
+def files(tmp_path: Path):
+    for name, text in (("a.policy", A), ("b.policy", B), ("v.policy", VARIANT), ("d.csv", DATA)):
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def doc_of(tmp_path: Path, second: str = "b.policy") -> dict:
+    result = invoke("compare", tmp_path / "a.policy", tmp_path / second, "--data", tmp_path / "d.csv",
+                    "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_standing_and_tier() -> None:
+    assert [compare.standing(p, 3) for p in range(3)] == [0.0, 0.5, 1.0]
+    assert [compare.tier(compare.standing(p, 5)) for p in range(5)] == ["high", "high", "middle", "low", "low"]
+    assert [compare.tier(compare.standing(p, 3)) for p in range(3)] == ["high", "middle", "low"]
+    assert compare.standing(0, 1) == 0.0
+
+
+def test_rows_of_other_org_types_are_blanked_keeping_line_numbers() -> None:
+    text, skipped = compare.only_org_types('org,org_type\nA,acute\nB,icb\n"C\nD",icb\nE,acute\n', ("acute",))
+    assert skipped == 2
+    assert text.split("\n") == ["org,org_type", "A,acute", "", "", "", "E,acute", ""]
+
+
+def test_each_row_has_both_outcomes_or_not_rated(files: Path) -> None:
+    doc = doc_of(files)
+    rows = {r["org"]: r for r in doc["rows"]}
+    values = {org: [o and o["value"] for o in r["outcomes"]] for org, r in rows.items()}
+    assert values == {"X1": ["performing", "2"], "X2": ["performing", "3"], "X3": ["underperforming", "3"],
+                      "X4": ["under_review", None], "X5": [None, "1"]}
+    assert rows["X4"]["outcomes"][1] is None and rows["X5"]["outcomes"][0] is None
+    assert rows["X1"]["name"] == "Trust One"
+    # performing (high) -> segment 3 (middle) moves; performing -> 2 (both high) does not
+    assert [org for org, r in rows.items() if r["moved"]] == ["X2", "X3"]
+    assert rows["X3"]["direction"] == "better under B" and rows["X3"]["delta"] == -0.5
+    assert rows["X2"]["direction"] == "worse under B" and rows["X2"]["delta"] == 0.5
+    assert doc["policies"][0]["descriptions"]["under_review"] == "Performance under review"
+    assert (doc["policies"][0]["rated"], doc["policies"][0]["not_rated"]) == (4, 1)
+
+
+def test_the_cross_tabulation_counts_every_row_once(files: Path) -> None:
+    table = doc_of(files)["crosstab"]
+    assert table["a_values"] == ["performing", "under_review", "underperforming", "not rated"]
+    assert table["b_values"] == ["1", "2", "3", "4", "5", "not rated"]
+    assert table["counts"] == [[0, 1, 1, 0, 0, 0], [0, 0, 0, 0, 0, 1], [0, 0, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0]]
+
+
+def test_the_decisive_steps_name_the_cap_the_rule_and_its_source(files: Path) -> None:
+    rows = {r["org"]: r for r in doc_of(files)["rows"]}
+    x2 = rows["X2"]["outcomes"][1]["steps"]
+    assert x2[0] == {"name": "segment", "value": "3", "why": "no better than 3 when in_deficit (applied)",
+                     "source": "new cap"}
+    assert x2[1] == {"name": "segment", "value": "3", "why": "base as segment, with base 2", "source": "new segment"}
+    assert x2[2] == {"name": "base", "value": "2", "why": "when score >= 75: 2, with score 85", "source": "new rule"}
+    x3 = rows["X3"]["outcomes"][0]["steps"]
+    assert x3[0]["why"] == "becomes underperforming when failing (applied)"
+
+
+def test_a_policy_and_its_variant_list_the_declarations_that_differ(files: Path) -> None:
+    doc = doc_of(files, "v.policy")
+    assert [(d["name"], d["change"]) for d in doc["differences"]] == [("overall", "changed")]
+    assert "score >= 90: performing" in doc["differences"][0]["b"]
+    rows = {r["org"]: r for r in doc["rows"]}
+    # the same scale: any different value is a move (85 is performing, then under review)
+    assert rows["X1"]["moved"] and rows["X1"]["direction"] == "worse under B"
+
+
+def test_the_table_summary(files: Path) -> None:
+    result = invoke("compare", files / "a.policy", files / "b.policy", "--data", files / "d.csv")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "2 of 3 rows stand differently (1 worse under B, 1 better)" in out
+    assert "  overall \\ segment      1      2      3      4      5  not rated" in out
+    assert "  performing             0      1      1      0      0          0" in out
+    assert "Declarations that differ" not in out  # two regimes, not a policy and its variant
+    assert "X2 2025Q1 Trust Two (acute): overall performing -> segment 3" in out
+    assert "B: segment 3: no better than 3 when in_deficit (applied)" in out
+
+
+def test_bad_data_names_the_policy_and_the_line(files: Path) -> None:
+    (files / "d.csv").write_text(DATA.replace("X3,Trust Three,acute,2025Q1,70", "X3,Trust Three,acute,2025Q1,seventy"))
+    result = invoke("compare", files / "a.policy", files / "b.policy", "--data", files / "d.csv")
+    assert result.exit_code == 1
+    assert f"for {files / 'a.policy'}" in result.stderr
+    assert "line 5, column score" in result.stderr
+
+
+def test_the_shipped_regimes_on_the_bundled_dataset() -> None:
+    paths = [ROOT / "policies" / "performance_2009.policy", ROOT / "policies" / "oversight_2025.policy"]
+    data = ROOT / "examples" / "england_synthetic.csv"
+    compiled = [compile_file(p)[1] for p in paths]
+    text = read_text(str(data))
+    sides = [compare.Side.evaluate(str(p), c, compare.load(c, text, str(data), False, print))
+             for p, c in zip(paths, compiled, strict=True)]
+    doc = compare.document(*sides, str(data), compare.names(text))
+    assert len(doc["rows"]) == 944  # 236 organisations, four quarters
+    assert sum(map(sum, doc["crosstab"]["counts"])) == 944
+    both = [r for r in doc["rows"] if None not in r["outcomes"]]
+    assert len(both) == 144 * 4  # acute and ambulance trusts: the org types both regimes rate
+    assert doc["crosstab"]["counts"][0][3] > 0  # some trusts performing under 2009 are in segment 4 under 2025
+    assert doc["differences"] == []  # listed only for a policy and its variant
