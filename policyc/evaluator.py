@@ -214,7 +214,11 @@ class _Explainer:
 
     def base(self, decl: ir.Derived, row: int) -> tuple[str, list[str]]:
         """What the rule's own expression says on this row, and the named values worth following from it."""
-        expr = decl.expr
+        return self.why(decl.expr, decl, row)
+
+    def why(self, expr: ir.Expr, decl: ir.Derived, row: int) -> tuple[str, list[str]]:
+        """An expression (the rule, or a decision table's chosen result) on this row, and the values to follow."""
+        written = self.text(expr) if expr is not decl.expr else self.text(decl).split("=", 1)[-1].strip()
         while isinstance(expr, (ir.Cast, ir.Round)):
             expr = expr.operand
         names = [n for n in ir.loads(expr) if n in self.decls]
@@ -233,19 +237,20 @@ class _Explainer:
                 self.reader = Reader(self.program, self.frame, self.values)
             chosen = self.reader.choice(expr, row)
             if chosen is not None:
-                if chosen < len(expr.rows):
-                    condition, result = expr.rows[chosen]
-                    rule, read = f"when {self.text(condition)}: {self.text(result)}", ir.loads(condition)
-                else:
-                    rule, read = f"otherwise: {self.text(expr.otherwise)}", []
-                read = [n for n in read if n in self.decls]
+                condition, result = expr.rows[chosen] if chosen < len(expr.rows) else (None, expr.otherwise)
+                read = [n for n in ir.loads(condition) if n in self.decls] if condition is not None else []
                 shown = ", ".join(f"{n} {self.shown(n, row)}" for n in read)
-                return rule + (f", with {shown}" if shown else ""), read
+                head = "otherwise" if condition is None else f"when {self.text(condition)}" + (
+                    f" (with {shown})" if shown else "")
+                if isinstance(result, ir.Const):
+                    return f"{head}: {self.text(result)}", read
+                inner, follow = self.why(result, decl, row)
+                return f"{head}: {inner}", read + [n for n in follow if n not in read]
         scores = [n for n in names if isinstance(self.decls[n], ir.Score)]
         if isinstance(expr, ir.Aggregate) and scores:
             return self.weighed(expr, scores, row), [n for n in names if n not in scores]
         shown = ", ".join(f"{n} {self.shown(n, row)}" for n in names if n != "org_type")
-        return f"{self.text(decl).split('=', 1)[-1].strip()}" + (f", with {shown}" if shown else ""), names
+        return written + (f", with {shown}" if shown else ""), names
 
     def weighed(self, expr: ir.Aggregate, scores: list[str], row: int) -> str:
         """An average of metric scores: how many were present, and the three that pulled it furthest the wrong way."""

@@ -129,7 +129,7 @@ def test_the_decisive_steps_name_the_cap_the_rule_and_its_source(files: Path) ->
     assert x2[0] == {"name": "segment", "value": "3", "why": "no better than 3 when in_deficit (applied)",
                      "source": "new cap"}
     assert x2[1] == {"name": "segment", "value": "3", "why": "base as segment, with base 2", "source": "new segment"}
-    assert x2[2] == {"name": "base", "value": "2", "why": "when score >= 75: 2, with score 85", "source": "new rule"}
+    assert x2[2] == {"name": "base", "value": "2", "why": "when score >= 75 (with score 85): 2", "source": "new rule"}
     x3 = rows["X3"]["outcomes"][0]["steps"]
     assert x3[0]["why"] == "becomes underperforming when failing (applied)"
 
