@@ -204,17 +204,13 @@ class _Explainer:
                 if changed:
                     state = self.applied(adjust, row)
                     step(name, f"{self.text(adjust)} ({'applied' if state == 'applies' else state})", adjust)
-            why, follow = self.base(decl, row)
+            why, follow = self.why(decl.expr, decl, row)
             step(name, why, decl)
             for read in follow:
                 visit(read)
 
         visit(outcome)
         return steps
-
-    def base(self, decl: ir.Derived, row: int) -> tuple[str, list[str]]:
-        """What the rule's own expression says on this row, and the named values worth following from it."""
-        return self.why(decl.expr, decl, row)
 
     def why(self, expr: ir.Expr, decl: ir.Derived, row: int) -> tuple[str, list[str]]:
         """An expression (the rule, or a decision table's chosen result) on this row, and the values to follow."""
