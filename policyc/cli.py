@@ -459,3 +459,60 @@ def run_search(compiled, paths, fmt: str, out: str | None, want: str | None, exa
     except ValueError as error:
         fail(f"error: {error}")
     deliver(search.to_json(result) if fmt == "json" else search.to_text(result, *paths), out)
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--coverage-min", type=click.FloatRange(0, 100), metavar="PCT",
+              help="Fail when a file's tests cover less than PCT per cent of its rules, table rows, adjustments "
+                   "and scoring cases.")
+@click.option("--suggest", is_flag=True,
+              help="Print test cases just either side of every band cut point, standard, floor and table "
+                   "threshold, checked on both evaluators, for the author to keep.")
+def test_command(paths: tuple[str, ...], fmt: str, coverage_min: float | None, suggest: bool) -> None:
+    """Run the `test` blocks of policy files (a folder: its .policy files) and report what they covered.
+
+    \b
+    Each failure shows the test, the row, the value expected and the value found, and
+    how that value came about. Exits 1 when a test fails, when coverage is below
+    --coverage-min, or when a policy has errors; 2 when a file cannot be read.
+    """
+    from . import testing
+    from .compiler.codegen import generate
+    from .compiler.lower import lower
+    from .evaluator import Compiled
+
+    reports, failed = [], False
+    for path in expand(paths):
+        try:
+            result = check_file(path)
+        except Unreadable as error:
+            fail(f"{path}: cannot read the file: {error}", 2)
+        if not result.ok:
+            for diag in result.diagnostics.sorted():
+                if diag.is_error:
+                    click.echo(render.render_text(diag, result.sources), err=True)
+            fail(f"{path}: the policy has errors; fix them first")
+        try:
+            program = lower(result.checked)
+            compiled = Compiled(program, generate(program), result.sources)
+            if suggest:
+                text, disagreements = testing.suggestions(compiled, str(path))
+                click.echo(text)
+                failed = failed or disagreements > 0
+                continue
+            report = testing.run(result.checked, compiled, str(path))
+        except Exception as error:  # a bug of ours must still end in a message, not a traceback
+            fail(render.render_text(internal_error(path, error), {}))
+        reports.append(report)
+        failed = failed or report.failed > 0 or (coverage_min is not None and report.percent < coverage_min)
+    if suggest:
+        sys.exit(1 if failed else 0)
+    click.echo(testing.to_json(reports) if fmt == "json" else testing.to_text(reports), nl=False)
+    if coverage_min is not None:
+        for report in reports:
+            if report.percent < coverage_min:
+                click.echo(f"error: {report.path}: coverage {report.percent:.1f}% is below {coverage_min:g}%", err=True)
+    if failed:
+        sys.exit(1)
