@@ -72,6 +72,8 @@ def main() -> None:
       policyc eval P.policy --data d.csv --explain RXX    how one organisation's outcome came about
       policyc compile P.policy -o evaluator.py            the evaluator as a Python module
       policyc agree P.policy --data published.csv --map m.toml    agreement with published results
+      policyc compare A.policy B.policy --data d.csv --html r.html  two regimes side by side
+      policyc test --coverage-min 100 policies/           a policy's own tests, with coverage
     """
 
 
