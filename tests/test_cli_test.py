@@ -1,6 +1,7 @@
 """`policyc test`: a policy's own tests, their failures explained, coverage, and suggested boundary cases."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,13 @@ def test_the_shipped_policies_pass_their_tests_and_cover_every_rule(name: str) -
     result = invoke(str(ROOT / "policies" / name), "--coverage-min", "100")
     assert result.exit_code == 0, result.output
     assert " 0 failed" in result.stdout
+
+
+def test_each_pre_commit_hook_runs_clean_on_the_shipped_policies() -> None:
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    hooks = re.findall(r"^- id: (\S+)\n(?:  .*\n)*?  entry: policyc (.+)$", text, re.M)
+    assert [hook for hook, _ in hooks] == ["policyc-check", "policyc-fmt", "policyc-test"]
+    files = sorted(str(p) for p in (ROOT / "policies").glob("*.policy"))
+    for _, entry in hooks:
+        result = CliRunner().invoke(main, entry.split() + files)
+        assert result.exit_code == 0, (entry, result.output)
