@@ -243,13 +243,17 @@ class _Run:
             self.hits.add(("rating", decl.name, int(value)))
 
     def items(self) -> list[Item]:
+        """What the file's tests can cover: the file's own declarations (a variant's base counts on its own)."""
         out: list[Item] = []
+        here = Path(self.path).resolve()
 
         def add(key: tuple, kind: str, text: str, node) -> None:
             out.append(Item(kind, key[1], text, _where(node), key in self.hits))
 
         explainer = _Explainer(self.compiled, None, {}, {}, ())
         for decl in self.program.decls:
+            if decl.span is None or Path(decl.span.file).resolve() != here:
+                continue
             if isinstance(decl, ir.Derived):
                 add(("rule", decl.name), "rule", f"{decl.name} = ...", decl)
                 table = _table(decl)
