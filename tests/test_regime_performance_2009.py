@@ -104,10 +104,16 @@ HCAI = {"registered": "performing", "conditions": "under_review", None: None}
 @pytest.mark.parametrize(("sfbh", "hcai"), list(product(SFBH, HCAI)))
 def test_quality_and_safety_is_the_lower_of_sfbh_and_hcai_registration(org_type, sfbh, hcai) -> None:
     """Seed 3.5, Quality and Safety: partly meeting SfBH is under review, not meeting it Underperforming;
-    HCAI conditions are under review; the domain is "the lowest score across" the two. A missing one is
-    left out (docs/semantics.md: `worst` over the arguments present)."""
+    HCAI conditions are under review; the domain is "the lowest score across" the two, which is unknown
+    while either is, unless SfBH is not met (the lowest there is)."""
     out = one(org_type=org_type, sfbh=sfbh, hcai=hcai)
-    assert out["quality_safety"] == worse(SFBH[sfbh], HCAI[hcai])
+    if sfbh == "not_met":
+        expected = "underperforming"
+    elif sfbh is None or hcai is None:
+        expected = None
+    else:
+        expected = worse(SFBH[sfbh], HCAI[hcai])
+    assert out["quality_safety"] == expected
 
 
 # ---------------------------------------------------------------- User Experience (3.5)
