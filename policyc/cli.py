@@ -456,10 +456,14 @@ def run_search(compiled, paths, fmt: str, out: str | None, want: str | None, exa
             fail(f"error: --want takes two outcomes separated by a comma (A's, then B's), e.g. performing,4; "
                  f"got `{want}`")
         wanted = (parts[0], parts[1])
-    try:
-        result = search.search(*compiled, want=wanted, max_examples=examples, seed=seed)
-    except ValueError as error:
-        fail(f"error: {error}")
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    with tempfile.TemporaryDirectory(prefix="policyc-search-") as home:
+        set_hypothesis_home_dir(home)  # Hypothesis keeps notes on disk; they are of no use after the search
+        try:
+            result = search.search(*compiled, want=wanted, max_examples=examples, seed=seed)
+        except ValueError as error:
+            fail(f"error: {error}")
     deliver(search.to_json(result) if fmt == "json" else search.to_text(result, *paths), out)
 
 

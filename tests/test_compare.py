@@ -87,6 +87,13 @@ def doc_of(tmp_path: Path, second: str = "b.policy") -> dict:
     return json.loads(result.stdout)
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    (0.0, "high"), (0.25, "high"), (1 / 3, "middle"), (0.5, "middle"), (2 / 3, "middle"), (0.75, "low"),
+    (1.0, "low")])
+def test_tier_edges(value: float, expected: str) -> None:
+    assert compare.tier(value) == expected
+
+
 def test_standing_and_tier() -> None:
     assert [compare.standing(p, 3) for p in range(3)] == [0.0, 0.5, 1.0]
     assert [compare.tier(compare.standing(p, 5)) for p in range(5)] == ["high", "high", "middle", "low", "low"]
@@ -177,3 +184,17 @@ def test_the_shipped_regimes_on_the_bundled_dataset() -> None:
     assert len(both) == 144 * 4  # acute and ambulance trusts: the org types both regimes rate
     assert doc["crosstab"]["counts"][0][3] > 0  # some trusts performing under 2009 are in segment 4 under 2025
     assert doc["differences"] == []  # listed only for a policy and its variant
+
+
+def test_without_data_the_search_finds_a_witness_or_says_it_found_none(files: Path, tmp_path: Path,
+                                                                        monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("compare", files / "a.policy", files / "b.policy", "--want", "performing,2", "--examples", "1000")
+    assert result.exit_code == 0, result.output
+    assert "Witness: an acute organisation rated performing (high) by A and 2 (high) by B" in result.stdout
+    assert not (tmp_path / ".hypothesis").exists()  # the search leaves nothing behind
+    result = invoke("compare", files / "a.policy", files / "b.policy", "--want", "performing,9")
+    assert result.exit_code == 1
+    assert "1, 2, 3, 4, 5" in result.stderr
+    result = invoke("compare", files / "a.policy", files / "b.policy", "--want", "performing")
+    assert result.exit_code == 1 and "two outcomes separated by a comma" in result.stderr
