@@ -399,6 +399,10 @@ def compare(policy_a: str, policy_b: str, data: str | None, fmt: str, out: str |
       policyc compare policies/performance_2009.policy policies/oversight_2025.policy \\
           --want performing,4
     """
+    if data is None and (html_out is not None or mapping is not None or allow_missing):
+        raise click.UsageError("--html, --map and --allow-missing need --data")
+    if data is not None and want is not None:
+        raise click.UsageError("--want is for the search without data; leave out --data to search")
     compiled = (compiled_policy(policy_a), compiled_policy(policy_b))
     try:
         if data is None:
@@ -415,6 +419,7 @@ def run_compare(compiled, paths, data: str, fmt: str, out: str | None, html_out:
     from . import mapping as mappings
     from .data import DataError, read_text
     from .evaluator import describe_failure
+    from .report import render_html
     from .runtime import EvalError
 
     try:
@@ -435,9 +440,7 @@ def run_compare(compiled, paths, data: str, fmt: str, out: str | None, html_out:
         except EvalError as error:
             fail(f"error: {describe_failure(error, loaded[0], data)}")
     doc = comparison.document(*sides, data, comparison.names(text))
-    if fmt == "html" or html_out is not None:
-        from .report import render_html
-    render_output = {"table": comparison.to_table, "json": comparison.to_json, "html": lambda d: render_html(d)}[fmt]
+    render_output = {"table": comparison.to_table, "json": comparison.to_json, "html": render_html}[fmt]
     deliver(render_output(doc), out)
     if html_out is not None:
         deliver(render_html(doc), html_out)
