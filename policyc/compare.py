@@ -13,7 +13,7 @@ import numpy as np
 
 from . import results
 from .data import format_period, load_text
-from .evaluator import Compiled, _Explainer, outcome
+from .evaluator import Compiled, Explainer, outcome
 from .runtime import Frame
 
 MISSING = "missing"
@@ -104,7 +104,7 @@ def _key(frame: Frame, row: int) -> tuple[str, str | None]:
     return frame.org[row], format_period(int(frame.period[row])) if frame.period is not None else None
 
 
-def _outcome(side: Side, explainer: _Explainer, row: int, assumptions: int) -> dict:
+def _outcome(side: Side, explainer: Explainer, row: int, assumptions: int) -> dict:
     t = side.compiled.program.decl(side.outcome).type
     encoded = float(side.values[side.outcome][row])
     value = results.decode(t, encoded)
@@ -125,7 +125,7 @@ def related(a: Compiled, b: Compiled) -> bool:
 def differences(a: Compiled, b: Compiled) -> list[dict]:
     """The declarations, by name, whose rule differs between two policies (added, removed or changed)."""
     def rules(compiled: Compiled) -> dict[str, tuple[Any, str]]:
-        explainer = _Explainer(compiled, None, {}, {}, ())
+        explainer = Explainer(compiled, None, {}, {}, ())
         return {d.name: (d, explainer.text(d)) for d in compiled.program.decls}
 
     left, right = rules(a), rules(b)
@@ -143,7 +143,7 @@ def differences(a: Compiled, b: Compiled) -> list[dict]:
 def document(a: Side, b: Side, data: str | None, names: dict[str, str] | None = None) -> dict:
     """The comparison, as the JSON and HTML reports give it."""
     sides = (a, b)
-    explainers = [_Explainer(s.compiled, s.frame, s.values, s.notes, s.module.SOURCES) for s in sides]
+    explainers = [Explainer(s.compiled, s.frame, s.values, s.notes, s.module.SOURCES) for s in sides]
     assumptions = [e.assumptions(s.outcome) for e, s in zip(explainers, sides, strict=True)]
     index = [{_key(s.frame, row): row for row in range(s.frame.n)} for s in sides]
     keys = list(index[0]) + [k for k in index[1] if k not in index[0]]

@@ -59,7 +59,7 @@ def describe_failure(error: EvalError, frame: Frame, data_path: str) -> str:
 # ---------------------------------------------------------------- explanations
 
 
-class _Explainer:
+class Explainer:
     def __init__(self, compiled: Compiled, frame: Frame, values: dict[str, np.ndarray], notes: dict, sources):
         self.compiled = compiled
         self.program = compiled.program
@@ -316,7 +316,7 @@ class _Explainer:
 
 def summaries(compiled: Compiled, module, frame: Frame, values, notes: dict, rows: list[int]) -> list[str]:
     """For each of `rows`, one line saying how its outcome came about."""
-    explainer = _Explainer(compiled, frame, values, notes, module.SOURCES)
+    explainer = Explainer(compiled, frame, values, notes, module.SOURCES)
     return [explainer.summary(row, outcome(compiled.program)) for row in rows]
 
 
@@ -325,6 +325,6 @@ def explain(compiled: Compiled, module, frame: Frame, values, notes: dict, org: 
     rows = [n for n, o in enumerate(frame.org) if o == org]
     if not rows:
         return None
-    explainer = _Explainer(compiled, frame, values, notes, module.SOURCES)
+    explainer = Explainer(compiled, frame, values, notes, module.SOURCES)
     blocks = ["\n".join(explainer.row(row, outcome(compiled.program))) for row in rows]
     return "\n\n".join(blocks) + "\n"

@@ -13,7 +13,7 @@ from .compiler import ast, ir
 from .compiler.check import Checked
 from .compiler.interp import Reader
 from .data import parse, parse_period
-from .evaluator import Compiled, _Explainer
+from .evaluator import Compiled, Explainer
 from .runtime import EvalError, Frame
 
 EXACT = 1e-9  # numbers compare equal within this when a test gives no tolerance
@@ -156,7 +156,7 @@ class _Run:
             values = self.module.evaluate(frame, notes)
         except EvalError as error:
             return Outcome(test.name, _where(test), error=error.message)
-        explainer = _Explainer(self.compiled, frame, values, notes, self.module.SOURCES)
+        explainer = Explainer(self.compiled, frame, values, notes, self.module.SOURCES)
         failures = []
         expected_names: dict[int, list[str]] = {}
         for expect in test.expects:
@@ -173,7 +173,7 @@ class _Run:
         self.cover(frame, values, notes, expected_names)
         return Outcome(test.name, _where(test), tuple(failures))
 
-    def explain(self, explainer: _Explainer, frame: Frame, values, row: int, name: str) -> str:
+    def explain(self, explainer: Explainer, frame: Frame, values, row: int, name: str) -> str:
         decl = self.decls[name]
         if isinstance(decl, ir.Derived):
             return "\n".join(explainer.row(row, name)[2:]).strip("\n")
@@ -250,7 +250,7 @@ class _Run:
         def add(key: tuple, kind: str, text: str, node) -> None:
             out.append(Item(kind, key[1], text, _where(node), key in self.hits))
 
-        explainer = _Explainer(self.compiled, None, {}, {}, ())
+        explainer = Explainer(self.compiled, None, {}, {}, ())
         for decl in self.program.decls:
             if decl.span is None or Path(decl.span.file).resolve() != here:
                 continue
