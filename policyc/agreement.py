@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 
 import attrs
 
 from . import results
-from .data import format_period
+from .data import format_period, records
 from .evaluator import Compiled, outcome, summaries
 from .mapping import Published
 from .runtime import Frame
@@ -54,8 +52,8 @@ class Agreement:
 
 def published_cells(text: str, published: Published) -> dict[int, tuple[str, str, str]]:
     """Each record's line in the source table -> (published outcome, group, name); the columns must exist."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    header = next(reader, [])
+    rows = records(text)
+    _, _, header = next(rows, (0, 0, []))
     where = {name: n for n, name in enumerate(header)}
     wanted = [published.outcome, published.group, published.name]
     missing = [c for c in wanted if c is not None and c not in where]
@@ -67,9 +65,7 @@ def published_cells(text: str, published: Published) -> dict[int, tuple[str, str
         return record[n].strip() if n is not None and n < len(record) else ""
 
     cells: dict[int, tuple[str, str, str]] = {}
-    before = reader.line_num
-    for record in reader:
-        line, before = before + 1, reader.line_num
+    for line, _, record in rows:
         if record:
             cells[line] = (cell(record, published.outcome), cell(record, published.group), cell(record, published.name))
     return cells

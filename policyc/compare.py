@@ -12,7 +12,7 @@ import attrs
 import numpy as np
 
 from . import results
-from .data import format_period, load_text
+from .data import format_period, load_text, records
 from .evaluator import Compiled, Explainer, outcome
 from .runtime import Frame
 
@@ -32,20 +32,17 @@ def tier(value: float) -> str:
 
 def only_org_types(text: str, org_types: tuple[str, ...]) -> tuple[str, int]:
     """The table without the rows of other org types (blanked, so that lines keep their numbers), and how many."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    header = next(reader, None)
+    rows = records(text)
+    _, _, header = next(rows, (0, 0, None))
     if header is None or "org_type" not in header:
         return text, 0  # the loader reports it
     position = header.index("org_type")
     lines = text.removeprefix("\ufeff").split("\n")
     skipped = 0
-    before = reader.line_num
-    for record in reader:
-        first, before = before, reader.line_num  # the record spans lines first+1 .. before
+    for first, last, record in rows:
         if record and position < len(record) and record[position].strip() not in org_types:
             skipped += 1
-            for line in range(first, before):
-                lines[line] = ""
+            lines[first - 1:last] = [""] * (last - first + 1)
     return "\n".join(lines), skipped
 
 

@@ -8,7 +8,7 @@ import itertools
 import math
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -50,6 +50,15 @@ class Loaded:
 def load(path: str, program: ir.Program, *, allow_missing: bool = False) -> Loaded:
     """Read a UTF-8 CSV file (a byte-order mark is tolerated) for `program`; DataError on any problem."""
     return load_text(read_text(path), path, program, allow_missing=allow_missing)
+
+
+def records(text: str) -> Iterator[tuple[int, int, list[str]]]:
+    """Each CSV record of `text`, the header first, with the first and last line it spans; a blank line is []."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    before = 0
+    for record in reader:
+        yield before + 1, reader.line_num, record
+        before = reader.line_num
 
 
 def read_text(path: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import attrs
 
 from .compiler.diagnostics import did_you_mean
-from .data import DataError
+from .data import DataError, records
 
 SECTIONS = ("title", "source", "assumptions", "columns", "values", "defaults", "constants", "published")
 PUBLISHED_KEYS = ("outcome", "group", "name")
@@ -103,8 +103,8 @@ def apply(mapping: Mapping, text: str, data_path: str) -> str:
 
     Mapped columns take their policy names; other columns pass through unless a mapped column takes their name.
     """
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    header = next(reader, None)
+    rows = records(text)
+    _, _, header = next(rows, (0, 0, None))
     if header is None:
         return text
     where = {name: n for n, name in enumerate(header)}
@@ -126,11 +126,9 @@ def apply(mapping: Mapping, text: str, data_path: str) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([name for name, _ in sources] + list(mapping.constants))
     constants = list(mapping.constants.values())
-    before = reader.line_num
-    for record in reader:
-        line, before = before + 1, reader.line_num
+    for line, _, record in rows:
         if not record:
-            out.write("\n" * (before - line + 1))
+            out.write("\n")
             continue
         cells = []
         for name, n in sources:
