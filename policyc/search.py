@@ -159,11 +159,7 @@ def _score(scoring: ir.Scoring, value: float) -> float | None:
     """The score a value gets where that does not depend on the cohort (a ranked value neither meeting the
     standard nor failing the floor: the middle of its spread); None where no band holds it, or it always does."""
     if isinstance(scoring, ir.Bands):
-        for band in scoring.rows:
-            if (band.lower is None or (value >= band.lower if band.lower_inclusive else value > band.lower)) and \
-                    (band.upper is None or (value <= band.upper if band.upper_inclusive else value < band.upper)):
-                return float(band.result)
-        return None
+        return next((float(band.result) for band in scoring.rows if band.holds(value)), None)
     if isinstance(scoring, ir.Ranked):
         higher, standard, floor = scoring.higher, scoring.standard, scoring.floor
         if standard is not None and (value >= standard if higher else value <= standard):

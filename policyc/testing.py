@@ -233,7 +233,7 @@ class _Run:
         model = decl.scoring
         if isinstance(model, ir.Bands):
             for n, band in enumerate(model.rows):
-                if _in_band(value, band):
+                if band.holds(value):
                     self.hits.add(("band row", decl.name, n))
         elif isinstance(model, ir.Ranked):
             for kind, mark in (("standard", model.standard), ("floor", model.floor)):
@@ -289,12 +289,6 @@ def _table(decl: ir.Derived) -> ir.Table | None:
     while isinstance(expr, (ir.Cast, ir.Round)):
         expr = expr.operand
     return expr if isinstance(expr, ir.Table) else None
-
-
-def _in_band(value: float, band: ir.Band) -> bool:
-    above = band.lower is None or (value >= band.lower if band.lower_inclusive else value > band.lower)
-    below = band.upper is None or (value <= band.upper if band.upper_inclusive else value < band.upper)
-    return above and below
 
 
 def _reaches(value: float, mark: float, higher: bool) -> bool:

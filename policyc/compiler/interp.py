@@ -215,12 +215,7 @@ class _Interpreter:
 
     @staticmethod
     def band(model: ir.Bands, x: float) -> Value:
-        for b in model.rows:
-            above = b.lower is None or x > b.lower or (b.lower_inclusive and x == b.lower)
-            below = b.upper is None or x < b.upper or (b.upper_inclusive and x == b.upper)
-            if above and below:
-                return b.result
-        return None
+        return next((b.result for b in model.rows if b.holds(x)), None)
 
     @staticmethod
     def ranked(model: ir.Ranked, values: list[float]) -> list[Value]:

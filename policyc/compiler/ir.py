@@ -184,6 +184,11 @@ class Band:
     upper_inclusive: bool
     result: float | int
 
+    def holds(self, x: float) -> bool:
+        above = self.lower is None or x > self.lower or (self.lower_inclusive and x == self.lower)
+        below = self.upper is None or x < self.upper or (self.upper_inclusive and x == self.upper)
+        return above and below
+
 
 @attrs.frozen
 class Bands:
