@@ -36,8 +36,9 @@ def main() -> None:
 
     start = time.perf_counter()
     import policyc.cli  # noqa: F401
-    from policyc.compiler import driver, parse
-    from policyc.compiler.diagnostics import Diagnostics
+    from policyc.semantics import driver
+    from policyc.syntax import parse
+    from policyc.syntax.diagnostics import Diagnostics
 
     imported = time.perf_counter()
     parse.parser()

@@ -21,7 +21,7 @@ Memory is the process's peak resident set (getrusage ru_maxrss): "peak MiB" is t
 (Python, numpy, the policy and the table included); "eval + MiB" is that peak less the peak before
 the first evaluation, i.e. what evaluating adds on top of the built table (results of one run are
 dropped before the next). The compiled engine is `generate(lower(checked))` exec'd as a module, as
-`policyc eval` runs it; the interpreter is `policyc.compiler.interp`. Both must give the same count
+`policyc eval` runs it; the interpreter is `policyc.backend.interp`. Both must give the same count
 of organisations in each segment; the report says whether they do.
 """
 
@@ -92,10 +92,10 @@ def policy_text() -> str:
 
 def compile_policy():
     """The checked policy lowered to IR, and its compiled evaluator module."""
-    from policyc.compiler.codegen import generate
-    from policyc.compiler.driver import check_source
-    from policyc.compiler.lower import lower
-    from policyc.compiler.source import Source
+    from policyc.backend.codegen import generate
+    from policyc.ir.lower import lower
+    from policyc.semantics.driver import check_source
+    from policyc.syntax.source import Source
 
     result = check_source(Source("bench.policy", policy_text()))
     if not result.ok:
@@ -108,7 +108,7 @@ def compile_policy():
 
 def make_frame(rows: int, seed: int):
     """A synthetic table of `rows` organisations in one period (columns built one at a time: few temporaries)."""
-    from policyc.runtime import Frame
+    from policyc.backend.frame import Frame
 
     rng = np.random.default_rng(seed)
     org_type = rng.integers(0, len(ORG_TYPES), size=rows, dtype=np.int64)
@@ -132,7 +132,7 @@ def measure(engine: str, rows: int, seed: int, repeats: int, repeat_under: float
     """Compile, build the table, evaluate it (repeatedly while runs are quick); what the parent reports, as a dict."""
     t0 = time.perf_counter()
     program, module = compile_policy()
-    from policyc.compiler import interp
+    from policyc.backend import interp
 
     t1 = time.perf_counter()
     frame = make_frame(rows, seed)

@@ -14,9 +14,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from policyc.compiler import ir
-from policyc.data import load_text
-from policyc.evaluator import Compiled, compile_file
+from policyc.backend.compile import Compiled, compile_file
+from policyc.data.table import load_text
+from policyc.ir import nodes as ir
 
 SEED = 20250401
 HERE = Path(__file__).resolve().parent

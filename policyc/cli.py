@@ -12,10 +12,11 @@ from typing import NoReturn
 
 import click
 
-from . import __version__
-from .compiler import diagnostics as render
-from .compiler.diagnostics import Diagnostic, Diagnostics, Severity
-from .compiler.driver import Result, Unreadable, check_file, read_source
+from policyc import __version__
+from policyc.semantics.driver import Result, Unreadable, check_file
+from policyc.syntax import diagnostics as render
+from policyc.syntax.diagnostics import Diagnostic, Diagnostics, Severity
+from policyc.syntax.read import read_source
 
 FORMATS = ("text", "json", "github")
 
@@ -146,7 +147,7 @@ def fmt(files: tuple[str, ...], check_only: bool) -> None:
     meaning would change is left as it is. Exits 1 on a syntax error (or, with --check,
     when a file would change), 2 when a file cannot be read or written.
     """
-    from .compiler.printer import format_text
+    from policyc.format.printer import format_text
 
     paths = expand(files)
     if not paths:
@@ -193,7 +194,7 @@ def fail(message: str, status: int = 1) -> NoReturn:
 
 def compiled_policy(policy: str):
     """The compiled policy, or an exit with its diagnostics."""
-    from .evaluator import compile_file
+    from policyc.backend.compile import compile_file
 
     try:
         result, compiled = compile_file(policy)
@@ -227,7 +228,7 @@ def deliver(text: str, out: str | None) -> None:
 def compile_policy(policy: str, out: str | None) -> None:
     """Compile POLICY to a Python module that evaluates a whole table at once.
 
-    The module imports only numpy and policyc.runtime. Its `evaluate(frame)` gives every
+    The module imports only numpy and policyc.backend.runtime. Its `evaluate(frame)` gives every
     named value of the policy as a column; `SOURCES` maps each step to its policy line.
     Exits 1 when the policy has errors (printed as `policyc check` prints them).
     """
@@ -267,10 +268,10 @@ def evaluate(policy: str, data: str, fmt: str, out: str | None, org: str | None,
 
 def evaluated(compiled, data: str, allow_missing: bool, mapping: str | None):
     """The table read (through the mapping, if any) and evaluated: (frame, module, values, notes, mapping, text)."""
-    from . import mapping as mappings
-    from .data import DataError, load_text, read_text
-    from .evaluator import describe_failure
-    from .runtime import EvalError
+    from policyc.backend.compile import describe_failure
+    from policyc.backend.frame import EvalError
+    from policyc.data import mapping as mappings
+    from policyc.data.table import DataError, load_text, read_text
 
     try:
         text = read_text(data)
@@ -293,9 +294,9 @@ def evaluated(compiled, data: str, allow_missing: bool, mapping: str | None):
 
 def run_eval(compiled, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool,
              mapping: str | None) -> None:
-    from . import results
-    from .compiler.diagnostics import did_you_mean
-    from .evaluator import explain
+    from policyc.analysis.explain import explain
+    from policyc.data import results
+    from policyc.syntax.diagnostics import did_you_mean
 
     frame, module, values, notes, _, _ = evaluated(compiled, data, allow_missing, mapping)
     render_output = {"table": results.to_table, "json": results.to_json, "csv": results.to_csv}[fmt]
@@ -343,7 +344,7 @@ def agree(policy: str, data: str, mapping: str, fmt: str, out: str | None, allow
 
 def run_agree(compiled, policy: str, data: str, mapping: str, fmt: str, out: str | None, allow_missing: bool,
               fail_under: float | None) -> None:
-    from . import agreement
+    from policyc.analysis import agreement
 
     frame, module, values, notes, read, text = evaluated(compiled, data, allow_missing, mapping)
     if read.published is None:
@@ -415,12 +416,12 @@ def compare(policy_a: str, policy_b: str, data: str | None, fmt: str, out: str |
 
 def run_compare(compiled, paths, data: str, fmt: str, out: str | None, html_out: str | None, allow_missing: bool,
                 mapping: str | None) -> None:
-    from . import compare as comparison
-    from . import mapping as mappings
-    from .data import DataError, read_text
-    from .evaluator import describe_failure
-    from .report import render_html
-    from .runtime import EvalError
+    from policyc.analysis import compare as comparison
+    from policyc.backend.compile import describe_failure
+    from policyc.backend.frame import EvalError
+    from policyc.data import mapping as mappings
+    from policyc.data.table import DataError, read_text
+    from policyc.report.html import render_html
 
     try:
         text = read_text(data)
@@ -448,7 +449,7 @@ def run_compare(compiled, paths, data: str, fmt: str, out: str | None, html_out:
 
 
 def run_search(compiled, paths, fmt: str, out: str | None, want: str | None, examples: int, seed: int) -> None:
-    from . import search
+    from policyc.analysis import search
 
     if fmt == "html":
         fail("error: the HTML report needs --data; without it, compare searches and prints text or JSON")
@@ -487,10 +488,10 @@ def test_command(paths: tuple[str, ...], fmt: str, coverage_min: float | None, s
     how that value came about. Exits 1 when a test fails, when coverage is below
     --coverage-min, or when a policy has errors; 2 when a file cannot be read.
     """
-    from . import testing
-    from .compiler.codegen import generate
-    from .compiler.lower import lower
-    from .evaluator import Compiled
+    from policyc.analysis import testing
+    from policyc.backend.codegen import generate
+    from policyc.backend.compile import Compiled
+    from policyc.ir.lower import lower
 
     reports, failed = [], False
     for path in expand(paths):

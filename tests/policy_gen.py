@@ -1,7 +1,7 @@
 """A Hypothesis strategy for valid policies, as text, with a random table to evaluate them on.
 
 The policy is assembled from parts by a small generator that knows the language's typing rules
-(docs/language.md, policyc/compiler/check.py): every expression is generated for a wanted type, and
+(docs/language.md, policyc/semantics/check.py): every expression is generated for a wanted type, and
 only forms that are well typed for it are chosen, so the text passes `check` by construction.
 Numbers carry their unit the way the checker works it out, so that comparisons, sums and table
 results never mix units. The table is drawn after the policy is checked and lowered, from the
@@ -31,11 +31,11 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from policyc import runtime
-from policyc.compiler import ir
-from policyc.compiler.driver import check_source
-from policyc.compiler.lower import lower
-from policyc.compiler.source import Source
+from policyc.backend import runtime
+from policyc.ir import nodes as ir
+from policyc.ir.lower import lower
+from policyc.semantics.driver import check_source
+from policyc.syntax.source import Source
 
 FILE = "gen.policy"
 ANY = "*"  # a wanted unit: any unit will do

@@ -5,9 +5,9 @@ from __future__ import annotations
 import attrs
 from hypothesis import strategies as st
 
-from policyc.compiler import ast
-from policyc.compiler.parse import keywords, parser
-from policyc.compiler.printer import print_policy
+from policyc.format.printer import print_policy
+from policyc.syntax import ast
+from policyc.syntax.parse import keywords, parser
 
 # Some of these begin with a keyword (`order`, `nota`, `within_x`), to catch a printer that
 # glues a keyword to what follows it.

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from policyc import mapping
 from policyc.cli import main
-from policyc.data import DataError
+from policyc.data import mapping
+from policyc.data.table import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT.parent / "shared" / "data" / "nof_q3_2025_26" / "trusts.csv"

@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from policyc import cli
-from policyc.compiler import printer
+from policyc.format import printer
 
 MESSY = 'policy   "P"   version "1"\norg types acute\ninput x:yes/no   for all # why\nv = x   and   x\n'
 CANONICAL = printer.format_text("m.policy", MESSY)[0]

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from policyc.compiler.codegen import generate, mangle
-from policyc.compiler.driver import check_file, check_source
-from policyc.compiler.lower import lower
-from policyc.compiler.source import Source
-from policyc.runtime import EvalError, Frame
+from policyc.backend.codegen import generate, mangle
+from policyc.backend.frame import EvalError, Frame
+from policyc.ir.lower import lower
+from policyc.semantics.driver import check_file, check_source
+from policyc.syntax.source import Source
 
 ROOT = Path(__file__).parent
 GOLDEN = ROOT / "golden" / "codegen"
@@ -51,7 +51,7 @@ def assert_safe(source: str) -> None:
         if isinstance(node, ast.Attribute):
             assert not node.attr.startswith("__"), node.attr
         if isinstance(node, ast.ImportFrom):
-            assert (node.module, [a.name for a in node.names]) == ("policyc", ["runtime"])
+            assert (node.module, [a.name for a in node.names]) == ("policyc.backend", ["runtime"])
 
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.name)

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from policyc import compare
+from policyc.analysis import compare
+from policyc.backend.compile import compile_file
 from policyc.cli import main
-from policyc.data import read_text
-from policyc.evaluator import compile_file
+from policyc.data.table import read_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policyc import data
-from policyc.compiler import ir
-from policyc.compiler.driver import check_file, check_source
-from policyc.compiler.lower import lower
-from policyc.compiler.source import Source
-from policyc.data import DataError, load, load_text
+from policyc.data import table as data
+from policyc.data.table import DataError, load, load_text
+from policyc.ir import nodes as ir
+from policyc.ir.lower import lower
+from policyc.semantics.driver import check_file, check_source
+from policyc.syntax.source import Source
 
 SHIPPED = Path(__file__).parent.parent / "policies"
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-from policyc.compiler.diagnostics import Diagnostic, render_text, underlined
-from policyc.compiler.driver import check_file
+from policyc.semantics.driver import check_file
+from policyc.syntax.diagnostics import Diagnostic, render_text, underlined
 
 TESTS = Path(__file__).parent
 POLICIES = TESTS / "policies"

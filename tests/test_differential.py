@@ -1,5 +1,5 @@
 """Differential property tests: on generated policies and tables, the compiled module and the reference
-interpreter (policyc/compiler/interp.py) give the same value of every name on every row, or both fail.
+interpreter (policyc/backend/interp.py) give the same value of every name on every row, or both fail.
 
 Policies and tables come from tests/policy_gen.py. The number of examples comes from the Hypothesis
 profile (tests/conftest.py); `HYPOTHESIS_PROFILE=deep` runs the long hunt.
@@ -16,13 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from policy_gen import FILE, cases, describe_frame, frame_source, policy_texts
 
-from policyc import runtime
-from policyc.compiler import interp, ir
-from policyc.compiler.codegen import generate, mangle
-from policyc.compiler.driver import check_source
-from policyc.compiler.lower import lower
-from policyc.compiler.source import Source
-from policyc.runtime import EvalError
+from policyc.backend import interp, runtime
+from policyc.backend.codegen import generate, mangle
+from policyc.backend.frame import EvalError
+from policyc.ir import nodes as ir
+from policyc.ir.lower import lower
+from policyc.semantics.driver import check_source
+from policyc.syntax.source import Source
 
 # Generating a policy and a table is slower than Hypothesis likes its data to be; the profile decides
 # how many examples, this only keeps the health checks from failing a run on speed.
@@ -39,12 +39,12 @@ def program_of(text: str) -> ir.Program:
 
 
 def _import_runtime_only(name, globals=None, locals=None, fromlist=(), level=0):
-    assert (name, tuple(fromlist or ())) == ("policyc", ("runtime",)), f"a generated module imports {name}"
+    assert (name, tuple(fromlist or ())) == ("policyc.backend", ("runtime",)), f"a generated module imports {name}"
     return builtins.__import__(name, globals, locals, fromlist, level)
 
 
 def module_of(source: str) -> dict:
-    """The generated module, run with no builtins but an import of `policyc.runtime` and `Exception`."""
+    """The generated module, run with no builtins but an import of `policyc.backend.runtime` and `Exception`."""
     namespace: dict = {"__builtins__": {"__import__": _import_runtime_only, "Exception": Exception}}
     exec(compile(source, "<generated>", "exec"), namespace)
     return namespace
@@ -189,7 +189,7 @@ def assert_plain(source: str, program: ir.Program) -> None:
             assert node.attr in known, f"unknown attribute {node.value.id}.{node.attr}: {where}"
         elif isinstance(node, ast.ImportFrom):
             assert (node.module, node.level, [(a.name, a.asname) for a in node.names]) == (
-                "policyc", 0, [("runtime", "rt")]), where
+                "policyc.backend", 0, [("runtime", "rt")]), where
         elif isinstance(node, ast.FunctionDef):
             assert node.name in ("evaluate", "_evaluate") and not node.decorator_list, where
             assert [a.arg for a in node.args.args] in (["frame", "notes"], ["t"]), where

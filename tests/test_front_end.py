@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from policyc.compiler import ast
-from policyc.compiler.diagnostics import underlined
-from policyc.compiler.driver import check_file, check_source, parse_text
-from policyc.compiler.source import Source
+from policyc.semantics.driver import check_file, check_source
+from policyc.syntax import ast
+from policyc.syntax.diagnostics import underlined
+from policyc.syntax.read import parse_text
+from policyc.syntax.source import Source
 
 VALID = Path(__file__).parent / "policies" / "valid"
 SHIPPED = Path(__file__).parent.parent / "policies"

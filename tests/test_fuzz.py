@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
 from policyc.cli import main
-from policyc.compiler.diagnostics import render_github, render_text, to_json
-from policyc.compiler.driver import Result, check_source
-from policyc.compiler.parse import keywords
-from policyc.compiler.source import Source
+from policyc.semantics.driver import Result, check_source
+from policyc.syntax.diagnostics import render_github, render_text, to_json
+from policyc.syntax.parse import keywords
+from policyc.syntax.source import Source
 
 TESTS = Path(__file__).parent
 SEEDS = sorted((TESTS / "policies" / "valid").glob("*.policy")) + sorted((TESTS.parent / "policies").glob("*.policy"))
@@ -68,7 +68,7 @@ def check_text(text: str, path: str = "fuzz.policy") -> Result:
 
 # ---------------------------------------------------------------- strings drawn from the grammar
 
-GRAMMAR = resources.files("policyc.grammar").joinpath("policy.lark").read_text(encoding="utf-8")
+GRAMMAR = resources.files("policyc.syntax").joinpath("policy.lark").read_text(encoding="utf-8")
 GRAMMAR_PARSER = lark.Lark(GRAMMAR, parser="lalr", start="start")
 
 NAMES = ["acute", "ambulance", "icb", "ae_4hr", "mrsa", "overall", "segment", "category", "performing",

@@ -5,12 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from policyc import runtime
-from policyc.compiler import ir
-from policyc.compiler.driver import check_source
-from policyc.compiler.interp import cut_point, evaluate, round_half_up
-from policyc.compiler.lower import lower
-from policyc.compiler.source import Source
+from policyc.backend import runtime
+from policyc.backend.interp import cut_point, evaluate, round_half_up
+from policyc.ir import nodes as ir
+from policyc.ir.lower import lower
+from policyc.semantics.driver import check_source
+from policyc.syntax.source import Source
 
 HEADER = """policy "T"
 org types acute, ambulance, community, mental_health

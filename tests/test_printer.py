@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given
 from strategies import expression_policies, messy_texts, policies
 
-from policyc.compiler import ast, printer
-from policyc.compiler.driver import parse_text
-from policyc.compiler.printer import format_text, print_policy
+from policyc.format import printer
+from policyc.format.printer import format_text, print_policy
+from policyc.syntax import ast
+from policyc.syntax.read import parse_text
 
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden" / "fmt"

@@ -20,9 +20,10 @@ import pytest
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
-from policyc import results, runtime
-from policyc.compiler import interp, ir
-from policyc.evaluator import compile_file
+from policyc.backend import interp, runtime
+from policyc.backend.compile import compile_file
+from policyc.data import results
+from policyc.ir import nodes as ir
 
 POLICY = Path(__file__).resolve().parent.parent / "policies" / "oversight_2025.policy"
 

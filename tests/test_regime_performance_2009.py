@@ -18,10 +18,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policyc import results, runtime
-from policyc.compiler import ir
-from policyc.data import parse_period
-from policyc.evaluator import compile_file
+from policyc.backend import runtime
+from policyc.backend.compile import compile_file
+from policyc.data import results
+from policyc.data.cells import parse_period
+from policyc.ir import nodes as ir
 
 POLICY = Path(__file__).parent.parent / "policies" / "performance_2009.policy"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from policyc.report import render_html
+from policyc.report.html import render_html
 
 HOSTILE = '<script>window.__pwned = 1</script> & "Quoted" <img src=x onerror="window.__pwned = 2"> Trust'
 

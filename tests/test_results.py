@@ -10,13 +10,13 @@ import math
 import numpy as np
 import pytest
 
-from policyc import results
-from policyc.compiler import ir
-from policyc.compiler.driver import check_source
-from policyc.compiler.lower import lower
-from policyc.compiler.source import Source
-from policyc.compiler.types import BOOL, Type, number
-from policyc.runtime import Frame
+from policyc.backend.frame import Frame
+from policyc.data import results
+from policyc.ir import nodes as ir
+from policyc.ir.lower import lower
+from policyc.semantics.driver import check_source
+from policyc.semantics.types import BOOL, Type, number
+from policyc.syntax.source import Source
 
 POLICY = """\
 policy "R" version "2"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from policyc import runtime as rt
+from policyc.backend import runtime as rt
 
 NAN = np.nan
 

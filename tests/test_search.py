@@ -11,8 +11,11 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from policyc import results, runtime, search
-from policyc.evaluator import Compiled, compile_file, outcome
+from policyc.analysis import search
+from policyc.backend import runtime
+from policyc.backend.compile import Compiled, compile_file
+from policyc.data import results
+from policyc.ir.nodes import outcome
 
 POLICIES = Path(__file__).parent.parent / "policies"
 

@@ -1,0 +1,268 @@
+"""Two policies over one table: each organisation's outcomes side by side, the cross-tabulation, and why they differ."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+
+from policyc.analysis.explain import Explainer
+from policyc.backend.compile import Compiled
+from policyc.backend.frame import Frame
+from policyc.data import results
+from policyc.data.cells import format_period
+from policyc.data.table import load_text, records
+from policyc.ir.nodes import outcome
+
+MISSING = "missing"
+NOT_RATED = "not rated"
+
+
+def standing(position: int, size: int) -> float:
+    """An outcome's place on its scale, from 0 (best) to 1 (worst)."""
+    return position / (size - 1) if size > 1 else 0.0
+
+
+def tier(value: float) -> str:
+    """Standings of different scales compared in thirds: segments 1-2 and performing are both high."""
+    return "high" if value < 1 / 3 else ("middle" if value <= 2 / 3 else "low")
+
+
+def only_org_types(text: str, org_types: tuple[str, ...]) -> tuple[str, int]:
+    """The table without the rows of other org types (blanked, so that lines keep their numbers), and how many."""
+    rows = records(text)
+    _, _, header = next(rows, (0, 0, None))
+    if header is None or "org_type" not in header:
+        return text, 0  # the loader reports it
+    position = header.index("org_type")
+    lines = text.removeprefix("\ufeff").split("\n")
+    skipped = 0
+    for first, last, record in rows:
+        if record and position < len(record) and record[position].strip() not in org_types:
+            skipped += 1
+            lines[first - 1:last] = [""] * (last - first + 1)
+    return "\n".join(lines), skipped
+
+
+def load(compiled: Compiled, text: str, data: str, allow_missing: bool, warn) -> tuple[Frame, int]:
+    """The rows of the policy's org types, and how many rows were left out; DataError on bad data."""
+    kept, skipped = only_org_types(text, compiled.program.org_types)
+    loaded = load_text(kept, data, compiled.program, allow_missing=allow_missing)
+    for warning in loaded.warnings:
+        warn(warning)
+    return loaded.frame, skipped
+
+
+def names(text: str) -> dict[str, str]:
+    """Organisation names from an `org_name` column, when the table has one."""
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    if not reader.fieldnames or "org_name" not in reader.fieldnames or "org" not in reader.fieldnames:
+        return {}
+    return {row["org"].strip(): row["org_name"].strip() for row in reader if row.get("org") and row.get("org_name")}
+
+
+@attrs.frozen
+class Side:
+    """One policy evaluated on the rows of its org types."""
+
+    path: str
+    compiled: Compiled
+    module: Any
+    frame: Frame
+    values: dict[str, np.ndarray]
+    notes: dict
+    skipped: int  # rows of org types the policy does not rate
+
+    @classmethod
+    def evaluate(cls, path: str, compiled: Compiled, loaded: tuple[Frame, int]) -> Side:
+        """Raises EvalError when a rule cannot give a value."""
+        frame, skipped = loaded
+        module = compiled.module()
+        notes: dict = {}
+        values = module.evaluate(frame, notes)
+        return cls(path, compiled, module, frame, values, notes, skipped)
+
+    @property
+    def outcome(self) -> str:
+        return outcome(self.compiled.program)
+
+    def scale(self) -> list[str]:
+        t = self.compiled.program.decl(self.outcome).type
+        if t.kind in ("labels", "scale"):
+            return list(t.labels)
+        if t.kind == "bool":
+            return ["yes", "no"]
+        return []
+
+
+def _key(frame: Frame, row: int) -> tuple[str, str | None]:
+    return frame.org[row], format_period(int(frame.period[row])) if frame.period is not None else None
+
+
+def _outcome(side: Side, explainer: Explainer, row: int, assumptions: int) -> dict:
+    t = side.compiled.program.decl(side.outcome).type
+    encoded = float(side.values[side.outcome][row])
+    value = results.decode(t, encoded)
+    shown = None if value is None else results.csv_text(value)
+    place = None
+    if value is not None and t.kind in ("labels", "scale"):
+        place = standing(int(encoded), len(t.labels))
+    return {"value": shown, "standing": place, "tier": None if place is None else tier(place),
+            "steps": explainer.decisive(row, side.outcome), "assumptions": assumptions}
+
+
+def related(a: Compiled, b: Compiled) -> bool:
+    """Whether one policy extends the other (through any number of variants)."""
+    files = [{Path(f).resolve() for f in c.sources} for c in (a, b)]
+    return files[0] <= files[1] or files[1] <= files[0]
+
+
+def differences(a: Compiled, b: Compiled) -> list[dict]:
+    """The declarations, by name, whose rule differs between two policies (added, removed or changed)."""
+    def rules(compiled: Compiled) -> dict[str, tuple[Any, str]]:
+        explainer = Explainer(compiled, None, {}, {}, ())
+        return {d.name: (d, explainer.text(d)) for d in compiled.program.decls}
+
+    left, right = rules(a), rules(b)
+    out = []
+    for name in [*left, *(n for n in right if n not in left)]:
+        if name not in right:
+            out.append({"name": name, "change": "removed", "a": left[name][1], "b": None})
+        elif name not in left:
+            out.append({"name": name, "change": "added", "a": None, "b": right[name][1]})
+        elif left[name][0] != right[name][0]:
+            out.append({"name": name, "change": "changed", "a": left[name][1], "b": right[name][1]})
+    return out
+
+
+def document(a: Side, b: Side, data: str | None, names: dict[str, str] | None = None) -> dict:
+    """The comparison, as the JSON and HTML reports give it."""
+    sides = (a, b)
+    explainers = [Explainer(s.compiled, s.frame, s.values, s.notes, s.module.SOURCES) for s in sides]
+    assumptions = [e.assumptions(s.outcome) for e, s in zip(explainers, sides, strict=True)]
+    index = [{_key(s.frame, row): row for row in range(s.frame.n)} for s in sides]
+    keys = list(index[0]) + [k for k in index[1] if k not in index[0]]
+    keys.sort(key=lambda k: (k[0], k[1] or ""))
+    rows = []
+    for key in keys:
+        outcomes, org_type = [], None
+        for n, side in enumerate(sides):
+            row = index[n].get(key)
+            if row is None:
+                outcomes.append(None)
+                continue
+            org_type = side.compiled.program.org_types[side.frame.org_type[row]]
+            outcomes.append(_outcome(side, explainers[n], row, len(assumptions[n])))
+        places = [o["standing"] if o else None for o in outcomes]
+        delta = None if None in places else places[1] - places[0]
+        same_scale = a.scale() == b.scale()
+        if delta is None:
+            moved = False
+        elif same_scale:
+            moved = outcomes[0]["value"] != outcomes[1]["value"]
+        else:
+            moved = outcomes[0]["tier"] != outcomes[1]["tier"]
+        direction = None if not moved else ("worse under B" if delta > 0 else "better under B")
+        rows.append({"key": f"{key[0]} {key[1]}" if key[1] else key[0], "org": key[0],
+                     "name": (names or {}).get(key[0]), "org_type": org_type, "period": key[1],
+                     "outcomes": outcomes, "moved": moved, "direction": direction, "delta": delta})
+    return {
+        "title": f"{_title(a)} vs {_title(b)}",
+        "data": data,
+        "policies": [_policy(s, found) for s, found in zip(sides, assumptions, strict=True)],
+        "periods": sorted({k[1] for k in keys if k[1] is not None}),
+        "rows": rows,
+        "crosstab": crosstab(a, b, rows),
+        "differences": differences(a.compiled, b.compiled) if related(a.compiled, b.compiled) else [],
+    }
+
+
+def _title(side: Side) -> str:
+    program = side.compiled.program
+    return program.name + (f" {program.version}" if program.version else "")
+
+
+def _policy(side: Side, assumptions: list[tuple[str, str]]) -> dict:
+    program = side.compiled.program
+    scale = side.scale()
+    t = program.decl(side.outcome).type
+    descriptions = {v: d for v in scale if (d := program.description(t.scale, v)) is not None}
+    return {"file": side.path, "name": program.name, "version": program.version, "outcome": side.outcome,
+            "scale": [results.csv_text(results.decode(t, float(n))) for n in range(len(scale))] if scale else [],
+            "descriptions": {results.csv_text(results.decode(t, float(scale.index(v)))): d
+                             for v, d in descriptions.items()},
+            "assumptions": [{"where": where, "text": text} for where, text in assumptions],
+            "rated": side.frame.n, "not_rated": side.skipped}
+
+
+def crosstab(a: Side, b: Side, rows: list[dict]) -> dict:
+    """Rows by A's outcome and B's: each scale's values in order, then missing and not rated where they occur."""
+    def values(side: Side, n: int) -> list[str]:
+        policy = _policy(side, [])
+        seen = {MISSING if o is None or o["value"] is None else o["value"]
+                for r in rows if (o := r["outcomes"][n]) is not None}
+        extra = [v for v in (MISSING,) if v in seen]
+        if any(r["outcomes"][n] is None for r in rows):
+            extra.append(NOT_RATED)
+        return policy["scale"] + [v for v in sorted(seen) if v not in policy["scale"] and v != MISSING] + extra
+
+    a_values, b_values = values(a, 0), values(b, 1)
+    counts = [[0] * len(b_values) for _ in a_values]
+    for r in rows:
+        cells = [NOT_RATED if o is None else (MISSING if o["value"] is None else o["value"]) for o in r["outcomes"]]
+        counts[a_values.index(cells[0])][b_values.index(cells[1])] += 1
+    return {"a_values": a_values, "b_values": b_values, "counts": counts}
+
+
+# ---------------------------------------------------------------- the terminal and JSON
+
+
+def to_json(doc: dict) -> str:
+    return json.dumps(doc, indent=1) + "\n"
+
+
+def to_table(doc: dict, movers_shown: int = 15) -> str:
+    """The terminal summary: the policies, the cross-tabulation, and the movers with the step that decided each."""
+    pa, pb = doc["policies"]
+    rows = doc["rows"]
+    compared = [r for r in rows if None not in r["outcomes"]]
+    moved = [r for r in compared if r["moved"]]
+    lines = [doc["title"], "",
+             f"  A  {pa['name']}{' ' + pa['version'] if pa['version'] else ''} ({pa['file']}): outcome {pa['outcome']}",
+             f"  B  {pb['name']}{' ' + pb['version'] if pb['version'] else ''} ({pb['file']}): outcome {pb['outcome']}"]
+    if doc["data"]:
+        lines.append(f"  on {doc['data']}: {len(rows)} rows, {len(compared)} rated by both")
+    lines += ["", f"{len(moved)} of {len(compared)} rows stand differently "
+              f"({sum(r['direction'] == 'worse under B' for r in moved)} worse under B, "
+              f"{sum(r['direction'] == 'better under B' for r in moved)} better)", ""]
+    table = doc["crosstab"]
+    head = f"{pa['outcome']} \\ {pb['outcome']}"
+    width = max([len(head)] + [len(v) for v in table["a_values"]])
+    cells = [max(5, len(v)) for v in table["b_values"]]
+    lines.append(f"  {head:<{width}}  " + "  ".join(f"{v:>{w}}" for v, w in zip(table["b_values"], cells,
+                                                                                    strict=True)))
+    for value, counts in zip(table["a_values"], table["counts"], strict=True):
+        lines.append(f"  {value:<{width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(counts, cells, strict=True)))
+    if moved:
+        ordered = sorted(moved, key=lambda r: (-abs(r["delta"]), r["key"]))
+        lines += ["", f"Movers, the largest first ({min(movers_shown, len(moved))} of {len(moved)}; "
+                  "--format json or html for all):"]
+        for r in ordered[:movers_shown]:
+            oa, ob = r["outcomes"]
+            lines += ["", f"  {r['key']}{' ' + r['name'] if r['name'] else ''} ({r['org_type']}): "
+                      f"{pa['outcome']} {oa['value'] or MISSING} -> {pb['outcome']} {ob['value'] or MISSING}",
+                      f"    A: {_reason(oa)}", f"    B: {_reason(ob)}"]
+    if doc["differences"]:
+        lines += ["", "Declarations that differ:"]
+        lines += [f"  {d['change']:<8} {d['name']}" for d in doc["differences"]]
+    return "\n".join(lines) + "\n"
+
+
+def _reason(o: dict) -> str:
+    """The first steps of an outcome's explanation, on one line."""
+    return "; ".join(f"{s['name']} {s['value']}: {s['why']}" for s in o["steps"][:3])

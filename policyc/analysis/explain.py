@@ -1,0 +1,286 @@
+"""The explanation of one organisation's result: the decisive steps behind each value, with their sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from policyc.backend.compile import Compiled
+from policyc.backend.interp import Reader
+from policyc.backend.runtime import Context, Frame, cut_point
+from policyc.data import results
+from policyc.data.cells import format_period
+from policyc.ir import nodes as ir
+from policyc.ir.nodes import outcome
+
+
+class Explainer:
+    def __init__(self, compiled: Compiled, frame: Frame, values: dict[str, np.ndarray], notes: dict, sources):
+        self.compiled = compiled
+        self.program = compiled.program
+        self.frame = frame
+        self.values = values
+        self.notes = notes
+        self.steps = {entry: n for n, entry in enumerate(sources) if entry is not None}
+        self.decls = {d.name: d for d in self.program.decls}
+        self.groups: np.ndarray | None = None  # each row's cohort group, worked out when a quartile is explained
+        self.reader: Reader | None = None  # reads a decision table's conditions, made when one is explained
+
+    def text(self, node) -> str:
+        """A rule as the policy writes it, on one line."""
+        span = node.span
+        source = self.compiled.sources.get(span.file) if span else None
+        return " ".join(source.text[span.start:span.end].split()) if source is not None else ""
+
+    def quote(self, node) -> str:
+        """A rule as the policy writes it, on one line, with where it is."""
+        text = self.text(node)
+        return f"{text}    ({Path(node.span.file).name}:{node.span.line})" if text else ""
+
+    def shown(self, name: str, row: int) -> str:
+        value = results.decode(self.decls[name].type, float(self.values[name][row]))
+        if value is None:
+            return "missing"
+        return results.csv_text(value)
+
+    def chain(self, outcome: str) -> list[str]:
+        """The outcome and every value it rests on, in evaluation order."""
+        wanted: set[str] = set()
+        stack = [outcome]
+        while stack:
+            name = stack.pop()
+            if name not in wanted:
+                wanted.add(name)
+                stack.extend(ir.reads(self.decls[name]))
+        return [d.name for d in self.program.decls if d.name in wanted]
+
+    def given(self, name: str, row: int) -> bool:
+        cells = self.frame.columns.get(name)
+        return cells is not None and not isinstance(self.decls[name], ir.Column) and not np.isnan(cells[row])
+
+    def row(self, row: int, outcome: str) -> list[str]:
+        period = format_period(int(self.frame.period[row])) if self.frame.period is not None else None
+        org_type = self.program.org_types[self.frame.org_type[row]]
+        head = f"{self.frame.org[row]} ({org_type}{', ' + period if period else ''}): " \
+               f"{outcome} = {self.shown(outcome, row)}"
+        lines = [head, "=" * len(head)]
+        chain = self.chain(outcome)
+        assumptions: list[tuple[str, str]] = []
+        derived = [n for n in reversed(chain) if isinstance(self.decls[n], ir.Derived)]
+        for name in derived:
+            decl = self.decls[name]
+            lines.append("")
+            lines.append(f"{name} = {self.shown(name, row)}")
+            if self.given(name, row):
+                lines.append("  given in the table, not computed")
+                continue
+            lines.append(f"  rule: {self.quote(decl)}")
+            lines += self.provenance(decl.provenance, decl, assumptions)
+            for adjust in decl.adjusts:
+                lines.append(f"  then: {self.quote(adjust)}: {self.applied(adjust, row)}")
+                lines += ["  " + line for line in self.provenance(adjust.provenance, adjust, assumptions)]
+            read = [n for n in ir.reads(decl) if not isinstance(self.decls[n], ir.Score)]
+            if read:
+                lines.append("  reads: " + ", ".join(f"{n} = {self.shown(n, row)}" for n in read))
+            scores = [n for n in ir.reads(decl) if isinstance(self.decls[n], ir.Score)]
+            if scores:
+                present = sum(not np.isnan(self.values[n][row]) for n in scores)
+                plural = "s" if len(scores) != 1 else ""
+                lines.append(f"  reads {len(scores)} metric score{plural}: {present} present, "
+                             f"{len(scores) - present} missing")
+        scored = [n for n in chain if isinstance(self.decls[n], ir.Score) and not np.isnan(self.values[n][row])]
+        if scored:
+            lines += ["", "metric scores (value, then score)"]
+            width = max(len(n) for n in scored)
+            for name in scored:
+                decl = self.decls[name]
+                lines.append(f"  {name:<{width}}  {self.shown(decl.metric, row):>8}  {self.shown(name, row):>6}"
+                             + ("  (given)" if self.given(name, row) else ""))
+                self.provenance(decl.provenance, decl, assumptions)
+        inputs = [n for n in chain if isinstance(self.decls[n], ir.Column) and self.decls[n].kind != "metric"]
+        if inputs:
+            lines += ["", "inputs"]
+            for name in inputs:
+                kind = " (a judgement)" if self.decls[name].kind == "judgement" else ""
+                lines.append(f"  {name} = {self.shown(name, row)}{kind}")
+        lines += ["", f"this result rests on {len(assumptions)} assumption{'s' if len(assumptions) != 1 else ''}"
+                  + (":" if assumptions else "")]
+        lines += [f"  - {where}: {text}" for where, text in assumptions]
+        return lines
+
+    def summary(self, row: int, outcome: str) -> str:
+        """One line: the derived values the outcome rests on, and the adjustments that applied or were unknown."""
+        parts: list[str] = []
+        seen: set[str] = set()
+
+        def visit(name: str, top: bool = False) -> None:
+            decl = self.decls[name]
+            if name in seen or not isinstance(decl, ir.Derived):
+                return
+            seen.add(name)
+            head = f"{name} {self.shown(name, row)}"
+            if self.given(name, row):
+                parts.append(head + " (given)")
+                return
+            details = [self.cut_points(decl, row)] if isinstance(decl.expr, ir.Quartile) else []
+            for adjust, changed in zip(decl.adjusts, self.changes(decl, row), strict=True):
+                state = self.applied(adjust, row)
+                # the outcome's own adjustments all count; below it, those that changed something
+                if top or changed:
+                    text = self.text(adjust)
+                    details.append(f"`{text if len(text) <= 60 else text[:57] + '...'}` {state}")
+            parts.append(head + (f" ({'; '.join(d for d in details if d)})" if any(details) else ""))
+            for read in ir.loads(decl.expr):
+                visit(read)
+
+        visit(outcome, top=True)
+        return "; ".join(parts)
+
+    def decisive(self, row: int, outcome: str) -> list[dict]:
+        """The steps that decided the outcome, in business terms: each adjustment that applied (a cap, a moderator,
+        an override), which argument of a worst/best decided, the quartile and its cut points, and the metric
+        scores that weighed most on an average. Outcome first; each step with the source it rests on."""
+        steps: list[dict] = []
+        seen: set[str] = set()
+
+        def step(name: str, why: str, node) -> None:
+            source = next((p.text for p in node.provenance if p.kind == "source"), None)
+            steps.append({"name": name, "value": self.shown(name, row), "why": why, "source": source})
+
+        def visit(name: str) -> None:
+            decl = self.decls[name]
+            if name in seen or not isinstance(decl, ir.Derived):
+                return
+            seen.add(name)
+            if self.given(name, row):
+                step(name, "given in the table", decl)
+                return
+            for adjust, changed in zip(decl.adjusts, self.changes(decl, row), strict=True):
+                if changed:
+                    state = self.applied(adjust, row)
+                    step(name, f"{self.text(adjust)} ({'applied' if state == 'applies' else state})", adjust)
+            why, follow = self.why(decl.expr, decl, row)
+            step(name, why, decl)
+            for read in follow:
+                visit(read)
+
+        visit(outcome)
+        return steps
+
+    def why(self, expr: ir.Expr, decl: ir.Derived, row: int) -> tuple[str, list[str]]:
+        """An expression (the rule, or a decision table's chosen result) on this row, and the values to follow."""
+        written = self.text(expr) if expr is not decl.expr else self.text(decl).split("=", 1)[-1].strip()
+        while isinstance(expr, (ir.Cast, ir.Round)):
+            expr = expr.operand
+        names = [n for n in ir.loads(expr) if n in self.decls]
+        if isinstance(expr, ir.Extreme) and all(isinstance(a, ir.Load) for a in expr.args):
+            present = [(float(self.values[a.name][row]), a.name) for a in expr.args
+                       if not np.isnan(self.values[a.name][row])]
+            if present:
+                pick = max(present)[0] if expr.kind == "worst" else min(present)[0]
+                deciding = [n for v, n in present if v == pick]
+                shown = ", ".join(f"{n} {self.shown(n, row)}" for _, n in present)
+                return f"the {expr.kind} of {shown}: decided by {' and '.join(deciding)}", deciding
+        if isinstance(expr, ir.Quartile):
+            return self.cut_points(decl, row) or f"{decl.name} by quartiles", names
+        if isinstance(expr, ir.Table):
+            if self.reader is None:
+                self.reader = Reader(self.program, self.frame, self.values)
+            chosen = self.reader.choice(expr, row)
+            if chosen is not None:
+                condition, result = expr.rows[chosen] if chosen < len(expr.rows) else (None, expr.otherwise)
+                read = [n for n in ir.loads(condition) if n in self.decls] if condition is not None else []
+                shown = ", ".join(f"{n} {self.shown(n, row)}" for n in read)
+                head = "otherwise" if condition is None else f"when {self.text(condition)}" + (
+                    f" (with {shown})" if shown else "")
+                if isinstance(result, ir.Const):
+                    return f"{head}: {self.text(result)}", read
+                inner, follow = self.why(result, decl, row)
+                return f"{head}: {inner}", read + [n for n in follow if n not in read]
+        scores = [n for n in names if isinstance(self.decls[n], ir.Score)]
+        if isinstance(expr, ir.Aggregate) and scores:
+            return self.weighed(expr, scores, row), [n for n in names if n not in scores]
+        shown = ", ".join(f"{n} {self.shown(n, row)}" for n in names if n != "org_type")
+        return written + (f", with {shown}" if shown else ""), names
+
+    def weighed(self, expr: ir.Aggregate, scores: list[str], row: int) -> str:
+        """An average of metric scores: how many were present, and the three that pulled it furthest the wrong way."""
+        present = [n for n in scores if not np.isnan(self.values[n][row])]
+        text = f"{expr.kind} of {len(present)} of {len(scores)} metric scores"
+        directions = {self.decls[n].low_is_better for n in present}
+        if len(directions) != 1 or None in directions or not present:
+            return text
+        worst = sorted(present, key=lambda n: float(self.values[n][row]), reverse=directions == {True})[:3]
+        metric = {n: self.decls[n].metric for n in worst}
+        listed = ", ".join(f"{metric[n]} {self.shown(n, row)} (value {self.shown(metric[n], row)})" for n in worst)
+        return f"{text}; the worst: {listed}"
+
+    def assumptions(self, outcome: str) -> list[tuple[str, str]]:
+        """Every assumption on the way to the outcome, as (file:line, text), once each."""
+        found: list[tuple[str, str]] = []
+        for name in self.chain(outcome):
+            decl = self.decls[name]
+            self.provenance(decl.provenance, decl, found)
+            for adjust in getattr(decl, "adjusts", ()):
+                self.provenance(adjust.provenance, adjust, found)
+        return found
+
+    def cut_points(self, decl: ir.Derived, row: int) -> str:
+        """Where a quartile's cut points fell in the row's cohort group, when it quartiles a named value."""
+        operand = decl.expr.operand
+        if not isinstance(operand, ir.Load) or operand.name not in self.values:
+            return ""
+        if self.groups is None:
+            self.groups = Context(self.frame, self.program.cohorts, ()).group
+        cohort = np.asarray(self.values[operand.name], dtype=np.float64)[self.groups == self.groups[row]]
+        ordered = np.sort(cohort[~np.isnan(cohort)])
+        cuts = ", ".join(f"{cut_point(ordered, p, decl.expr.method):.4g}" for p in (0.25, 0.5, 0.75))
+        return f"quartiles of {operand.name} over {len(ordered)} in its cohort, cut points {cuts}"
+
+    def provenance(self, items, node, assumptions: list) -> list[str]:
+        out = []
+        for p in items:
+            out.append(f"  {p.kind} \"{p.text}\"")
+            if p.kind in ("assume", "provisional"):
+                span = node.span
+                where = f"{Path(span.file).name}:{span.line}" if span else "?"
+                if (where, p.text) not in assumptions:
+                    assumptions.append((where, p.text))
+        return out
+
+    def note(self, adjust: ir.Adjust) -> tuple[np.ndarray, np.ndarray] | None:
+        """The adjustment's condition and the value before it, as the evaluator noted them."""
+        span = adjust.span
+        return self.notes.get(self.steps.get((span.file, span.line, span.col)) if span else None)
+
+    def applied(self, adjust: ir.Adjust, row: int) -> str:
+        noted = self.note(adjust)
+        if noted is None:
+            return "not recorded"
+        value = noted[0][row]
+        return "condition missing" if np.isnan(value) else ("applies" if value == 1 else "does not apply")
+
+    def changes(self, decl: ir.Derived, row: int) -> list[bool]:
+        """For each of the value's adjustments, whether it changed the value on this row."""
+        befores = [self.note(adjust) for adjust in decl.adjusts]
+        if any(b is None for b in befores):
+            return [True] * len(befores)
+        values = [float(b[1][row]) for b in befores] + [float(self.values[decl.name][row])]
+        return [not (a == b or a != a and b != b) for a, b in zip(values, values[1:], strict=False)]  # x != x: NaN
+
+
+def summaries(compiled: Compiled, module, frame: Frame, values, notes: dict, rows: list[int]) -> list[str]:
+    """For each of `rows`, one line saying how its outcome came about."""
+    explainer = Explainer(compiled, frame, values, notes, module.SOURCES)
+    return [explainer.summary(row, outcome(compiled.program)) for row in rows]
+
+
+def explain(compiled: Compiled, module, frame: Frame, values, notes: dict, org: str) -> str | None:
+    """The chain of values behind the outcome for each period of one organisation; None if it is not in the table."""
+    rows = [n for n, o in enumerate(frame.org) if o == org]
+    if not rows:
+        return None
+    explainer = Explainer(compiled, frame, values, notes, module.SOURCES)
+    blocks = ["\n".join(explainer.row(row, outcome(compiled.program))) for row in rows]
+    return "\n\n".join(blocks) + "\n"

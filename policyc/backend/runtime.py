@@ -1,0 +1,467 @@
+"""What generated evaluators import: the table they read, and numpy column operations for each primitive.
+
+Values are float64 columns, one cell per row: a number, yes/no as 1/0, a label or scale value as
+its position in its type's labels, NaN for missing (docs/semantics.md).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import Context as DecimalContext
+
+import numpy as np
+
+from .frame import EvalError, Frame
+
+MISSING = np.nan
+INFINITY = np.inf
+absolute = np.abs
+
+
+# ---------------------------------------------------------------- row-wise operations
+
+
+def column(value, n: int) -> np.ndarray:
+    """A value as a whole column (a constant becomes a column of it)."""
+    if np.ndim(value) == 0:
+        return np.full(n, value, dtype=np.float64)
+    return np.asarray(value, dtype=np.float64)
+
+
+def _missing(*values) -> np.ndarray:
+    out = np.isnan(values[0])
+    for v in values[1:]:
+        out = out | np.isnan(v)
+    return out
+
+
+def div(a, b):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(_missing(a, b) | (b == 0), np.nan, a / np.where(b == 0, 1.0, b))
+
+
+def _compare(result, a, b):
+    return np.where(_missing(a, b), np.nan, result)
+
+
+def lt(a, b):
+    return _compare(a < b, a, b)
+
+
+def le(a, b):
+    return _compare(a <= b, a, b)
+
+
+def gt(a, b):
+    return _compare(a > b, a, b)
+
+
+def ge(a, b):
+    return _compare(a >= b, a, b)
+
+
+def eq(a, b):
+    return _compare(a == b, a, b)
+
+
+def ne(a, b):
+    return _compare(a != b, a, b)
+
+
+def not_(a):
+    return np.where(np.isnan(a), np.nan, a == 0)
+
+
+def and_(a, b):
+    return np.where((a == 0) | (b == 0), 0.0, np.where(_missing(a, b), np.nan, 1.0))
+
+
+def or_(a, b):
+    return np.where((a == 1) | (b == 1), 1.0, np.where(_missing(a, b), np.nan, 0.0))
+
+
+def is_missing(a):
+    return np.isnan(a).astype(np.float64)
+
+
+def is_present(a):
+    return (~np.isnan(a)).astype(np.float64)
+
+
+def if_missing(a, b):
+    return np.where(np.isnan(a), b, a)
+
+
+def recode(a, codes: tuple[int, ...]):
+    table = np.asarray(codes, dtype=np.float64)
+    return np.where(np.isnan(a), np.nan, table[np.nan_to_num(a).astype(np.int64)])
+
+
+def choose(rows, otherwise):
+    """A decision table: the first row whose condition is yes; a missing condition before it: missing."""
+    result = otherwise
+    for condition, value in reversed(rows):
+        result = np.where(condition == 1, value, np.where(condition == 0, result, np.nan))
+    return result
+
+
+def step(a, steps: int, size: int):
+    return np.where(np.isnan(a), np.nan, np.clip(a + steps, 0, size - 1))
+
+
+def no_better_than(value, cap, condition):
+    return _adjust(condition, value, np.where(_missing(value, cap), np.nan, np.fmax(value, cap)))
+
+
+def no_worse_than(value, cap, condition):
+    return _adjust(condition, value, np.where(_missing(value, cap), np.nan, np.fmin(value, cap)))
+
+
+def becomes(value, new, condition):
+    return _adjust(condition, value, new)
+
+
+def _adjust(condition, value, adjusted):
+    # an unknown condition matters only where the adjustment would change the value
+    return np.where(condition == 1, adjusted, np.where((condition == 0) | (adjusted == value), value, np.nan))
+
+
+# Decimal places kept below the rounding position, to absorb the binary error of the arithmetic before.
+GUARD = 6
+
+
+def round_half(a, places: int):
+    """Half away from zero, on each value written to `places + GUARD` decimal places (docs/semantics.md)."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 0:
+        return float(round_half(a.reshape(1), places)[0])
+    scale = 10.0 ** places
+    # In place where it can be: on a block of scores, every temporary costs as much as the arithmetic.
+    with np.errstate(over="ignore", invalid="ignore"):  # too large to scale: settled in decimal below
+        fraction = np.abs(a) * scale
+        whole = np.floor(fraction)
+        fraction -= whole
+        out = whole + (fraction >= 0.5)
+        out /= scale
+        np.copysign(out, a, out=out)
+        # Within the guard digits of a half, or too large to scale, a value is settled in decimal.
+        fraction -= 0.5
+        np.abs(fraction, out=fraction)
+        whole *= 1e-12
+        whole += 10.0 ** -GUARD
+        near = np.flatnonzero(~(fraction > whole) & ~np.isnan(a))
+    if places + GUARD > 22:
+        near = np.flatnonzero(~np.isnan(a))
+    if near.size:
+        settled, unsure = _round_near(a.flat[near], places)
+        out.flat[near] = settled
+        for i in near[unsure]:
+            out.flat[i] = _round_decimal(float(a.flat[i]), places)
+    return out
+
+
+def _round_near(x: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray]:
+    """The guarded decimal as an integer, rounded half up in integer arithmetic; with a mask of the values
+    this cannot settle exactly (left to `_round_decimal`)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        lifted = np.abs(x) * 10.0 ** (places + GUARD)
+        whole = np.rint(lifted)
+        # Exact below 2**53, unless the first digit past the guard is itself about 5.
+        exact = (lifted < 2.0 ** 53) & (np.abs(lifted - np.floor(lifted) - 0.5) > 1e-3) & (places + GUARD <= 22)
+        step = 10 ** GUARD
+        rounded = (np.where(exact, whole, 0).astype(np.int64) + step // 2) // step
+        settled = np.copysign(rounded / 10.0 ** places, x)
+    return settled, ~exact
+
+
+def _round_decimal(x: float, places: int) -> float:
+    if not np.isfinite(x):
+        return x
+    context = DecimalContext(prec=800)  # enough digits for any double; the default 28 refuses 1e30 to 2 places
+    guarded = Decimal(x).quantize(Decimal(1).scaleb(-(places + GUARD)), rounding=ROUND_HALF_EVEN, context=context)
+    return float(guarded.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=context))
+
+
+def aggregate(kind: str, args, weights=None, n: int = 1):
+    """mean, sum, min, max or count over the arguments present, left to right; none present: missing."""
+    args = [column(a, n) for a in args]
+    present = [~np.isnan(a) for a in args]
+    seen = np.logical_or.reduce(present)
+    if kind in ("min", "max"):
+        pick = np.fmin if kind == "min" else np.fmax
+        return pick.reduce(args)
+    total = np.zeros(n)
+    count = np.zeros(n)
+    for k, (a, here) in enumerate(zip(args, present, strict=True)):
+        w = 1.0 if weights is None else weights[k]
+        if kind == "count":
+            total = total + (a == 1)
+        else:
+            total = total + np.where(here, a if weights is None else a * w, 0.0)
+            count = count + np.where(here, w, 0.0)
+    if kind == "mean":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = total / count
+    return np.where(seen, total, np.nan)
+
+
+def worst(args, n: int):
+    return np.fmax.reduce([column(a, n) for a in args])
+
+
+def best(args, n: int):
+    return np.fmin.reduce([column(a, n) for a in args])
+
+
+def bands(values, rows):
+    """The result of the first band holding each value: rows of (lower, inclusive, upper, inclusive, result)."""
+    out = np.full(values.shape, np.nan)
+    free = ~np.isnan(values)
+    for lower, lower_inclusive, upper, upper_inclusive, result in rows:
+        inside = free.copy()
+        if lower is not None:
+            inside &= (values >= lower) if lower_inclusive else (values > lower)
+        if upper is not None:
+            inside &= (values <= upper) if upper_inclusive else (values < upper)
+        out[inside] = result
+        free &= ~inside
+    return out
+
+
+def mapped(values, scores):
+    table = np.asarray(scores, dtype=np.float64)
+    return np.where(np.isnan(values), np.nan, table[np.nan_to_num(values).astype(np.int64)])
+
+
+# ---------------------------------------------------------------- the table: cohorts and periods
+
+
+def cut_point(ordered: np.ndarray, p: float, method: str) -> float:
+    """The `p` cut point of values sorted ascending, by a method of docs/semantics.md."""
+    n = len(ordered)
+    if n == 0:
+        return np.nan
+    h = (n + 1) * p - 1 if method == "exclusive" else (n - 1) * p
+    h = min(max(h, 0.0), n - 1.0)
+    lo, hi = int(np.floor(h)), int(np.ceil(h))
+    if method == "lower":
+        return float(ordered[lo])
+    if method == "higher":
+        return float(ordered[hi])
+    if method == "nearest":
+        return float(ordered[round(h)])
+    if method == "midpoint":
+        return float((ordered[lo] + ordered[hi]) / 2)
+    return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (h - lo))
+
+
+class Context:
+    """One evaluation: the frame, its cohort groups, and each row's previous period."""
+
+    def __init__(self, frame: Frame, cohorts: tuple[int, ...], sources: tuple, notes: dict | None = None):
+        self.frame = frame
+        self.notes = notes
+        self.n = frame.n
+        self.sources = sources
+        self.step = 0
+        self.org_type = frame.org_type.astype(np.float64)
+        cohort = np.asarray(cohorts, dtype=np.int64)[frame.org_type] if self.n else np.zeros(0, np.int64)
+        if frame.period is not None and self.n:
+            _, period = np.unique(frame.period, return_inverse=True)
+            key = cohort * (int(period.max()) + 1) + period
+        else:
+            key = cohort
+        _, self.group = np.unique(key, return_inverse=True)
+        self.groups = int(self.group.max()) + 1 if self.n else 0
+        self.order = np.argsort(self.group, kind="stable")
+        self.bounds = np.searchsorted(self.group[self.order], np.arange(self.groups + 1))
+        self._previous: np.ndarray | None = None
+
+    def fail(self, error: Exception) -> EvalError:
+        """Any failure during evaluation, with the policy line of the step that was running."""
+        where = self.sources[self.step] if self.sources else None
+        if isinstance(error, EvalError):
+            if error.where is None:
+                error.where = where
+            return error
+        return EvalError(f"internal error: {type(error).__name__}: {error}", None, where)
+
+    def note(self, step: int, condition, before):
+        """An adjustment's condition and the value before it, kept for an explanation when one was asked for."""
+        if self.notes is not None:
+            self.notes[step] = (column(condition, self.n), column(before, self.n))
+        return condition
+
+    # ------------------------------------------------------------ columns
+
+    def column(self, name: str, applies: tuple[int, ...]) -> np.ndarray:
+        cells = self.frame.columns.get(name)
+        if cells is None:
+            return np.full(self.n, np.nan)
+        allowed = np.zeros(int(self.frame.org_type.max(initial=0)) + 1, dtype=bool)
+        allowed[[a for a in applies if a < allowed.size]] = True
+        return np.where(allowed[self.frame.org_type], cells, np.nan)
+
+    def given(self, name: str, computed) -> np.ndarray:
+        """A computed value, replaced where the table gives the value itself."""
+        computed = column(computed, self.n)
+        cells = self.frame.columns.get(name)
+        return computed if cells is None else np.where(np.isnan(cells), computed, cells)
+
+    def cast(self, values, numbers: tuple[float, ...], scale: str, step: int) -> np.ndarray:
+        values = column(values, self.n)
+        out = np.full(self.n, np.nan)
+        for position, number in enumerate(numbers):
+            out[values == number] = position
+        bad = np.flatnonzero(~np.isnan(values) & np.isnan(out))
+        if bad.size:
+            row = int(bad[0])
+            shown = ", ".join(format(x, "g") for x in numbers)
+            raise EvalError(f"{format(values[row], 'g')} is not a value of scale `{scale}` ({shown})", row,
+                            self.sources[step])
+        return out
+
+    # ------------------------------------------------------------ cohorts
+
+    def slices(self):
+        """Each cohort group's rows, as positions in the table."""
+        for g in range(self.groups):
+            yield self.order[self.bounds[g]:self.bounds[g + 1]]
+
+    def _sums(self, values):
+        present = ~np.isnan(values)
+        count = np.bincount(self.group[present], minlength=self.groups).astype(np.float64)
+        total = np.bincount(self.group[present], weights=values[present], minlength=self.groups)
+        return total, count
+
+    def cohort_mean(self, values) -> np.ndarray:
+        values = column(values, self.n)
+        total, count = self._sums(values)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.where(count > 0, total / count, np.nan)
+        return mean[self.group]
+
+    def cohort_sd(self, values) -> np.ndarray:
+        values = column(values, self.n)
+        mean = self.cohort_mean(values)
+        deviation, count = self._sums(np.square(values - mean))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sd = np.where(count > 1, np.sqrt(deviation / (count - 1)), np.nan)
+        return sd[self.group]
+
+    def relative(self, values, k: float, below: bool) -> np.ndarray:
+        mean, sd = self.cohort_mean(values), self.cohort_sd(values)
+        fails = values < mean - k * sd if below else values > mean + k * sd
+        return np.where(np.isnan(values) | np.isnan(sd), np.nan, ~fails)
+
+    def rank(self, values) -> np.ndarray:
+        values = column(values, self.n)
+        out = np.full(self.n, np.nan)
+        for rows in self.slices():
+            v = values[rows]
+            ordered = np.sort(v[~np.isnan(v)])
+            out[rows] = np.where(np.isnan(v), np.nan, np.searchsorted(ordered, v, side="left") + 1.0)
+        return out
+
+    def percentile_rank(self, values) -> np.ndarray:
+        values = column(values, self.n)
+        rank = self.rank(values)
+        count = np.bincount(self.group[~np.isnan(values)], minlength=self.groups)[self.group].astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(count > 1, (rank - 1) / (count - 1) * 100, np.where(np.isnan(rank), np.nan, 0.0))
+
+    def _cuts(self, values, ps: tuple[float, ...], method: str):
+        values = column(values, self.n)
+        for rows in self.slices():
+            v = values[rows]
+            ordered = np.sort(v[~np.isnan(v)])
+            yield rows, v, [cut_point(ordered, p, method) for p in ps]
+
+    def quantile(self, values, p: float, method: str) -> np.ndarray:
+        out = np.full(self.n, np.nan)
+        for rows, _, (cut,) in self._cuts(values, (p,), method):
+            out[rows] = cut
+        return out
+
+    def quartile(self, values, method: str) -> np.ndarray:
+        out = np.full(self.n, np.nan)
+        for rows, v, (q1, q2, q3) in self._cuts(values, (0.25, 0.5, 0.75), method):
+            out[rows] = np.where(np.isnan(v), np.nan, np.where(v <= q1, 1.0, np.where(
+                v <= q2, 2.0, np.where(v <= q3, 3.0, 4.0))))
+        return out
+
+    def ranked(self, values, higher, standard, floor) -> list[np.ndarray]:
+        """The standard model, metric by metric: temporaries stay the size of one column."""
+        return [self._ranked(column(v, self.n), h, s, f) for v, h, s, f in zip(values, higher, standard, floor,
+                                                                              strict=True)]
+
+    def _ranked(self, values: np.ndarray, higher: bool, standard: float | None, floor: float | None) -> np.ndarray:
+        met = np.zeros(self.n, dtype=bool) if standard is None else (
+            values >= standard if higher else values <= standard)
+        failed = np.zeros(self.n, dtype=bool) if floor is None else (values < floor if higher else values > floor)
+        lo = 1.0 if standard is None else 2.0
+        hi = 4.0 if floor is None else 3.0
+        key = -values if higher else values.copy()  # ascending key: best first
+        key[met | failed] = np.nan
+        key = key[self.order]  # each cohort group a contiguous slice
+        missing = np.isnan(key)
+        key[missing] = np.inf  # sorting is several times faster without NaN; these rows are masked below
+        spread = np.empty(self.n)
+        for g in range(self.groups):
+            a, b = int(self.bounds[g]), int(self.bounds[g + 1])
+            order = np.argsort(key[a:b])
+            ordered = key[a:b][order]
+            starts = np.ones(b - a, dtype=bool)
+            starts[1:] = ordered[1:] != ordered[:-1]
+            # r, how many are strictly better: the position where each cluster of ties starts
+            better = np.maximum.accumulate(np.where(starts, np.arange(b - a, dtype=np.float64), 0.0))
+            r = np.empty(b - a)
+            r[order] = better
+            n = float(b - a - np.count_nonzero(missing[a:b]))
+            spread[a:b] = lo + (hi - lo) * r / (n - 1) if n > 1 else lo
+        spread[missing] = np.nan
+        scores = np.empty(self.n)
+        scores[self.order] = spread
+        scores = round_half(scores, 2)
+        scores[met] = 1.0
+        scores[failed] = 4.0
+        return scores
+
+    # ------------------------------------------------------------ periods
+
+    @property
+    def previous_row(self) -> np.ndarray:
+        """Each row's row in the period before, of the same organisation; -1 where there is none."""
+        if self._previous is None:
+            out = np.full(self.n, -1, dtype=np.int64)
+            if self.frame.period is not None and self.n:
+                _, org = np.unique(np.asarray(self.frame.org, dtype=object), return_inverse=True)
+                span = int(self.frame.period.max() - self.frame.period.min()) + 2
+                key = org.astype(np.int64) * span + (self.frame.period - self.frame.period.min())
+                order = np.argsort(key, kind="stable")
+                wanted = np.searchsorted(key[order], key - 1)
+                found = wanted < self.n
+                hit = np.zeros(self.n, dtype=bool)
+                hit[found] = key[order][wanted[found]] == key[found] - 1
+                out[hit] = order[wanted[hit]]
+            self._previous = out
+        return self._previous
+
+    def previous(self, values) -> np.ndarray:
+        values = column(values, self.n)
+        prev = self.previous_row
+        return np.where(prev >= 0, values[np.maximum(prev, 0)] if self.n else values, np.nan)
+
+    def run(self, condition) -> np.ndarray:
+        condition = column(condition, self.n)
+        out = np.full(self.n, np.nan)
+        if self.frame.period is None:
+            return np.where(condition == 1, 1.0, np.where(condition == 0, 0.0, np.nan))
+        prev = self.previous_row
+        for period in np.unique(self.frame.period):
+            rows = np.flatnonzero(self.frame.period == period)
+            before = np.where(prev[rows] >= 0, out[np.maximum(prev[rows], 0)], np.nan)
+            carried = 1.0 + np.where(np.isnan(before), 0.0, before)
+            c = condition[rows]
+            out[rows] = np.where(c == 1, carried, np.where(c == 0, 0.0, np.nan))
+        return out

@@ -1,1 +1,0 @@
-"""The compiler's stages, one module each; `driver` runs them in order."""

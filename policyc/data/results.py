@@ -1,0 +1,142 @@
+"""Evaluated columns as the values people read (docs/semantics.md, "Results"), rendered as JSON, CSV or a text table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from policyc.backend.frame import Frame
+from policyc.data.cells import format_period
+from policyc.ir import nodes as ir
+from policyc.semantics.types import Type
+
+Value = None | float | int | bool | str
+
+
+def decode(decl_type: Type, value: float) -> Value:
+    """One encoded value as reported: a number, True/False, a label, a numbered scale's number; None if missing."""
+    value = float(value)
+    if math.isnan(value):
+        return None
+    if decl_type.kind == "bool":
+        return value != 0.0
+    if decl_type.kind in ("labels", "scale"):
+        label = decl_type.labels[int(value)]
+        return _scale_number(label) if decl_type.numbered else label
+    return value
+
+
+def decode_column(decl_type: Type, values: np.ndarray) -> list[Value]:
+    """A whole column decoded at once, as `decode` does each value."""
+    cells = np.asarray(values, dtype=np.float64).tolist()
+    if decl_type.kind == "bool":
+        return [None if v != v else v != 0.0 for v in cells]  # v != v: NaN
+    if decl_type.kind in ("labels", "scale"):
+        names: list[Value] = [_scale_number(x) if decl_type.numbered else x for x in decl_type.labels]
+        return [None if v != v else names[int(v)] for v in cells]
+    return [None if v != v else v for v in cells]
+
+
+def _scale_number(label: str) -> int | float:
+    number = float(label)
+    return int(number) if number.is_integer() else number
+
+
+def _periods(frame: Frame) -> list[str | None]:
+    if frame.period is None:
+        return [None] * frame.n
+    return [format_period(p) for p in frame.period.tolist()]
+
+
+def _decoded(program: ir.Program, values: dict[str, np.ndarray]) -> dict[str, list[Value]]:
+    return {d.name: decode_column(d.type, values[d.name]) for d in program.outputs()}
+
+
+def rows(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """One dict per row: org, org_type (its name), period (`2025Q3` or None) and every output in `outputs()` order."""
+    columns = _decoded(program, values)
+    names = list(columns)
+    types = program.org_types
+    out = []
+    for row, (org, org_type, period) in enumerate(zip(frame.org, frame.org_type.tolist(), _periods(frame),
+                                                       strict=True)):
+        out.append({"org": org, "org_type": types[org_type], "period": period,
+                    "values": {name: columns[name][row] for name in names}})
+    return out
+
+
+def to_json(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -> str:
+    results = rows(program, frame, values)
+    for result in results:
+        # JSON has no infinity: a value that overflowed is reported as missing rather than as invalid JSON.
+        for name, value in result["values"].items():
+            if isinstance(value, float) and not math.isfinite(value):
+                result["values"][name] = None
+    document = {"policy": {"name": program.name, "version": program.version}, "results": results}
+    return json.dumps(document, indent=2, allow_nan=False)
+
+
+def csv_text(value: Value) -> str:
+    """A value as a CSV cell: empty when missing, yes/no, a label, or the shortest decimal that reads back."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    return str(value)
+
+
+def to_csv(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -> str:
+    columns = _decoded(program, values)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["org", "org_type", "period", *columns])
+    cells = [[csv_text(v) for v in column] for column in columns.values()]
+    types = program.org_types
+    for row, (org, org_type, period) in enumerate(zip(frame.org, frame.org_type.tolist(), _periods(frame),
+                                                       strict=True)):
+        writer.writerow([org, types[org_type], period or "", *(column[row] for column in cells)])
+    return out.getvalue()
+
+
+def table_text(value: Value) -> str:
+    """A value in a terminal table: `-` when missing, numbers to at most 2 decimals without trailing zeros."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        text = f"{value:.2f}".rstrip("0").rstrip(".")
+        return "0" if text == "-0" else text
+    return str(value)
+
+
+def to_table(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -> str:
+    """Aligned text: org, org_type, period (when the table has any) and each derived value; numbers right-aligned."""
+    derived = [d for d in program.outputs() if isinstance(d, ir.Derived)]
+    header = ["org", "org_type"] + (["period"] if frame.period is not None else []) + [d.name for d in derived]
+    right = [False] * (len(header) - len(derived)) + [
+        d.type.kind == "number" or d.type.numbered for d in derived]
+    columns: list[list[str]] = [list(frame.org), [program.org_types[t] for t in frame.org_type.tolist()]]
+    if frame.period is not None:
+        columns.append([p or "" for p in _periods(frame)])
+    columns += [[table_text(v) for v in decode_column(d.type, values[d.name])] for d in derived]
+    widths = [max([len(name), *map(len, column)]) for name, column in zip(header, columns, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        parts = [cell.rjust(width) if align else cell.ljust(width)
+                 for cell, width, align in zip(cells, widths, right, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    lines = [line(header), "  ".join("-" * width for width in widths)]
+    lines += [line([column[row] for column in columns]) for row in range(frame.n)]
+    return "\n".join(lines) + "\n"

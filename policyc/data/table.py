@@ -1,0 +1,375 @@
+"""Reading a CSV table into an encoded Frame for a compiled policy, every cell checked, each problem one message."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import operator
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+from policyc.backend.frame import Frame
+from policyc.ir import nodes as ir
+from policyc.semantics.types import Type
+
+from .cells import expected, format_period, parse, parse_period
+
+# Rows are parsed this many at a time, so that memory holds encoded float columns, not every cell's text.
+CHUNK = 65536
+# How many missing column names a warning lists before "and N more".
+WARN_LIST = 10
+
+REQUIRED = ("org", "org_type")
+
+
+class DataError(Exception):
+    """A table that cannot be read for a policy; `message` is one line naming the file, line and column."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@attrs.frozen
+class Loaded:
+    frame: Frame
+    warnings: list[str]
+    needed_missing: list[str]  # columns the policy reads that the table lacks, taken as missing (allow_missing)
+
+
+def load(path: str, program: ir.Program, *, allow_missing: bool = False) -> Loaded:
+    """Read a UTF-8 CSV file (a byte-order mark is tolerated) for `program`; DataError on any problem."""
+    return load_text(read_text(path), path, program, allow_missing=allow_missing)
+
+
+def records(text: str) -> Iterator[tuple[int, int, list[str]]]:
+    """Each CSV record of `text`, the header first, with the first and last line it spans; a blank line is []."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    before = 0
+    for record in reader:
+        yield before + 1, reader.line_num, record
+        before = reader.line_num
+
+
+def read_text(path: str) -> str:
+    """A table file's text; DataError if it cannot be read or is not UTF-8."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise DataError(f"{path}: cannot read the file: {reason}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise DataError(f"{path}, line {line}: the file is not UTF-8 text (byte 0x{raw[error.start]:02x}); "
+                        "save the table as UTF-8 CSV") from None
+    return text
+
+
+def load_text(text: str, path: str, program: ir.Program, allow_missing: bool = False) -> Loaded:
+    """Read CSV text as if from the file `path` (which only names it in messages)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise DataError(f"{path}: the file is empty; expected a header row (org, org_type, ...) and one row per "
+                        "organisation")
+    stream = io.StringIO(text, newline="")
+    reader = csv.reader(stream)
+    header, header_line = _header(reader, path)
+    columns = _columns(header, header_line, path, program)
+    table = _Table(path, program, header, columns)
+    table.read(text, stream, reader)
+    given = {name for name, values in table.values.items() if not np.isnan(values).any()}
+    needed_missing = [name for name in needed_columns(program, given) if name not in columns]
+    warnings: list[str] = []
+    if needed_missing:
+        if not allow_missing:
+            raise DataError(f"{path}: missing columns the policy reads: {', '.join(needed_missing)} "
+                            "(use --allow-missing to take them as missing)")
+        shown = ", ".join(needed_missing[:WARN_LIST])
+        if len(needed_missing) > WARN_LIST:
+            shown += f" and {len(needed_missing) - WARN_LIST} more"
+        warnings.append(f"{path}: columns the policy reads are missing, taken as missing on every row: {shown}")
+    table.raise_first_problem()
+    return Loaded(table.frame(), warnings, needed_missing)
+
+
+# ---------------------------------------------------------------- which columns a policy needs
+
+
+def needed_columns(program: ir.Program, given: set[str]) -> list[str]:
+    """The inputs and metrics evaluation needs, in declaration order, when the values in `given` are columns in full.
+
+    Every score and derived value is reported, so each one not given in full is evaluated and needs what its
+    rule reads; a given one needs nothing. An input or metric that no rule reads is needed for its own sake.
+    """
+    read_by_rule: set[str] = set()
+    needed: set[str] = set()
+    for decl in program.decls:
+        if isinstance(decl, ir.Column):
+            continue
+        names = ir.reads(decl)
+        read_by_rule.update(names)
+        if decl.name not in given:
+            needed.update(names)
+    return [c.name for c in program.columns if c.name in needed or c.name not in read_by_rule]
+
+
+# ---------------------------------------------------------------- header
+
+
+def _header(reader: Any, path: str) -> tuple[list[str], int]:
+    try:
+        for row in reader:
+            if row:  # blank lines before the header are not a header
+                return [name.strip() for name in row], reader.line_num
+    except csv.Error as error:
+        raise DataError(f"{path}, line {reader.line_num}: {error}") from None
+    raise DataError(f"{path}: the file is empty; expected a header row (org, org_type, ...) and one row per "
+                    "organisation")
+
+
+def _columns(header: list[str], line: int, path: str, program: ir.Program) -> dict[str, int]:
+    """The position of each column the loader reads: org, org_type, period, inputs, metrics and overrides."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if not name:
+            continue  # a nameless column (a trailing comma) can mean nothing, so two of them are no conflict
+        if name in seen:
+            raise DataError(f"{path}, line {line}: column {name} appears twice (columns {seen[name] + 1} and {i + 1})")
+        seen[name] = i
+    required = REQUIRED + (("period",) if program.uses_periods else ())
+    absent = [name for name in required if name not in seen]
+    if absent:
+        why = " (the policy uses previous or run)" if "period" in absent else ""
+        raise DataError(f"{path}, line {line}: missing required column{'s' if len(absent) > 1 else ''} "
+                        f"{', '.join(absent)}{why}")
+    wanted = ["org", "org_type", "period"] + [d.name for d in program.outputs()]
+    return {name: seen[name] for name in wanted if name in seen}
+
+
+# ---------------------------------------------------------------- rows
+
+
+@attrs.define
+class _Problem:
+    line: int
+    position: int  # the column's position in the header, to order problems on one line
+    message: str
+    more: int = 0  # further cells of the column with the same problem
+
+    def text(self) -> str:
+        if not self.more:
+            return self.message
+        return f"{self.message} (and {self.more} more row{'s' if self.more > 1 else ''})"
+
+
+@attrs.define
+class _Column:
+    """One column being read: its encoded chunks and the first bad cell found so far."""
+
+    name: str
+    position: int
+    type: Type | None  # None for org, org_type and period
+    chunks: list[np.ndarray] = attrs.Factory(list)
+    first: tuple[int, str] | None = None  # (line, cell)
+    bad: int = 0
+
+
+class _Table:
+    def __init__(self, path: str, program: ir.Program, header: list[str], columns: dict[str, int]):
+        self.path = path
+        self.program = program
+        self.width = len(header)
+        types = {d.name: d.type for d in program.outputs()}
+        self.columns = [_Column(name, pos, types.get(name)) for name, pos in columns.items()
+                        if name not in ("org", "org_type", "period")]
+        self.org_pos = columns["org"]
+        self.type_pos = columns["org_type"]
+        self.period_pos = columns.get("period")
+        self.org: list[str] = []
+        self.org_type: list[np.ndarray] = []
+        self.period: list[np.ndarray] = []
+        self.lines: list[int] = []
+        self.problems: list[_Problem] = []
+        self.values: dict[str, np.ndarray] = {}
+        self.type_index = {name: i for i, name in enumerate(program.org_types)}
+        self.period_cache: dict[str, int] = {}
+
+    # ------------------------------------------------ reading
+
+    def read(self, text: str, stream: io.StringIO, reader: Any) -> None:
+        """Read the records after the header a chunk at a time; the first malformed record ends reading."""
+        done = reader.line_num  # lines consumed so far
+        while True:
+            at = stream.tell()
+            try:
+                chunk = list(itertools.islice(reader, CHUNK))
+            except csv.Error as error:
+                raise DataError(f"{self.path}, line {reader.line_num}: {error}") from None
+            if not chunk:
+                break
+            if reader.line_num - done == len(chunk):
+                lines: Sequence[int] = range(done + 1, reader.line_num + 1)
+            else:
+                # A quoted line break in this chunk: read it again a record at a time to know where each starts.
+                chunk, lines = _located(text[at:stream.tell()], done)
+            done = reader.line_num
+            lengths = set(map(len, chunk))
+            if 0 in lengths:  # blank lines hold no record
+                kept = [i for i, row in enumerate(chunk) if row]
+                chunk, lines = [chunk[i] for i in kept], [lines[i] for i in kept]
+                lengths.discard(0)
+            if lengths - {self.width}:
+                i = next(i for i, row in enumerate(chunk) if len(row) != self.width)
+                count = len(chunk[i])
+                raise DataError(f"{self.path}, line {lines[i]}: {count} cell{'s' if count != 1 else ''}, "
+                                f"but the header has {self.width} columns")
+            self._add_rows(chunk, list(lines))
+        if not self.lines:
+            raise DataError(f"{self.path}: no rows after the header; expected one row per organisation")
+        for column in self.columns:
+            self.values[column.name] = np.concatenate(column.chunks)
+        self._check_keys()
+
+    def _add_rows(self, rows: list[list[str]], lines: list[int]) -> None:
+        if not rows:
+            return
+
+        def cells(position: int) -> tuple[str, ...]:
+            return tuple(map(operator.itemgetter(position), rows))
+
+        self.lines.extend(lines)
+        self._org(cells(self.org_pos), lines)
+        self._org_type(cells(self.type_pos), lines)
+        if self.period_pos is not None:
+            self._period(cells(self.period_pos), lines)
+        for column in self.columns:
+            assert column.type is not None
+            column_cells = cells(column.position)
+            values, bad = parse(column_cells, column.type)
+            column.chunks.append(values)
+            if bad:
+                if column.first is None:
+                    column.first = (lines[bad[0]], column_cells[bad[0]])
+                column.bad += len(bad)
+
+    def _org(self, cells: Sequence[str], lines: list[int]) -> None:
+        stripped = [c.strip() for c in cells]
+        empty = [i for i, c in enumerate(stripped) if not c]
+        if empty:
+            self._problem(lines[empty[0]], self.org_pos, "org",
+                          "expected an organisation code, found an empty cell", len(empty))
+        self.org.extend(stripped)
+
+    def _org_type(self, cells: Sequence[str], lines: list[int]) -> None:
+        index = self.type_index
+        codes = [index.get(c, -1) for c in cells]
+        if -1 in codes:
+            codes = [index.get(c.strip(), -1) for c in cells]
+            bad = [i for i, code in enumerate(codes) if code < 0]
+            if bad:
+                expected = "one of " + ", ".join(self.program.org_types)
+                self._problem(lines[bad[0]], self.type_pos, "org_type",
+                              f"expected {expected}, found {_shown(cells[bad[0]])}", len(bad))
+        self.org_type.append(np.array(codes, dtype=np.int64))
+
+    def _period(self, cells: Sequence[str], lines: list[int]) -> None:
+        cache = self.period_cache
+        codes = []
+        bad = []
+        for i, cell in enumerate(cells):
+            code = cache.get(cell)
+            if code is None:
+                code = cache[cell] = parse_period(cell)
+            if code < 0:
+                bad.append(i)
+            codes.append(code)
+        if bad:
+            assert self.period_pos is not None
+            self._problem(lines[bad[0]], self.period_pos, "period",
+                          f"expected a period like 2025Q3 (year, Q, quarter 1 to 4), found {_shown(cells[bad[0]])}",
+                          len(bad))
+        self.period.append(np.array(codes, dtype=np.int64))
+
+    def _problem(self, line: int, position: int, name: str, what: str, count: int) -> None:
+        """Keep the first problem of each column; later chunks only add to its count."""
+        for problem in self.problems:
+            if problem.position == position:
+                problem.more += count
+                return
+        self.problems.append(_Problem(line, position, f"{self.path}, line {line}, column {name}: {what}", count - 1))
+
+    def _check_keys(self) -> None:
+        """An organisation appears once per period."""
+        period = np.concatenate(self.period) if self.period else None
+        keys = list(zip(self.org, period.tolist(), strict=True)) if period is not None else self.org
+        if len(set(keys)) == len(keys):
+            return
+        first: dict[object, int] = {}
+        for row, key in enumerate(keys):
+            if period is not None and period[row] < 0:
+                continue  # not a period: reported as such
+            if key in first:
+                org, line, earlier = self.org[row], self.lines[row], self.lines[first[key]]
+                if period is not None:
+                    what = f"org {org} appears twice for period {format_period(int(period[row]))}"
+                else:
+                    what = f"org {org} appears twice (a table without a period column has one row per organisation)"
+                self.problems.append(_Problem(line, self.org_pos,
+                                              f"{self.path}, line {line}: {what}; first on line {earlier}"))
+                return
+            first[key] = row
+
+    # ------------------------------------------------ results
+
+    def raise_first_problem(self) -> None:
+        problems = list(self.problems)
+        for column in self.columns:
+            if column.first is not None:
+                assert column.type is not None
+                line, cell = column.first
+                message = (f"{self.path}, line {line}, column {column.name}: expected {expected(column.type)}, "
+                           f"found {_shown(cell)}")
+                problems.append(_Problem(line, column.position, message, column.bad - 1))
+        if problems:
+            first = min(problems, key=lambda p: (p.line, p.position))
+            raise DataError(first.text())
+
+    def frame(self) -> Frame:
+        return Frame(
+            org=tuple(self.org),
+            org_type=np.concatenate(self.org_type),
+            period=np.concatenate(self.period) if self.period_pos is not None else None,
+            columns=self.values,
+            lines=tuple(self.lines),
+        )
+
+
+def _located(text: str, done: int) -> tuple[list[list[str]], list[int]]:
+    """The records of `text`, which starts after line `done`, without blank lines, and the line each starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    before = 0
+    for row in reader:
+        start, before = before + 1, reader.line_num
+        if row:
+            rows.append(row)
+            lines.append(done + start)
+    return rows, lines
+
+
+def _shown(cell: str) -> str:
+    cell = cell.strip()
+    if not cell:
+        return "an empty cell"
+    if len(cell) > 40:
+        cell = cell[:37] + "..."
+    return f'"{cell}"'

@@ -1,0 +1,143 @@
+"""Diagnostics: a stable code, a severity, a message, where, and the fix; one renderer for all formats."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+import attrs
+
+from policyc.syntax.source import Source, Span
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@attrs.frozen
+class Diagnostic:
+    code: str
+    severity: Severity
+    message: str
+    span: Span | None
+    help: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+class Diagnostics:
+    """Collects diagnostics; stages add to it and never raise for a user's mistake."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def error(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
+        self.items.append(Diagnostic(code, Severity.ERROR, message, span, help))
+
+    def warning(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
+        self.items.append(Diagnostic(code, Severity.WARNING, message, span, help))
+
+    def extend(self, other: Iterable[Diagnostic]) -> None:
+        self.items.extend(other)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.items)
+
+    def sorted(self) -> list[Diagnostic]:
+        def key(d: Diagnostic):
+            s = d.span
+            return (s.file, s.start, s.end, d.code) if s else ("", 0, 0, d.code)
+
+        unique = list(dict.fromkeys(self.items))
+        return sorted(unique, key=key)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A help line naming the closest candidate, if one is close enough."""
+    import difflib
+
+    pool = sorted(set(candidates))
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in pool}
+        close = [lowered[name.lower()]] if name.lower() in lowered else []
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def render_text(diag: Diagnostic, sources: dict[str, Source], color: bool = False) -> str:
+    """`file:line:col: error[PC201]: message`, the quoted line with the span underlined, and help."""
+    def paint(text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if color else text
+
+    kind = paint(diag.severity.value, "1;31" if diag.is_error else "1;33")
+    span = diag.span
+    if span is None:
+        head = f"{kind}[{diag.code}]: {diag.message}"
+        return head + (f"\n  = help: {diag.help}" if diag.help else "")
+    lines = [f"{span.file}:{span.line}:{span.col}: {kind}[{diag.code}]: {diag.message}"]
+    source = sources.get(span.file)
+    if source is not None:
+        text = source.line_text(span.line).expandtabs(1)
+        gutter = str(span.line)
+        pad = " " * len(gutter)
+        end_col = span.end_col if span.end_line == span.line else len(text) + 1
+        width = max(1, end_col - span.col)
+        lines.append(f"{pad} |")
+        lines.append(f"{gutter} | {text}")
+        lines.append(f"{pad} | {' ' * (span.col - 1)}{paint('^' * width, '1;31' if diag.is_error else '1;33')}")
+    if diag.help:
+        lines.append(f"  = help: {diag.help}")
+    return "\n".join(lines)
+
+
+def underlined(diag: Diagnostic, sources: dict[str, Source]) -> str:
+    """The text a diagnostic points at (what its caret line underlines)."""
+    span = diag.span
+    if span is None or span.file not in sources:
+        return ""
+    return sources[span.file].text[span.start : span.end]
+
+
+def to_json(diag: Diagnostic, sources: dict[str, Source]) -> dict:
+    span = diag.span
+    out = {
+        "code": diag.code,
+        "severity": diag.severity.value,
+        "message": diag.message,
+        "help": diag.help,
+        "file": span.file if span else None,
+        "line": span.line if span else None,
+        "column": span.col if span else None,
+        "end_line": span.end_line if span else None,
+        "end_column": span.end_col if span else None,
+        "text": underlined(diag, sources) if span else None,
+    }
+    return out
+
+
+def escape_data(text: str) -> str:
+    """Text of a GitHub Actions workflow command's message."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_prop(text: str) -> str:
+    """A property value (file=, title=) of a GitHub Actions workflow command."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(diag: Diagnostic) -> str:
+    """A GitHub Actions workflow command, so that CI annotates the line."""
+    kind = "error" if diag.is_error else "warning"
+    message = f"[{diag.code}] {diag.message}" + (f" ({diag.help})" if diag.help else "")
+    span = diag.span
+    if span is None:
+        return f"::{kind}::{escape_data(message)}"
+    props = (
+        f"file={escape_prop(span.file)},line={span.line},col={span.col},"
+        f"endLine={span.end_line},endColumn={span.end_col},title={escape_prop(diag.code)}"
+    )
+    return f"::{kind} {props}::{escape_data(message)}"

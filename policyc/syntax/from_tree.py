@@ -1,0 +1,490 @@
+"""The Lark parse tree to the syntax tree of `ast`, with spans, and comments attached to line units."""
+
+from __future__ import annotations
+
+import attrs
+import lark
+from lark import Token, Transformer, v_args
+
+from policyc.syntax import ast
+from policyc.syntax.diagnostics import Diagnostics
+from policyc.syntax.source import Source, Span
+
+
+def unescape(token: str) -> str:
+    """The text of a STRING token: quotes removed, a backslash keeps the next character as it is."""
+    body = token[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        if body[i] == "\\" and i + 1 < len(body):
+            i += 1
+        out.append(body[i])
+        i += 1
+    return "".join(out)
+
+
+@v_args(meta=True)
+class _Builder(Transformer):
+    def __init__(self, source: Source, diags: Diagnostics):
+        super().__init__()
+        self.source = source
+        self.diags = diags
+
+    # ------------------------------------------------------------ helpers
+
+    def span(self, meta) -> Span | None:
+        if getattr(meta, "empty", True):
+            return None
+        return Span(self.source.path, meta.line, meta.column, meta.end_line, meta.end_column,
+                    meta.start_pos, meta.end_pos)
+
+    def tspan(self, token: Token) -> Span:
+        return Span(self.source.path, token.line, token.column, token.end_line, token.end_column,
+                    token.start_pos, token.end_pos)
+
+    def name(self, token: Token) -> ast.Name:
+        return ast.Name(str(token), span=self.tspan(token))
+
+    @staticmethod
+    def split(children, *kinds):
+        """Children of the given node types, in order, and the rest."""
+        picked = [c for c in children if isinstance(c, kinds)]
+        rest = [c for c in children if not isinstance(c, kinds)]
+        return picked, rest
+
+    @staticmethod
+    def replace_flag(children) -> tuple[bool, list]:
+        if children and isinstance(children[0], Token) and children[0].type == "REPLACE":
+            return True, list(children[1:])
+        return False, list(children)
+
+    # ------------------------------------------------------------ top level
+
+    def start(self, meta, children):
+        return ast.Policy(tuple(children), span=self.span(meta) or self.source.span(0, 0))
+
+    def header(self, meta, children):
+        name = unescape(children[0])
+        version = None
+        extends = None
+        extends_span = None
+        provenance = []
+        for child in children[1:]:
+            if isinstance(child, ast.Provenance):
+                provenance.append(child)
+            elif isinstance(child, tuple) and child[0] == "version":
+                version = child[1]
+            elif isinstance(child, tuple) and child[0] == "extends":
+                if extends is not None:
+                    self.diags.error("PC105", "a policy extends one base", child[2],
+                                     "remove the second `extends`")
+                    continue
+                extends, extends_span = child[1], child[2]
+        return ast.Header(name, version, extends, tuple(provenance), span=self.span(meta),
+                          extends_span=extends_span)
+
+    def version(self, meta, children):
+        return ("version", unescape(children[0]))
+
+    def extends(self, meta, children):
+        return ("extends", unescape(children[0]), self.tspan(children[0]))
+
+    def provenance(self, meta, children):
+        kind, text = children
+        return ast.Provenance(str(kind), unescape(text), span=self.span(meta))
+
+    def name_list(self, meta, children):
+        return tuple(self.name(t) for t in children)
+
+    def org_types(self, meta, children):
+        return ast.OrgTypes(children[0], tuple(children[1:]), span=self.span(meta))
+
+    def cohort(self, meta, children):
+        replace, rest = self.replace_flag(children)
+        return ast.Cohort(self.name(rest[0]), rest[1], tuple(rest[2:]), replace, span=self.span(meta))
+
+    def outcome(self, meta, children):
+        replace, rest = self.replace_flag(children)
+        return ast.Outcome(self.name(rest[0]), tuple(rest[1:]), replace, span=self.span(meta))
+
+    def scale(self, meta, children):
+        replace, rest = self.replace_flag(children)
+        items, provenance = self.split(rest[1:], ast.ScaleItem)
+        return ast.Scale(self.name(rest[0]), tuple(items), tuple(provenance), replace, span=self.span(meta))
+
+    def scale_item(self, meta, children):
+        token = children[0]
+        key = ast.Number(str(token), span=self.tspan(token)) if token.type == "NUMBER" else self.name(token)
+        label = unescape(children[1]) if len(children) > 1 else None
+        return ast.ScaleItem(key, label, span=self.span(meta))
+
+    def domain(self, meta, children):
+        replace, rest = self.replace_flag(children)
+        name = self.name(rest[0])
+        title = None
+        subdomains: tuple = ()
+        provenance = []
+        for child in rest[1:]:
+            if isinstance(child, Token):
+                title = unescape(child)
+            elif isinstance(child, tuple):
+                subdomains = child
+            else:
+                provenance.append(child)
+        return ast.Domain(name, title, subdomains, tuple(provenance), replace, span=self.span(meta))
+
+    # ------------------------------------------------------------ inputs and types
+
+    def input(self, meta, children):
+        replace, rest = self.replace_flag(children)
+        kind, name_token = rest[0], rest[1]
+        title = None
+        index = 2
+        if isinstance(rest[index], Token):
+            title = unescape(rest[index])
+            index += 1
+        type_ = rest[index]
+        applies = None
+        provenance = []
+        for child in rest[index + 1:]:
+            if isinstance(child, ast.Applies):
+                applies = child
+            else:
+                provenance.append(child)
+        return ast.Input(self.name(name_token), title, type_, applies, kind.type == "JUDGEMENT",
+                         tuple(provenance), replace, span=self.span(meta))
+
+    def bool_type(self, meta, children):
+        return ast.BoolType(span=self.span(meta))
+
+    def labels_type(self, meta, children):
+        return ast.LabelsType(tuple(self.name(t) for t in children), span=self.span(meta))
+
+    def named_type(self, meta, children):
+        return ast.NamedType(self.name(children[0]), span=self.span(meta))
+
+    def applies(self, meta, children):
+        child = children[0]
+        types = None if isinstance(child, Token) and child.type == "ALL" else child
+        return ast.Applies(types, span=self.span(meta))
+
+    # ------------------------------------------------------------ metrics
+
+    def metric(self, meta, children):
+        replace, rest = self.replace_flag(children)
+        name = self.name(rest[0])
+        index = 1
+        title = None
+        if isinstance(rest[index], Token):
+            title = unescape(rest[index])
+            index += 1
+        type_ = rest[index]
+        fields: dict[str, object] = {}
+        provenance = []
+        for clause in rest[index + 1:]:
+            if isinstance(clause, ast.Provenance):
+                provenance.append(clause)
+                continue
+            if isinstance(clause, tuple):  # direction
+                key, value, span = "direction", clause[1], clause[2]
+            elif isinstance(clause, ast.Applies):
+                key, value, span = "applies", clause, clause.span
+            elif isinstance(clause, ast.InDomain):
+                key, value, span = "domain", clause, clause.span
+            elif isinstance(clause, ast.Weight):
+                key, value, span = "weight", clause, clause.span
+            else:
+                key, value, span = "scoring", clause, clause.span
+            if key in fields:
+                what = "scoring model" if key == "scoring" else key
+                self.diags.error("PC105", f"metric `{name.text}` has a second {what}", span,
+                                 f"a metric has one {what}; remove this one")
+                continue
+            fields[key] = value
+        return ast.Metric(
+            name, title, type_, fields.get("direction"), fields.get("applies"), fields.get("domain"),
+            fields.get("weight"), fields.get("scoring"), tuple(provenance), replace,
+            span=self.span(meta),
+        )
+
+    def direction(self, meta, children):
+        return ("direction", str(children[0]), self.span(meta))
+
+    def in_domain(self, meta, children):
+        sub = self.name(children[1]) if len(children) > 1 and children[1] is not None else None
+        return ast.InDomain(self.name(children[0]), sub, span=self.span(meta))
+
+    def weight(self, meta, children):
+        return ast.Weight(children[0], span=self.span(meta))
+
+    def ranked(self, meta, children):
+        standard = next((c[1] for c in children if c[0] == "standard"), None)
+        floor = next((c[1] for c in children if c[0] == "floor"), None)
+        return ast.Ranked(standard, floor, span=self.span(meta))
+
+    def standard(self, meta, children):
+        return ("standard", children[0])
+
+    def floor(self, meta, children):
+        return ("floor", children[0])
+
+    def signed_number(self, meta, children):
+        text = "".join(str(c) for c in children)
+        return ast.Number(text, span=self.span(meta))
+
+    def bands(self, meta, children):
+        return ast.Bands(tuple(children), span=self.span(meta))
+
+    def band_row(self, meta, children):
+        (lower, upper), result = children
+        return ast.BandRow(lower, upper, result, span=self.span(meta))
+
+    def less(self, meta, children):
+        return str(children[0])
+
+    greater = less
+
+    def band_between(self, meta, children):
+        lower = ast.Bound(children[0], children[1] == "<=")
+        upper = ast.Bound(children[3], children[2] == "<=") if len(children) > 2 and children[2] else None
+        return lower, upper
+
+    def band_below(self, meta, children):
+        return None, ast.Bound(children[1], children[0] == "<=")
+
+    def band_above(self, meta, children):
+        return ast.Bound(children[1], children[0] == ">="), None
+
+    def scores(self, meta, children):
+        return ast.Scores(tuple(children), span=self.span(meta))
+
+    def label_score(self, meta, children):
+        return ast.LabelScore(self.name(children[0]), children[1], span=self.span(meta))
+
+    def relative(self, meta, children):
+        k = ast.Number(str(children[0]), span=self.tspan(children[0]))
+        return ast.Relative(k, str(children[1]), span=self.span(meta))
+
+    # ------------------------------------------------------------ values
+
+    def value(self, meta, children):
+        replace, rest = self.replace_flag(children)
+        provenance, rest2 = self.split(rest[2:], ast.Provenance)
+        adjusts = [c for c in rest2 if isinstance(c, ast.Adjust)]
+        return ast.Value(self.name(rest[0]), rest[1], tuple(provenance), tuple(adjusts), replace,
+                         span=self.span(meta))
+
+    def adjust(self, meta, children):
+        kind, value, condition, *provenance = children
+        return ast.Adjust(kind, value, condition, tuple(provenance), span=self.span(meta))
+
+    def no_better(self, meta, children):
+        return "no better than"
+
+    def no_worse(self, meta, children):
+        return "no worse than"
+
+    def becomes(self, meta, children):
+        return "becomes"
+
+    # ------------------------------------------------------------ expressions
+
+    def table(self, meta, children):
+        return ast.Table(tuple(children), span=self.span(meta))
+
+    def table_row(self, meta, children):
+        return ast.TableRow(children[0], children[1], span=self.span(meta))
+
+    def otherwise_row(self, meta, children):
+        return ast.TableRow(None, children[0], span=self.span(meta))
+
+    def or_(self, meta, children):
+        return ast.Binary("or", children[0], children[1], span=self.span(meta))
+
+    def and_(self, meta, children):
+        return ast.Binary("and", children[0], children[1], span=self.span(meta))
+
+    def not_(self, meta, children):
+        return ast.Unary("not", children[1], span=self.span(meta))
+
+    def compare(self, meta, children):
+        left, op, right = children
+        return ast.Binary(op, left, right, span=self.span(meta))
+
+    def cmp_op(self, meta, children):
+        return str(children[0])
+
+    def is_(self, meta, children):
+        return "is"
+
+    def is_not(self, meta, children):
+        return "is not"
+
+    def better(self, meta, children):
+        return "better than"
+
+    def worse(self, meta, children):
+        return "worse than"
+
+    def cast(self, meta, children):
+        return ast.Cast(children[0], self.name(children[1]), span=self.span(meta))
+
+    def arith(self, meta, children):
+        left, op, right = children
+        return ast.Binary(str(op), left, right, span=self.span(meta))
+
+    def neg(self, meta, children):
+        return ast.Unary("-", children[1], span=self.span(meta))
+
+    def number(self, meta, children):
+        return ast.Number(str(children[0]), span=self.span(meta))
+
+    def yes(self, meta, children):
+        return ast.Bool(True, span=self.span(meta))
+
+    def no(self, meta, children):
+        return ast.Bool(False, span=self.span(meta))
+
+    def missing(self, meta, children):
+        return ast.Missing(span=self.span(meta))
+
+    def ref(self, meta, children):
+        return ast.Ref(self.name(children[0]), span=self.span(meta))
+
+    def member(self, meta, children):
+        return ast.Member(self.name(children[0]), self.name(children[1]), span=self.span(meta))
+
+    def call(self, meta, children):
+        func, args = children
+        return ast.Call(self.name(func), tuple(args or ()), span=self.span(meta))
+
+    def args(self, meta, children):
+        return list(children)
+
+    def named_arg(self, meta, children):
+        return ast.NamedArg(self.name(children[0]), children[1], span=self.span(meta))
+
+    def selector(self, meta, children):
+        names = [self.name(c) for c in children if c is not None]
+        domain = names[0] if names else None
+        sub = names[1] if len(names) > 1 else None
+        return ast.Selector(domain, sub, span=self.span(meta))
+
+    # ------------------------------------------------------------ tests
+
+    def test(self, meta, children):
+        givens, rest = self.split(children[1:], ast.Given)
+        expects, provenance = self.split(rest, ast.Expect)
+        return ast.Test(unescape(children[0]), tuple(givens), tuple(expects), tuple(provenance),
+                        span=self.span(meta), name_span=self.tspan(children[0]))
+
+    def _row(self, children):
+        if children and isinstance(children[0], Token):
+            return self.name(children[0]), tuple(children[1:])
+        return None, tuple(children)
+
+    def given(self, meta, children):
+        row, items = self._row(children)
+        return ast.Given(row, items, span=self.span(meta))
+
+    def expect(self, meta, children):
+        row, items = self._row(children)
+        return ast.Expect(row, items, span=self.span(meta))
+
+    def assignment(self, meta, children):
+        (name, member), value = children
+        return ast.Assignment(name, member, value, span=self.span(meta))
+
+    def expectation(self, meta, children):
+        (name, member), value = children[0], children[1]
+        tolerance = None
+        if len(children) > 2 and children[2] is not None:
+            tolerance = ast.Number(str(children[2]), span=self.tspan(children[2]))
+        return ast.Assignment(name, member, value, tolerance, span=self.span(meta))
+
+    def dotted(self, meta, children):
+        member = self.name(children[1]) if len(children) > 1 and children[1] is not None else None
+        return self.name(children[0]), member
+
+    def literal(self, meta, children):
+        span = self.span(meta)
+        if not children:
+            return ast.Literal("missing", "missing", span=span)
+        child = children[0]
+        if isinstance(child, ast.Number):
+            return ast.Literal("number", child.text, span=span)
+        kinds = {"YES": "bool", "NO": "bool", "NAME": "label", "PERIOD": "period", "STRING": "string"}
+        text = unescape(child) if child.type == "STRING" else str(child)
+        return ast.Literal(kinds[child.type], text, span=span)
+
+
+def _is_unit(node) -> bool:
+    return isinstance(node, ast.LineUnit) and node.span is not None
+
+
+def _walk_units(node, depth, out):
+    if isinstance(node, (tuple, list)):
+        for child in node:
+            _walk_units(child, depth, out)
+        return
+    if not attrs.has(type(node)):
+        return
+    if _is_unit(node):
+        out.append((node, depth))
+        depth += 1
+    for field in attrs.fields(type(node)):
+        if field.name not in ("span", "comments", "trailing"):
+            _walk_units(getattr(node, field.name), depth, out)
+
+
+def _rebuild(node, leading, trailing):
+    if isinstance(node, tuple):
+        return tuple(_rebuild(child, leading, trailing) for child in node)
+    if not attrs.has(type(node)):
+        return node
+    changes = {}
+    for field in attrs.fields(type(node)):
+        if field.name in ("span", "comments", "trailing") or not field.init:
+            continue
+        value = getattr(node, field.name)
+        new = _rebuild(value, leading, trailing)
+        if new is not value:
+            changes[field.name] = new
+    key = id(node)
+    if key in leading:
+        changes["comments"] = tuple(leading[key])
+    if key in trailing:
+        changes["trailing"] = trailing[key]
+    return attrs.evolve(node, **changes) if changes else node
+
+
+def attach_comments(policy: ast.Policy, comments: list[Token]) -> ast.Policy:
+    """Give each comment to the line unit it precedes, or that ends on its line (a trailing comment)."""
+    if not comments:
+        return policy
+    units: list[tuple[object, int]] = []
+    _walk_units(policy, 0, units)
+    leading: dict[int, list[str]] = {}
+    trailing: dict[int, str] = {}
+    end_comments: list[str] = []
+    for comment in comments:
+        text = str(comment).rstrip()
+        enders = [(u, d) for u, d in units if u.span.end_line == comment.line and u.span.end <= comment.start_pos]
+        if enders:
+            unit = max(enders, key=lambda ud: (ud[0].span.end, ud[1]))[0]
+            if id(unit) not in trailing:
+                trailing[id(unit)] = text
+                continue
+        after = [(u, d) for u, d in units if u.span.start >= comment.end_pos]
+        if not after:
+            end_comments.append(text)
+            continue
+        unit = min(after, key=lambda ud: (ud[0].span.start, ud[1]))[0]
+        leading.setdefault(id(unit), []).append(text)
+    rebuilt = _rebuild(policy, leading, trailing)
+    return attrs.evolve(rebuilt, end_comments=tuple(end_comments))
+
+
+def build(tree: lark.Tree, comments: list[Token], source: Source, diags: Diagnostics) -> ast.Policy:
+    policy = _Builder(source, diags).transform(tree)
+    return attach_comments(policy, comments)
