@@ -150,16 +150,32 @@ def measure(engine: str, rows: int, seed: int, repeats: int, repeat_under: float
         if len(times) >= repeats or times[-1] >= repeat_under:
             break
     return {
-        "engine": engine, "rows": rows, "compile": t1 - t0, "build": t2 - t1, "times": times,
-        "before_kib": before, "peak_kib": peak_kib(),
+        "engine": engine,
+        "rows": rows,
+        "compile": t1 - t0,
+        "build": t2 - t1,
+        "times": times,
+        "before_kib": before,
+        "peak_kib": peak_kib(),
         # how many rows fall in each segment (positions 0-4), then missing: the engines must agree
         "segments": [int(np.count_nonzero(segments == k)) for k in range(5)] + [int(np.isnan(segments).sum())],
     }
 
 
 def run_child(engine: str, rows: int, opts) -> dict:
-    command = [sys.executable, __file__, "--one", engine, str(rows), "--seed", str(opts.seed),
-               "--repeats", str(opts.repeats), "--repeat-under", str(opts.repeat_under)]
+    command = [
+        sys.executable,
+        __file__,
+        "--one",
+        engine,
+        str(rows),
+        "--seed",
+        str(opts.seed),
+        "--repeats",
+        str(opts.repeats),
+        "--repeat-under",
+        str(opts.repeat_under),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         how = f"signal {-done.returncode}" if done.returncode < 0 else f"exit status {done.returncode}"
@@ -189,19 +205,25 @@ def mib(kib: float) -> str:
 
 def report(results: list[dict], opts) -> None:
     print(f"machine: {machine()}")
-    print(f"policy: {METRICS} ranked metrics, {len(ORG_TYPES)} cohorts; seed {opts.seed}; "
-          f"up to {opts.repeats} runs, repeated while a run takes under {opts.repeat_under:g} s")
+    print(
+        f"policy: {METRICS} ranked metrics, {len(ORG_TYPES)} cohorts; seed {opts.seed}; "
+        f"up to {opts.repeats} runs, repeated while a run takes under {opts.repeat_under:g} s"
+    )
     print()
-    header = (f"{'engine':<9} {'rows':>10} {'build s':>8} {'first s':>8} {'best s':>8} {'runs':>4} "
-              f"{'rows/s (best)':>13} {'peak MiB':>9} {'eval + MiB':>10} {'eval + B/row':>12}")
+    header = (
+        f"{'engine':<9} {'rows':>10} {'build s':>8} {'first s':>8} {'best s':>8} {'runs':>4} "
+        f"{'rows/s (best)':>13} {'peak MiB':>9} {'eval + MiB':>10} {'eval + B/row':>12}"
+    )
     print(header)
     print("-" * len(header))
     for r in results:
         grew = (r["peak_kib"] - r["before_kib"]) * 1024
         best = min(r["times"])
-        print(f"{r['engine']:<9} {r['rows']:>10,} {r['build']:>8.2f} {r['times'][0]:>8.3f} {best:>8.3f} "
-              f"{len(r['times']):>4} {r['rows'] / best:>13,.0f} {mib(r['peak_kib']):>9} {mib(grew / 1024):>10} "
-              f"{grew / r['rows']:>12,.0f}")
+        print(
+            f"{r['engine']:<9} {r['rows']:>10,} {r['build']:>8.2f} {r['times'][0]:>8.3f} {best:>8.3f} "
+            f"{len(r['times']):>4} {r['rows'] / best:>13,.0f} {mib(r['peak_kib']):>9} {mib(grew / 1024):>10} "
+            f"{grew / r['rows']:>12,.0f}"
+        )
     print()
     by = {(r["engine"], r["rows"]): r for r in results}
     for rows in sorted({r["rows"] for r in results}):
@@ -216,11 +238,21 @@ def report(results: list[dict], opts) -> None:
 def main() -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--sizes", default="1000,100000,1000000", help="comma-separated row counts")
-    args.add_argument("--no-interp-above", type=int, default=100_000, metavar="N",
-                      help="run the interpreter only on tables of at most N rows")
+    args.add_argument(
+        "--no-interp-above",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="run the interpreter only on tables of at most N rows",
+    )
     args.add_argument("--repeats", type=int, default=5, help="most evaluations per measurement")
-    args.add_argument("--repeat-under", type=float, default=30.0, metavar="SECONDS",
-                      help="repeat an evaluation only while each run takes under this")
+    args.add_argument(
+        "--repeat-under",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="repeat an evaluation only while each run takes under this",
+    )
     args.add_argument("--seed", type=int, default=2025)
     args.add_argument("--one", nargs=2, metavar=("ENGINE", "ROWS"), help=argparse.SUPPRESS)
     opts = args.parse_args()

@@ -458,8 +458,11 @@ GAP_PERIOD = 3  # the quarter (2009Q4) that one trust, underperforming either si
 
 def directions(program: ir.Program) -> dict[str, bool]:
     """Whether a higher value is better, for each metric that is a number."""
-    return {d.metric: higher_is_better(d.scoring) for d in program.decls
-            if isinstance(d, ir.Score) and not isinstance(d.scoring, ir.Mapped)}
+    return {
+        d.metric: higher_is_better(d.scoring)
+        for d in program.decls
+        if isinstance(d, ir.Score) and not isinstance(d.scoring, ir.Mapped)
+    }
 
 
 def higher_is_better(scoring: ir.Scoring) -> bool:
@@ -582,8 +585,9 @@ def performance_inputs(rng: np.random.Generator, program: ir.Program, pop: Popul
 # ---------------------------------------------------------------- cells and files
 
 
-def metric_cells(rng: np.random.Generator, program: ir.Program, pop: Population,
-                 metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def metric_cells(
+    rng: np.random.Generator, program: ir.Program, pop: Population, metrics: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Each metric as text, a few values left empty at random as suppressed."""
     out = {}
     for column in program.columns:
@@ -605,8 +609,9 @@ def metric_cells(rng: np.random.Generator, program: ir.Program, pop: Population,
     return out
 
 
-def csv_text(pop: Population, names: list[str], cells: dict[str, np.ndarray],
-             absent: frozenset[tuple[int, int]] = frozenset()) -> tuple[str, int]:
+def csv_text(
+    pop: Population, names: list[str], cells: dict[str, np.ndarray], absent: frozenset[tuple[int, int]] = frozenset()
+) -> tuple[str, int]:
     """The table as CSV text, one row per organisation and period (but `absent` ones), and its row count."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -645,10 +650,12 @@ def performance_2009(rng: np.random.Generator, performance: Compiled) -> tuple[s
     worst = worst_outcome(performance, pop, csv_text(pop, names, cells)[0])
     order = [int(i) for i in weakest(pop, np.ones(len(pop.codes), dtype=bool), len(pop.codes))]
     designated = [i for i in order if worst[i, :DESIGNATED_FROM].all()][:DESIGNATED]
-    gaps = [i for i in order if i not in designated and worst[i, GAP_PERIOD - 1:GAP_PERIOD + 2].all()]
+    gaps = [i for i in order if i not in designated and worst[i, GAP_PERIOD - 1 : GAP_PERIOD + 2].all()]
     if len(designated) < DESIGNATED or not gaps:
-        raise SystemExit("too few trusts underperform quarters running to designate or to leave a gap; "
-                         "make standings more persistent (LASTING, DRIFT)")
+        raise SystemExit(
+            "too few trusts underperform quarters running to designate or to leave a gap; "
+            "make standings more persistent (LASTING, DRIFT)"
+        )
     cells["designated_challenged"][designated, DESIGNATED_FROM:] = "yes"
     return csv_text(pop, names, cells, frozenset({(gaps[0], GAP_PERIOD)}))
 
@@ -699,17 +706,22 @@ def check_specs(*programs: ir.Program) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=f"Write {ENGLAND_FILE} and {PERFORMANCE_FILE}, synthetic data for "
-                                     f"the shipped policies, from seed {SEED}: the same bytes on every run.")
-    parser.add_argument("--out", type=Path, default=HERE, metavar="DIR",
-                        help="folder to write the CSV files to (default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        description=f"Write {ENGLAND_FILE} and {PERFORMANCE_FILE}, synthetic data for "
+        f"the shipped policies, from seed {SEED}: the same bytes on every run."
+    )
+    parser.add_argument(
+        "--out", type=Path, default=HERE, metavar="DIR", help="folder to write the CSV files to (default: %(default)s)"
+    )
     args = parser.parse_args()
     oversight, performance = load_policy(OVERSIGHT), load_policy(PERFORMANCE)
     check_specs(oversight.program, performance.program)
     args.out.mkdir(parents=True, exist_ok=True)
     england_rng, performance_rng = np.random.default_rng(SEED).spawn(2)
-    for name, (text, rows) in [(ENGLAND_FILE, england(england_rng, oversight.program, performance.program)),
-                               (PERFORMANCE_FILE, performance_2009(performance_rng, performance))]:
+    for name, (text, rows) in [
+        (ENGLAND_FILE, england(england_rng, oversight.program, performance.program)),
+        (PERFORMANCE_FILE, performance_2009(performance_rng, performance)),
+    ]:
         write_atomic(args.out / name, text)
         print(f"wrote {args.out / name}: {rows} rows")
 

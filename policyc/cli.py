@@ -36,9 +36,13 @@ def expand(paths: tuple[str, ...]) -> list[Path]:
 def internal_error(path: Path, error: BaseException) -> Diagnostic:
     where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
     at = f" (at {Path(where.filename).name}:{where.lineno})" if where else ""
-    return Diagnostic("PC901", Severity.ERROR,
-                      f"internal error while processing `{path}`: {type(error).__name__}: {error}{at}",
-                      None, "this is a bug in policyc; please report it with the file")
+    return Diagnostic(
+        "PC901",
+        Severity.ERROR,
+        f"internal error while processing `{path}`: {type(error).__name__}: {error}{at}",
+        None,
+        "this is a bug in policyc; please report it with the file",
+    )
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -80,8 +84,14 @@ def main() -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text for people, json for tools, github for CI annotations.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, github for CI annotations.",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def check(files: tuple[str, ...], fmt: str, strict: bool) -> None:
     """Check policy FILES (or folders of them) for every mistake that can be caught before data.
@@ -106,11 +116,16 @@ def check(files: tuple[str, ...], fmt: str, strict: bool) -> None:
     all_diags = [(r, d) for r in results for d in r.diagnostics.sorted()]
     sources = {k: v for r in results for k, v in r.sources.items()}
     if fmt == "json":
-        click.echo(json.dumps({
-            "files": [{"path": r.path, "ok": r.ok} for r in results],
-            "unreadable": [{"path": str(p), "error": str(e)} for p, e in unreadable],
-            "diagnostics": [render.to_json(d, sources) for _, d in all_diags],
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "files": [{"path": r.path, "ok": r.ok} for r in results],
+                    "unreadable": [{"path": str(p), "error": str(e)} for p, e in unreadable],
+                    "diagnostics": [render.to_json(d, sources) for _, d in all_diags],
+                },
+                indent=2,
+            )
+        )
     else:
         color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         for _, diag in all_diags:
@@ -119,17 +134,21 @@ def check(files: tuple[str, ...], fmt: str, strict: bool) -> None:
                 click.echo()
         for path, error in unreadable:
             if fmt == "github":  # workflow commands are read from standard output
-                click.echo(f"::error file={render.escape_prop(str(path))}::"
-                           + render.escape_data(f"cannot read the file: {error}"))
+                click.echo(
+                    f"::error file={render.escape_prop(str(path))}::"
+                    + render.escape_data(f"cannot read the file: {error}")
+                )
             else:
                 click.echo(f"{path}: cannot read the file: {error}", err=True)
         if fmt == "text":
             errors = sum(d.is_error for _, d in all_diags)
             warnings = len(all_diags) - errors
             unread = f", {len(unreadable)} unreadable" if unreadable else ""
-            click.echo(f"checked {len(results)} file{'s' if len(results) != 1 else ''}{unread}: "
-                       f"{errors} error{'s' if errors != 1 else ''}, "
-                       f"{warnings} warning{'s' if warnings != 1 else ''}")
+            click.echo(
+                f"checked {len(results)} file{'s' if len(results) != 1 else ''}{unread}: "
+                f"{errors} error{'s' if errors != 1 else ''}, "
+                f"{warnings} warning{'s' if warnings != 1 else ''}"
+            )
     if unreadable:
         sys.exit(2)
     failed = any(d.is_error or (strict and not d.is_error) for _, d in all_diags)
@@ -138,8 +157,9 @@ def check(files: tuple[str, ...], fmt: str, strict: bool) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--check", "check_only", is_flag=True,
-              help="Change nothing; exit 1 if any file is not in canonical form.")
+@click.option(
+    "--check", "check_only", is_flag=True, help="Change nothing; exit 1 if any file is not in canonical form."
+)
 def fmt(files: tuple[str, ...], check_only: bool) -> None:
     """Rewrite policy FILES (or folders of them) in canonical form, comments kept.
 
@@ -206,8 +226,10 @@ def compiled_policy(policy: str):
         for diag in result.diagnostics.sorted():
             click.echo(render.render_text(diag, result.sources), err=True)
         errors = sum(d.is_error for d in result.diagnostics.items)
-        fail(f"{policy}: {errors} error{'s' if errors != 1 else ''}; fix {'them' if errors != 1 else 'it'} "
-             "first (`policyc check` lists the same)")
+        fail(
+            f"{policy}: {errors} error{'s' if errors != 1 else ''}; fix {'them' if errors != 1 else 'it'} "
+            "first (`policyc check` lists the same)"
+        )
     return compiled
 
 
@@ -240,17 +262,33 @@ OUTPUTS = ("table", "json", "csv")
 
 @main.command("eval")
 @click.argument("policy", type=click.Path(dir_okay=False))
-@click.option("--data", required=True, type=click.Path(dir_okay=False),
-              help="CSV table: one row per organisation (and period), a column per input.")
-@click.option("--format", "fmt", type=click.Choice(OUTPUTS), default="table", show_default=True,
-              help="table: the derived values, for reading; json and csv: every named value.")
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="CSV table: one row per organisation (and period), a column per input.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(OUTPUTS),
+    default="table",
+    show_default=True,
+    help="table: the derived values, for reading; json and csv: every named value.",
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the results here (default: standard output).")
 @click.option("--explain", "org", metavar="ORG", help="Print how ORG's outcome came about, step by step.")
 @click.option("--allow-missing", is_flag=True, help="Take columns the table lacks as missing (with a warning).")
-@click.option("--map", "mapping", type=click.Path(dir_okay=False), metavar="MAPPING.toml",
-              help="Read the table's columns and values as the policy's inputs through this mapping.")
-def evaluate(policy: str, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool,
-             mapping: str | None) -> None:
+@click.option(
+    "--map",
+    "mapping",
+    type=click.Path(dir_okay=False),
+    metavar="MAPPING.toml",
+    help="Read the table's columns and values as the policy's inputs through this mapping.",
+)
+def evaluate(
+    policy: str, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool, mapping: str | None
+) -> None:
     """Evaluate POLICY on every row of a CSV table.
 
     \b
@@ -276,8 +314,9 @@ def evaluated(compiled, data: str, allow_missing: bool, mapping: str | None):
     try:
         text = read_text(data)
         read = mappings.load(mapping) if mapping is not None else None
-        loaded = load_text(mappings.apply(read, text, data) if read else text, data, compiled.program,
-                           allow_missing=allow_missing)
+        loaded = load_text(
+            mappings.apply(read, text, data) if read else text, data, compiled.program, allow_missing=allow_missing
+        )
     except DataError as error:
         fail(f"error: {error.message}")
     for warning in loaded.warnings:
@@ -292,8 +331,9 @@ def evaluated(compiled, data: str, allow_missing: bool, mapping: str | None):
     return frame, module, values, notes, read, text
 
 
-def run_eval(compiled, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool,
-             mapping: str | None) -> None:
+def run_eval(
+    compiled, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool, mapping: str | None
+) -> None:
     from policyc.analysis.explain import explain
     from policyc.data import results
     from policyc.syntax.diagnostics import did_you_mean
@@ -315,18 +355,33 @@ def run_eval(compiled, data: str, fmt: str, out: str | None, org: str | None, al
 
 @main.command("agree")
 @click.argument("policy", type=click.Path(dir_okay=False))
-@click.option("--data", required=True, type=click.Path(dir_okay=False),
-              help="CSV table of published results, one row per organisation (and period).")
-@click.option("--map", "mapping", required=True, type=click.Path(dir_okay=False), metavar="MAPPING.toml",
-              help="How the table's columns read as the policy's inputs, and which column holds the published "
-                   "outcome ([published] outcome, group, name).")
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="CSV table of published results, one row per organisation (and period).",
+)
+@click.option(
+    "--map",
+    "mapping",
+    required=True,
+    type=click.Path(dir_okay=False),
+    metavar="MAPPING.toml",
+    help="How the table's columns read as the policy's inputs, and which column holds the published "
+    "outcome ([published] outcome, group, name).",
+)
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the report here (default: standard output).")
 @click.option("--allow-missing", is_flag=True, help="Take columns the table lacks as missing (with a warning).")
-@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT",
-              help="Exit 1 when the agreement is below PCT per cent.")
-def agree(policy: str, data: str, mapping: str, fmt: str, out: str | None, allow_missing: bool,
-          fail_under: float | None) -> None:
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    metavar="PCT",
+    help="Exit 1 when the agreement is below PCT per cent.",
+)
+def agree(
+    policy: str, data: str, mapping: str, fmt: str, out: str | None, allow_missing: bool, fail_under: float | None
+) -> None:
     """Hold POLICY's outcome to published results: agreement per group, and each disagreement with its reason.
 
     \b
@@ -342,8 +397,16 @@ def agree(policy: str, data: str, mapping: str, fmt: str, out: str | None, allow
         fail(render.render_text(internal_error(Path(policy), error), {}))
 
 
-def run_agree(compiled, policy: str, data: str, mapping: str, fmt: str, out: str | None, allow_missing: bool,
-              fail_under: float | None) -> None:
+def run_agree(
+    compiled,
+    policy: str,
+    data: str,
+    mapping: str,
+    fmt: str,
+    out: str | None,
+    allow_missing: bool,
+    fail_under: float | None,
+) -> None:
     from policyc.analysis import agreement
 
     frame, module, values, notes, read, text = evaluated(compiled, data, allow_missing, mapping)
@@ -355,8 +418,9 @@ def run_agree(compiled, policy: str, data: str, mapping: str, fmt: str, out: str
         fail(f"error: {mapping}: [published] names columns that {data} lacks: {error.args[0]}")
     result = agreement.compare(compiled, module, frame, values, notes, cells, read.published)
     program = compiled.program
-    title = f"{program.name}{' ' + program.version if program.version else ''} ({policy})\n" \
-            f"against {read.title} ({data})"
+    title = (
+        f"{program.name}{' ' + program.version if program.version else ''} ({policy})\nagainst {read.title} ({data})"
+    )
     title += "".join(f"\n  mapping assumes: {text}" for text in read.assumptions)
     deliver((agreement.to_json if fmt == "json" else agreement.to_text)(result, title), out)
     if fail_under is not None and result.compared and 100 * result.agree / result.compared < fail_under:
@@ -366,23 +430,55 @@ def run_agree(compiled, policy: str, data: str, mapping: str, fmt: str, out: str
 @main.command("compare")
 @click.argument("policy_a", metavar="A.policy", type=click.Path(dir_okay=False))
 @click.argument("policy_b", metavar="B.policy", type=click.Path(dir_okay=False))
-@click.option("--data", type=click.Path(dir_okay=False),
-              help="CSV table holding the inputs of both policies. Without it, search for organisation profiles "
-                   "that the two rate most differently.")
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False),
+    help="CSV table holding the inputs of both policies. Without it, search for organisation profiles "
+    "that the two rate most differently.",
+)
 @click.option("--format", "fmt", type=click.Choice(("table", "json", "html")), default="table", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the result here (default: standard output).")
-@click.option("--html", "html_out", type=click.Path(dir_okay=False), metavar="PATH",
-              help="Also write the HTML report here (with --data).")
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False),
+    metavar="PATH",
+    help="Also write the HTML report here (with --data).",
+)
 @click.option("--allow-missing", is_flag=True, help="Take columns the table lacks as missing (with a warning).")
-@click.option("--map", "mapping", type=click.Path(dir_okay=False), metavar="MAPPING.toml",
-              help="Read the table's columns and values as the policies' inputs through this mapping.")
-@click.option("--want", metavar="A_VALUE,B_VALUE",
-              help="Without --data: search for a profile with these outcomes (e.g. performing,4).")
-@click.option("--examples", type=click.IntRange(1), default=2000, show_default=True,
-              help="Without --data: how many profiles the search may try.")
+@click.option(
+    "--map",
+    "mapping",
+    type=click.Path(dir_okay=False),
+    metavar="MAPPING.toml",
+    help="Read the table's columns and values as the policies' inputs through this mapping.",
+)
+@click.option(
+    "--want",
+    metavar="A_VALUE,B_VALUE",
+    help="Without --data: search for a profile with these outcomes (e.g. performing,4).",
+)
+@click.option(
+    "--examples",
+    type=click.IntRange(1),
+    default=2000,
+    show_default=True,
+    help="Without --data: how many profiles the search may try.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Without --data: the search's seed.")
-def compare(policy_a: str, policy_b: str, data: str | None, fmt: str, out: str | None, html_out: str | None,
-            allow_missing: bool, mapping: str | None, want: str | None, examples: int, seed: int) -> None:
+def compare(
+    policy_a: str,
+    policy_b: str,
+    data: str | None,
+    fmt: str,
+    out: str | None,
+    html_out: str | None,
+    allow_missing: bool,
+    mapping: str | None,
+    want: str | None,
+    examples: int,
+    seed: int,
+) -> None:
     """Compare two policies side by side: on a table, or by searching for profiles they rate differently.
 
     \b
@@ -414,8 +510,16 @@ def compare(policy_a: str, policy_b: str, data: str | None, fmt: str, out: str |
         fail(render.render_text(internal_error(Path(policy_a), error), {}))
 
 
-def run_compare(compiled, paths, data: str, fmt: str, out: str | None, html_out: str | None, allow_missing: bool,
-                mapping: str | None) -> None:
+def run_compare(
+    compiled,
+    paths,
+    data: str,
+    fmt: str,
+    out: str | None,
+    html_out: str | None,
+    allow_missing: bool,
+    mapping: str | None,
+) -> None:
     from policyc.analysis import compare as comparison
     from policyc.backend.compile import describe_failure
     from policyc.backend.frame import EvalError
@@ -432,8 +536,9 @@ def run_compare(compiled, paths, data: str, fmt: str, out: str | None, html_out:
     sides = []
     for path, policy in zip(paths, compiled, strict=True):
         try:
-            loaded = comparison.load(policy, text, data, allow_missing,
-                                     lambda w, path=path: click.echo(f"warning: {path}: {w}", err=True))
+            loaded = comparison.load(
+                policy, text, data, allow_missing, lambda w, path=path: click.echo(f"warning: {path}: {w}", err=True)
+            )
         except DataError as error:
             fail(f"error: reading for {path}: {error.message}")
         try:
@@ -457,8 +562,10 @@ def run_search(compiled, paths, fmt: str, out: str | None, want: str | None, exa
     if want is not None:
         parts = [p.strip() for p in want.split(",")]
         if len(parts) != 2 or not all(parts):
-            fail(f"error: --want takes two outcomes separated by a comma (A's, then B's), e.g. performing,4; "
-                 f"got `{want}`")
+            fail(
+                f"error: --want takes two outcomes separated by a comma (A's, then B's), e.g. performing,4; "
+                f"got `{want}`"
+            )
         wanted = (parts[0], parts[1])
     from hypothesis.configuration import set_hypothesis_home_dir
 
@@ -474,12 +581,19 @@ def run_search(compiled, paths, fmt: str, out: str | None, want: str | None, exa
 @main.command("test")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
-@click.option("--coverage-min", type=click.FloatRange(0, 100), metavar="PCT",
-              help="Fail when a file's tests cover less than PCT per cent of its rules, table rows, adjustments "
-                   "and scoring cases.")
-@click.option("--suggest", is_flag=True,
-              help="Print test cases just either side of every band cut point, standard, floor and table "
-                   "threshold, checked on both evaluators, for the author to keep.")
+@click.option(
+    "--coverage-min",
+    type=click.FloatRange(0, 100),
+    metavar="PCT",
+    help="Fail when a file's tests cover less than PCT per cent of its rules, table rows, adjustments "
+    "and scoring cases.",
+)
+@click.option(
+    "--suggest",
+    is_flag=True,
+    help="Print test cases just either side of every band cut point, standard, floor and table "
+    "threshold, checked on both evaluators, for the author to keep.",
+)
 def test_command(paths: tuple[str, ...], fmt: str, coverage_min: float | None, suggest: bool) -> None:
     """Run the `test` blocks of policy files (a folder: its .policy files) and report what they covered.
 

@@ -53,12 +53,46 @@ HUGE_LITERALS = ("100000000000000000000", "1" + "0" * 300, "1" + "0" * 307)
 # Infinities, whose sums and differences are not numbers (missing values, in a column).
 INFINITIES = (f"({HUGE_LITERALS[1]} * {HUGE_LITERALS[1]})", f"(-({HUGE_LITERALS[1]} * {HUGE_LITERALS[1]}))")
 # Names of values, now and then, that are names in the generated module or in Python.
-AWKWARD_NAMES = ("t", "n", "rt", "frame", "notes", "error", "evaluate", "_evaluate", "_1", "exec", "eval", "None",
-                 "True", "class", "import", "lambda", "__class__", "__import__", "v_x", "s_m", "POLICY", "SOURCES",
-                 "Exception", "print", "np", "self", "return", "score")
+AWKWARD_NAMES = (
+    "t",
+    "n",
+    "rt",
+    "frame",
+    "notes",
+    "error",
+    "evaluate",
+    "_evaluate",
+    "_1",
+    "exec",
+    "eval",
+    "None",
+    "True",
+    "class",
+    "import",
+    "lambda",
+    "__class__",
+    "__import__",
+    "v_x",
+    "s_m",
+    "POLICY",
+    "SOURCES",
+    "Exception",
+    "print",
+    "np",
+    "self",
+    "return",
+    "score",
+)
 # Policy names and versions (as written in the policy) reach the module as literals.
-AWKWARD_STRINGS = ("Generated", r"a \"quoted\" name", "it's ''' here", r"back\\slash", "Ünïcode — name", "{x} %s",
-                   r"\"\"\"")
+AWKWARD_STRINGS = (
+    "Generated",
+    r"a \"quoted\" name",
+    "it's ''' here",
+    r"back\\slash",
+    "Ünïcode — name",
+    "{x} %s",
+    r"\"\"\"",
+)
 # Numbered scales, best first: from 1 up, or from 4 down.
 SEGMENTS = (("1", "2", "3", "4"), ("1", "2", "3", "4", "5"), ("4", "3", "2", "1"))
 # Cells of the table: few values, so that ties and boundary hits are common.
@@ -172,8 +206,10 @@ class PolicyGen:
         self.org_types = ORG_TYPE_NAMES[:count]
         self.lines.append("org types " + ", ".join(self.org_types))
         if self.chance(40):
-            pair = sorted(self.draw(st.lists(st.sampled_from(self.org_types), min_size=2, max_size=2, unique=True)),
-                          key=self.org_types.index)
+            pair = sorted(
+                self.draw(st.lists(st.sampled_from(self.org_types), min_size=2, max_size=2, unique=True)),
+                key=self.org_types.index,
+            )
             self.lines.append(f"cohort grouped: {pair[0]}, {pair[1]}")
         self.lines.append('scale grade: good "Good" > fair > poor "Poor"')
         self.segment = Ty("scale", name="segment", labels=self.choice(SEGMENTS), numbered=True)
@@ -217,7 +253,8 @@ class PolicyGen:
         for k in range(self.choice([1, 0, 2])):
             size = self.integer(2, 4)
             self.candidate_sets.append(
-                Ty("labels", name=f"set{k}", labels=tuple(f"s{k}{chr(97 + j)}" for j in range(size))))
+                Ty("labels", name=f"set{k}", labels=tuple(f"s{k}{chr(97 + j)}" for j in range(size)))
+            )
         if self.candidate_sets and self.chance(50):
             # A set of some of another set's labels, in another order: reading one where the other is
             # wanted recodes its positions.
@@ -238,8 +275,9 @@ class PolicyGen:
     def applies(self, required: bool) -> str:
         if self.chance(35):
             return "for all" if required or self.chance(50) else ""
-        chosen = self.draw(st.lists(st.sampled_from(self.org_types), min_size=1, max_size=len(self.org_types),
-                                    unique=True))
+        chosen = self.draw(
+            st.lists(st.sampled_from(self.org_types), min_size=1, max_size=len(self.org_types), unique=True)
+        )
         return "for " + ", ".join(chosen)
 
     def spell(self, t: Ty) -> str:
@@ -294,8 +332,10 @@ class PolicyGen:
             lines.append(f"  fails more than {k} sd {'below' if direction == 'higher' else 'above'} mean")
             score = BOOL
         elif model == "scores":
-            pairs = [f"{label} {self.choice(['1', '2', '3', '4', '0', '1.5', '-1'])}"
-                     for label in self.draw(st.permutations(t.labels))]
+            pairs = [
+                f"{label} {self.choice(['1', '2', '3', '4', '0', '1.5', '-1'])}"
+                for label in self.draw(st.permutations(t.labels))
+            ]
             lines.append("  scores " + ", ".join(pairs))
             score = num("score")
         self.lines.extend(lines)
@@ -325,8 +365,9 @@ class PolicyGen:
         for k in range(len(cuts) + 1):
             lower = cuts[k - 1] if k > 0 else None
             upper = cuts[k] if k < len(cuts) else None
-            intervals.append((lower, lower is not None and upper_side[k - 1], upper, upper is not None
-                              and not upper_side[k]))
+            intervals.append(
+                (lower, lower is not None and upper_side[k - 1], upper, upper is not None and not upper_side[k])
+            )
         labelled = self.chance(35)
         if labelled:
             results = [self.choice(GRADE) for _ in intervals]
@@ -344,18 +385,24 @@ class PolicyGen:
                 else:
                     cond = f"{_text(lower)} {'<=' if lower_inclusive else '<'} value"
             else:
-                cond = (f"{_text(lower)} {'<=' if lower_inclusive else '<'} value "
-                        f"{'<=' if upper_inclusive else '<'} {_text(upper)}")
+                cond = (
+                    f"{_text(lower)} {'<=' if lower_inclusive else '<'} value "
+                    f"{'<=' if upper_inclusive else '<'} {_text(upper)}"
+                )
             rows.append(f"    {cond}: {result}")
         return "  bands\n" + "\n".join(rows), (GRADE_T if labelled else num("score"))
 
     def find_selectors(self) -> None:
         scored = [m for m in self.values if f"{m}.score" in self.scores]
-        options = [("metric scores", None), ("metric scores in domain main", "main"),
-                   ("metric scores in domain main / first", "main / first"),
-                   ("metric scores in domain main / second", "main / second"),
-                   ("metric scores in domain other", "other")]
+        options = [
+            ("metric scores", None),
+            ("metric scores in domain main", "main"),
+            ("metric scores in domain main / first", "main / first"),
+            ("metric scores in domain main / second", "main / second"),
+            ("metric scores in domain other", "other"),
+        ]
         for text, where in options:
+
             def chosen(m: str, where=where) -> bool:
                 d = self.domain_of.get(m)
                 if where is None:
@@ -363,6 +410,7 @@ class PolicyGen:
                 if d is None:
                     return False
                 return d == where if "/" in where else d.split(" /")[0] == where
+
             kinds = {self.scores[f"{m}.score"].kind for m in scored if chosen(m)}
             if len(kinds) == 1:
                 self.selectors.append((text, kinds.pop()))
@@ -448,8 +496,10 @@ class PolicyGen:
             (3 * compound if fits("count", want) else 0, lambda: self._count(depth, bool_selectors)),
             (6 * compound, lambda: self._cohort_unitless(depth)),
             (6 * compound, lambda: self._cohort(want, depth)),
-            (4 * compound if self.periods and fits("count", want) else 0,
-             lambda: (f"run({self.boolean(depth - 1)})", "count")),
+            (
+                4 * compound if self.periods and fits("count", want) else 0,
+                lambda: (f"run({self.boolean(depth - 1)})", "count"),
+            ),
             (4 * compound if self.periods else 0, lambda: self._previous_number(want, depth)),
             (3 * compound, lambda: self._if_missing_number(want, depth)),
             (3 * compound, lambda: self._table_number(want, depth)),
@@ -553,7 +603,7 @@ class PolicyGen:
                 results.append(x)
             else:
                 results.append(self.gen(self.sibling(want), depth - 1, typed=True)[0])
-        rows = [f"when {self.boolean(depth - 1)}: {result}" for result in results[:-1 if otherwise else None]]
+        rows = [f"when {self.boolean(depth - 1)}: {result}" for result in results[: -1 if otherwise else None]]
         if otherwise:
             rows.append(f"otherwise: {results[-1]}")
         t = num(unit) if want.kind == "num" else want
@@ -581,11 +631,15 @@ class PolicyGen:
             (25, lambda: self.choice(names), bool(names)),
             (6 * compound + 4 * leaf, lambda: self._compare(depth)),
             (3 * compound, lambda: f"(not {self.boolean(depth - 1)})"),
-            (6 * compound, lambda: f"({self.boolean(depth - 1)} {self.choice(['and', 'or'])} "
-                                   f"{self.boolean(depth - 1)})"),
+            (
+                6 * compound,
+                lambda: f"({self.boolean(depth - 1)} {self.choice(['and', 'or'])} {self.boolean(depth - 1)})",
+            ),
             (6 * compound, lambda: self._equal(depth)),
-            (3 * compound, lambda: f"({self.gen(self.any_type(), depth - 1)[0]} is "
-                                   f"{self.choice(['', 'not '])}missing)"),
+            (
+                3 * compound,
+                lambda: f"({self.gen(self.any_type(), depth - 1)[0]} is {self.choice(['', 'not '])}missing)",
+            ),
             (4 * compound, lambda: self._better(self.choice(scales), depth)),
             (2, lambda: f"(org_type is {'not ' if self.chance(30) else ''}{self.choice(self.org_types)})"),
             (2 * compound, lambda: self.table(BOOL, depth)[0]),
@@ -646,8 +700,13 @@ class PolicyGen:
         if want.kind == "scale":
             options += [
                 (5 * compound, lambda: self._extreme(want, depth)),
-                (4 * compound, lambda: f"{self.choice(['worsen', 'improve'])}("
-                                       f"{self.category(want, depth - 1, False)}, {self.integer(0, 3)})"),
+                (
+                    4 * compound,
+                    lambda: (
+                        f"{self.choice(['worsen', 'improve'])}("
+                        f"{self.category(want, depth - 1, False)}, {self.integer(0, 3)})"
+                    ),
+                ),
                 (3 * compound, lambda: self._if_missing_category(want, depth)),
             ]
         if want.numbered:
@@ -684,13 +743,15 @@ class PolicyGen:
         """A number taken as a segment: nearly always of a number that is on the scale (or missing)."""
         x, _ = self.number(ANY, depth - 1)
         top = len(self.segment.labels)
-        inner = self.pick([
-            (5, lambda: f"quartile({x}{self.method()})"),
-            (5, lambda: f"min(max(round({x}, 0), 1), {top})"),
-            (3, lambda: f"(when ({x} > 50): 1 when ({x} > 2): 2 otherwise: {top})"),
-            (1, lambda: f"rank({x})"),  # beyond the scale in a big cohort
-            (1, lambda: x),  # anything: mostly not on the scale
-        ])
+        inner = self.pick(
+            [
+                (5, lambda: f"quartile({x}{self.method()})"),
+                (5, lambda: f"min(max(round({x}, 0), 1), {top})"),
+                (3, lambda: f"(when ({x} > 50): 1 when ({x} > 2): 2 otherwise: {top})"),
+                (1, lambda: f"rank({x})"),  # beyond the scale in a big cohort
+                (1, lambda: x),  # anything: mostly not on the scale
+            ]
+        )
         return f"({inner} as segment)"
 
 
@@ -734,8 +795,9 @@ def frames(draw, program: ir.Program, periods: bool) -> runtime.Frame:
         kinds = draw(st.lists(st.integers(0, types - 1), min_size=orgs, max_size=orgs))
         org = tuple(f"org{o}" for o, _ in rows)
         if draw(st.integers(0, 99)) >= 90:  # an organisation whose org type changes from one period to another
-            org_type = np.array(draw(st.lists(st.integers(0, types - 1), min_size=len(rows), max_size=len(rows))),
-                                dtype=np.int64)
+            org_type = np.array(
+                draw(st.lists(st.integers(0, types - 1), min_size=len(rows), max_size=len(rows))), dtype=np.int64
+            )
         else:
             org_type = np.array([kinds[o] for o, _ in rows], dtype=np.int64)
         period = np.array([p for _, p in rows], dtype=np.int64)
@@ -813,10 +875,13 @@ def describe_frame(frame: runtime.Frame, program: ir.Program | None = None) -> s
 
 def frame_source(frame: runtime.Frame) -> str:
     """The table as Python, to paste into a reproduction."""
+
     def cells(values) -> str:
         return "[" + ", ".join("np.nan" if math.isnan(x) else repr(float(x)) for x in values) + "]"
 
     columns = ", ".join(f"{k!r}: np.array({cells(v)})" for k, v in frame.columns.items())
     period = "None" if frame.period is None else f"np.array({[int(p) for p in frame.period]!r})"
-    return (f"Frame(org={frame.org!r}, org_type=np.array({[int(t) for t in frame.org_type]!r}), "
-            f"period={period}, columns={{{columns}}})")
+    return (
+        f"Frame(org={frame.org!r}, org_type=np.array({[int(t) for t in frame.org_type]!r}), "
+        f"period={period}, columns={{{columns}}})"
+    )

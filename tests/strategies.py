@@ -13,8 +13,22 @@ from policyc.syntax.parse import keywords, parser
 # glues a keyword to what follows it.
 NAME_POOL = [
     name
-    for name in ("a", "b", "org_type", "ae_4hr", "x1", "_tmp", "Segment", "order", "nota", "isx",
-                 "within_x", "yes_no", "Q3", "rating")
+    for name in (
+        "a",
+        "b",
+        "org_type",
+        "ae_4hr",
+        "x1",
+        "_tmp",
+        "Segment",
+        "order",
+        "nota",
+        "isx",
+        "within_x",
+        "yes_no",
+        "Q3",
+        "rating",
+    )
     if name not in keywords() and name != "value"
 ]
 
@@ -35,8 +49,9 @@ _printable = st.characters(categories=["L", "M", "N", "P", "S", "Zs"])
 strings = st.text(_printable | st.sampled_from('"\\#'), max_size=10)
 
 # The parser keeps a comment without the spaces that end its line.
-comment_texts = st.builds(lambda start, body: (start + body).rstrip(), st.sampled_from(["#", "# "]),
-                          st.text(_printable, max_size=10))
+comment_texts = st.builds(
+    lambda start, body: (start + body).rstrip(), st.sampled_from(["#", "# "]), st.text(_printable, max_size=10)
+)
 leading = st.just(()) | st.lists(comment_texts, min_size=1, max_size=2).map(tuple)
 trailing = st.none() | comment_texts
 
@@ -53,8 +68,7 @@ BINARY_OPS = ast.ARITHMETIC + ast.LOGIC + ast.COMPARISON
 
 
 def _tables(inner):
-    whens = st.lists(st.builds(ast.TableRow, inner, inner, comments=leading, trailing=trailing),
-                     min_size=1, max_size=3)
+    whens = st.lists(st.builds(ast.TableRow, inner, inner, comments=leading, trailing=trailing), min_size=1, max_size=3)
     otherwise = _maybe(st.builds(ast.TableRow, st.none(), inner, comments=leading, trailing=trailing))
     return st.builds(lambda rows, last: ast.Table(tuple(rows) + ((last,) if last else ())), whens, otherwise)
 
@@ -83,8 +97,13 @@ expressions = st.recursive(_atoms, _compound, max_leaves=8)
 # ---------------------------------------------------------------- provenance, types, literals
 
 provenance = st.lists(
-    st.builds(ast.Provenance, st.sampled_from(["source", "assume", "provisional"]), strings,
-              comments=leading, trailing=trailing),
+    st.builds(
+        ast.Provenance,
+        st.sampled_from(["source", "assume", "provisional"]),
+        strings,
+        comments=leading,
+        trailing=trailing,
+    ),
     max_size=2,
 ).map(tuple)
 
@@ -118,8 +137,14 @@ def headers(draw):
     prov = draw(provenance)
     extends = draw(_maybe(strings))
     own_last_line = not prov or extends is not None
-    return ast.Header(draw(strings), draw(_maybe(strings)), extends, prov, comments=draw(leading),
-                      trailing=draw(trailing) if own_last_line else None)
+    return ast.Header(
+        draw(strings),
+        draw(_maybe(strings)),
+        extends,
+        prov,
+        comments=draw(leading),
+        trailing=draw(trailing) if own_last_line else None,
+    )
 
 
 def _simple(build):
@@ -135,20 +160,41 @@ def _simple(build):
 
 
 org_types = _simple(lambda draw, prov: ast.OrgTypes(draw(name_lists), prov, comments=draw(leading)))
-cohorts = _simple(lambda draw, prov: ast.Cohort(draw(names), draw(name_lists), prov, draw(st.booleans()),
-                                                comments=draw(leading)))
-outcomes = _simple(lambda draw, prov: ast.Outcome(draw(names), prov, draw(st.booleans()),
-                                                  comments=draw(leading)))
-scales = _simple(lambda draw, prov: ast.Scale(
-    draw(names),
-    tuple(draw(st.lists(st.builds(ast.ScaleItem, names | numbers, _maybe(strings)), min_size=1, max_size=3))),
-    prov, draw(st.booleans()), comments=draw(leading)))
-domains = _simple(lambda draw, prov: ast.Domain(
-    draw(names), draw(_maybe(strings)), tuple(draw(st.lists(names, max_size=2))), prov, draw(st.booleans()),
-    comments=draw(leading)))
-inputs = _simple(lambda draw, prov: ast.Input(
-    draw(names), draw(_maybe(strings)), draw(types), draw(_maybe(applies)), draw(st.booleans()), prov,
-    draw(st.booleans()), comments=draw(leading)))
+cohorts = _simple(
+    lambda draw, prov: ast.Cohort(draw(names), draw(name_lists), prov, draw(st.booleans()), comments=draw(leading))
+)
+outcomes = _simple(lambda draw, prov: ast.Outcome(draw(names), prov, draw(st.booleans()), comments=draw(leading)))
+scales = _simple(
+    lambda draw, prov: ast.Scale(
+        draw(names),
+        tuple(draw(st.lists(st.builds(ast.ScaleItem, names | numbers, _maybe(strings)), min_size=1, max_size=3))),
+        prov,
+        draw(st.booleans()),
+        comments=draw(leading),
+    )
+)
+domains = _simple(
+    lambda draw, prov: ast.Domain(
+        draw(names),
+        draw(_maybe(strings)),
+        tuple(draw(st.lists(names, max_size=2))),
+        prov,
+        draw(st.booleans()),
+        comments=draw(leading),
+    )
+)
+inputs = _simple(
+    lambda draw, prov: ast.Input(
+        draw(names),
+        draw(_maybe(strings)),
+        draw(types),
+        draw(_maybe(applies)),
+        draw(st.booleans()),
+        prov,
+        draw(st.booleans()),
+        comments=draw(leading),
+    )
+)
 
 
 @st.composite
@@ -170,8 +216,12 @@ def band_rows(draw):
 scorings = st.one_of(
     st.builds(ast.Ranked, _maybe(signed_numbers), _maybe(signed_numbers), comments=leading, trailing=trailing),
     st.builds(ast.Bands, st.lists(band_rows(), min_size=1, max_size=3).map(tuple), comments=leading),
-    st.builds(ast.Scores, st.lists(st.builds(ast.LabelScore, names, signed_numbers), min_size=1, max_size=3)
-              .map(tuple), comments=leading, trailing=trailing),
+    st.builds(
+        ast.Scores,
+        st.lists(st.builds(ast.LabelScore, names, signed_numbers), min_size=1, max_size=3).map(tuple),
+        comments=leading,
+        trailing=trailing,
+    ),
     st.builds(ast.Relative, numbers, st.sampled_from(["below", "above"]), comments=leading, trailing=trailing),
 )
 
@@ -189,17 +239,33 @@ def metrics(draw):
     has_clauses = any(c is not None for c in (domain, weight, scoring)) or bool(prov)
     # Direction and applicability can end a metric, after its clauses; nothing else of its own can.
     own_last_line = not has_clauses or direction is not None or applies_ is not None
-    return ast.Metric(draw(names), draw(_maybe(strings)), draw(types), direction, applies_, domain, weight,
-                      scoring, prov, draw(st.booleans()), comments=draw(leading),
-                      trailing=draw(trailing) if own_last_line else None)
+    return ast.Metric(
+        draw(names),
+        draw(_maybe(strings)),
+        draw(types),
+        direction,
+        applies_,
+        domain,
+        weight,
+        scoring,
+        prov,
+        draw(st.booleans()),
+        comments=draw(leading),
+        trailing=draw(trailing) if own_last_line else None,
+    )
 
 
 @st.composite
 def adjusts(draw):
     prov = draw(provenance)
-    return ast.Adjust(draw(st.sampled_from(["no better than", "no worse than", "becomes"])), draw(expressions),
-                      draw(expressions), prov, comments=draw(leading),
-                      trailing=None if prov else draw(trailing))
+    return ast.Adjust(
+        draw(st.sampled_from(["no better than", "no worse than", "becomes"])),
+        draw(expressions),
+        draw(expressions),
+        prov,
+        comments=draw(leading),
+        trailing=None if prov else draw(trailing),
+    )
 
 
 @st.composite
@@ -208,22 +274,34 @@ def values(draw):
     prov = draw(provenance)
     adjust_list = tuple(draw(st.lists(adjusts(), max_size=2)))
     own_last_line = not prov and not adjust_list and not isinstance(expr, ast.Table)
-    return ast.Value(draw(names), expr, prov, adjust_list, draw(st.booleans()), comments=draw(leading),
-                     trailing=draw(trailing) if own_last_line else None)
+    return ast.Value(
+        draw(names),
+        expr,
+        prov,
+        adjust_list,
+        draw(st.booleans()),
+        comments=draw(leading),
+        trailing=draw(trailing) if own_last_line else None,
+    )
 
 
 def _assignments(with_tolerance: bool):
     tolerance = _maybe(numbers) if with_tolerance else st.none()
-    return st.lists(st.builds(ast.Assignment, names, _maybe(names), literals, tolerance),
-                    min_size=1, max_size=3).map(tuple)
+    return st.lists(st.builds(ast.Assignment, names, _maybe(names), literals, tolerance), min_size=1, max_size=3).map(
+        tuple
+    )
 
 
 givens = st.builds(ast.Given, _maybe(names), _assignments(False), comments=leading, trailing=trailing)
 expects = st.builds(ast.Expect, _maybe(names), _assignments(True), comments=leading, trailing=trailing)
 
 tests = st.builds(
-    ast.Test, strings, st.lists(givens, min_size=1, max_size=2).map(tuple),
-    st.lists(expects, min_size=1, max_size=2).map(tuple), provenance, comments=leading,
+    ast.Test,
+    strings,
+    st.lists(givens, min_size=1, max_size=2).map(tuple),
+    st.lists(expects, min_size=1, max_size=2).map(tuple),
+    provenance,
+    comments=leading,
 )
 
 declarations = st.one_of(headers(), org_types, cohorts, outcomes, scales, domains, inputs, metrics(), values(), tests)

@@ -95,10 +95,10 @@ def test_a_mapping_renames_recodes_fills_and_adds_columns_keeping_line_numbers(t
 def test_a_value_the_mapping_does_not_list_names_the_line_and_column(tmp_path: Path) -> None:
     _, map_path, data_path = files(tmp_path)
     with pytest.raises(DataError) as caught:
-        mapping.apply(mapping.load(map_path), SMALL_DATA.replace("Gamma,Ambulance trust", "Gamma,Ambulance"),
-                      data_path)
-    assert caught.value.message.startswith(f"{data_path}, line 5, column `kind`: \"Ambulance\" is not in "
-                                           "[values.org_type]")
+        mapping.apply(mapping.load(map_path), SMALL_DATA.replace("Gamma,Ambulance trust", "Gamma,Ambulance"), data_path)
+    assert caught.value.message.startswith(
+        f'{data_path}, line 5, column `kind`: "Ambulance" is not in [values.org_type]'
+    )
 
 
 def test_a_source_column_the_table_lacks_is_named_with_a_suggestion(tmp_path: Path) -> None:
@@ -109,14 +109,17 @@ def test_a_source_column_the_table_lacks_is_named_with_a_suggestion(tmp_path: Pa
     assert "did you mean `avg`?" in caught.value.message
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("colums = {}\n", "unknown key `colums`"),
-    ("[columns]\norg = 3\n", "[columns] org must be a string"),
-    ("[published]\ngroup = \"x\"\n", "[published] needs `outcome`"),
-    ("assumptions = \"one\"\n", "`assumptions` must be a list of strings"),
-    ("[columns]\nx = \"a\"\n[constants]\nx = \"b\"\n", "`x` is both in [columns] and in [constants]"),
-    ("title = [\n", "not a valid TOML mapping"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("colums = {}\n", "unknown key `colums`"),
+        ("[columns]\norg = 3\n", "[columns] org must be a string"),
+        ('[published]\ngroup = "x"\n', "[published] needs `outcome`"),
+        ('assumptions = "one"\n', "`assumptions` must be a list of strings"),
+        ('[columns]\nx = "a"\n[constants]\nx = "b"\n', "`x` is both in [columns] and in [constants]"),
+        ("title = [\n", "not a valid TOML mapping"),
+    ],
+)
 def test_a_bad_mapping_is_one_message_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "m.toml").write_text(text)
     with pytest.raises(DataError) as caught:
@@ -132,8 +135,11 @@ def test_eval_reads_a_table_through_a_mapping(tmp_path: Path) -> None:
     policy, map_path, data_path = files(tmp_path)
     result = invoke("eval", policy, "--data", data_path, "--map", map_path, "--format", "csv")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[1:] == ["A,acute,,1.5,no,good", "B,acute,,1.8,yes,fair",
-                                              "C,ambulance,,3.5,no,poor"]
+    assert result.output.splitlines()[1:] == [
+        "A,acute,,1.5,no,good",
+        "B,acute,,1.8,yes,fair",
+        "C,ambulance,,3.5,no,poor",
+    ]
 
 
 def test_agree_counts_per_group_and_explains_each_disagreement(tmp_path: Path) -> None:
@@ -150,8 +156,7 @@ def test_agree_counts_per_group_and_explains_each_disagreement(tmp_path: Path) -
 
 def test_agree_as_json_and_fail_under(tmp_path: Path) -> None:
     policy, map_path, data_path = files(tmp_path)
-    result = invoke("agree", policy, "--data", data_path, "--map", map_path, "--format", "json",
-                    "--fail-under", "90")
+    result = invoke("agree", policy, "--data", data_path, "--map", map_path, "--format", "json", "--fail-under", "90")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert (document["agree"], document["compared"]) == (2, 3)
@@ -160,7 +165,7 @@ def test_agree_as_json_and_fail_under(tmp_path: Path) -> None:
 
 
 def test_agree_without_a_published_table_says_what_is_missing(tmp_path: Path) -> None:
-    text = SMALL_MAP[:SMALL_MAP.index("[published]")]
+    text = SMALL_MAP[: SMALL_MAP.index("[published]")]
     policy, map_path, data_path = files(tmp_path, mapping_text=text)
     result = invoke("agree", policy, "--data", data_path, "--map", map_path)
     assert result.exit_code == 1
@@ -171,8 +176,9 @@ def test_agree_without_a_published_table_says_what_is_missing(tmp_path: Path) ->
 
 
 def agreement(policy: Path) -> dict:
-    result = invoke("agree", str(policy), "--data", str(PUBLISHED), "--map", str(NOF_MAP), "--allow-missing",
-                    "--format", "json")
+    result = invoke(
+        "agree", str(policy), "--data", str(PUBLISHED), "--map", str(NOF_MAP), "--allow-missing", "--format", "json"
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -183,8 +189,11 @@ def by_type(document: dict) -> dict[str, tuple[int, int]]:
 
 def test_the_manuals_quartiles_against_the_published_quarter_3_segments() -> None:
     document = agreement(BASE)
-    assert by_type(document) == {"Acute trust": (120, 129), "Ambulance trust": (0, 1),
-                                 "Mental health and community trust": (7, 20)}
+    assert by_type(document) == {
+        "Acute trust": (120, 129),
+        "Ambulance trust": (0, 1),
+        "Mental health and community trust": (7, 20),
+    }
     # e.g. scores of 2.71 to 2.73: published segment 4, but q3 of the 129 acute trusts in the extract is 2.73
     reasons = {d["org"]: d["reason"] for d in document["disagreements"]}
     assert "cut points 2.16, 2.39, 2.73" in reasons["RF4"]
@@ -192,8 +201,11 @@ def test_the_manuals_quartiles_against_the_published_quarter_3_segments() -> Non
 
 def test_the_cut_point_variant_against_the_published_quarter_3_segments() -> None:
     document = agreement(VARIANT)
-    assert by_type(document) == {"Acute trust": (129, 129), "Ambulance trust": (1, 1),
-                                 "Mental health and community trust": (19, 20)}
+    assert by_type(document) == {
+        "Acute trust": (129, 129),
+        "Ambulance trust": (1, 1),
+        "Mental health and community trust": (19, 20),
+    }
     (only,) = document["disagreements"]
     # the one trust of the 20 whose segment the mapping's "no deficit flag: not in deficit" gets wrong
     assert (only["org"], only["ours"], only["published"]) == ("RAT", 2, "3.0")

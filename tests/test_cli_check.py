@@ -117,8 +117,10 @@ def test_json_lists_each_diagnostic_with_its_position_and_text() -> None:
     assert report["unreadable"] == []
     by_code = {d["code"]: d for d in report["diagnostics"]}
     assert set(by_code) == {"PC201", "PC250"}
-    for code, path, text, severity in (("PC201", WITH_ERROR, "finanse", "error"),
-                                       ("PC250", WITH_WARNING, "hcai", "warning")):
+    for code, path, text, severity in (
+        ("PC201", WITH_ERROR, "finanse", "error"),
+        ("PC250", WITH_WARNING, "hcai", "warning"),
+    ):
         diag = by_code[code]
         line, column = position_of(path, text if code == "PC201" else f"input {text}")
         column += 0 if code == "PC201" else len("input ")
@@ -230,8 +232,9 @@ def test_an_internal_error_in_one_file_does_not_stop_the_others(monkeypatch: pyt
 
 def test_a_policy_nested_too_deeply_is_named(tmp_path: Path) -> None:
     deep = tmp_path / "deep.policy"
-    deep.write_text('policy "P"\norg types acute\ninput a: yes/no for all\nx = ' + "not " * 5000 + "a\n",
-                    encoding="utf-8")
+    deep.write_text(
+        'policy "P"\norg types acute\ninput a: yes/no for all\nx = ' + "not " * 5000 + "a\n", encoding="utf-8"
+    )
     for fmt in ("text", "github"):
         result = run("--format", fmt, VALID, deep)
         assert result.exit_code == 1

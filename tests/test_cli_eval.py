@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from policyc import cli
 
-POLICY = '''policy "Test framework" version "1"
+POLICY = """policy "Test framework" version "1"
   source "a test"
 
 org types acute, ambulance
@@ -37,7 +37,7 @@ segment = band as segment
   no better than 3 when in_deficit
     source "step 3"
     assume "the cap is 3, as the manual says for deficits"
-'''
+"""
 
 HEADER = "org,org_type,in_deficit,special,rating,ae\n"
 ROWS = [
@@ -98,8 +98,16 @@ def test_eval_json_holds_every_named_value_with_labels_numbers_booleans_and_null
     first, second, third, ambulance = doc["results"]
     assert (first["org"], first["org_type"], first["period"]) == ("A1", "acute", None)
     assert list(first["values"]) == ["in_deficit", "special", "rating", "ae", "ae.score", "average", "band", "segment"]
-    assert first["values"] == {"in_deficit": False, "special": False, "rating": "good", "ae": 95.0,
-                               "ae.score": 1.0, "average": 1.0, "band": 1.0, "segment": 1}
+    assert first["values"] == {
+        "in_deficit": False,
+        "special": False,
+        "rating": "good",
+        "ae": 95.0,
+        "ae.score": 1.0,
+        "average": 1.0,
+        "band": 1.0,
+        "segment": 1,
+    }
     # A2 is the best below the standard (2.00), A3 the worst (4.00); A2's deficit caps it at 3.
     assert second["values"]["ae.score"] == 2.0 and second["values"]["segment"] == 3
     assert third["values"]["special"] is None and third["values"]["segment"] == 3
@@ -146,16 +154,19 @@ def test_out_is_written_whole_and_a_failed_run_leaves_it_untouched(files, tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
-@pytest.mark.parametrize(("header", "rows", "expected"), [
-    ("org,org_type,in_deficit,special,rating\n", ["A1,acute,no,no,good"], ["missing column", "ae"]),
-    (HEADER, ["A1,hospital,no,no,good,95"], ["line 2", "org_type", "hospital", "acute"]),
-    (HEADER, ["A1,acute,no,no,good,95", "A2,acute,no,no,good,n/a"], ["line 3", "ae", "n/a", "number"]),
-    (HEADER, ["A1,acute,no,no,excellent,95"], ["line 2", "rating", "excellent", "good / fair / poor"]),
-    (HEADER, ["A1,acute,no,no,good,95", "A1,acute,no,no,good,90"], ["A1", "line 2", "line 3"]),
-    (HEADER, ["A1,acute,maybe,no,good,95"], ["line 2", "in_deficit", "maybe", "yes/no"]),
-    (HEADER, [], ["no rows"]),
-    ("", [], ["empty"]),
-])
+@pytest.mark.parametrize(
+    ("header", "rows", "expected"),
+    [
+        ("org,org_type,in_deficit,special,rating\n", ["A1,acute,no,no,good"], ["missing column", "ae"]),
+        (HEADER, ["A1,hospital,no,no,good,95"], ["line 2", "org_type", "hospital", "acute"]),
+        (HEADER, ["A1,acute,no,no,good,95", "A2,acute,no,no,good,n/a"], ["line 3", "ae", "n/a", "number"]),
+        (HEADER, ["A1,acute,no,no,excellent,95"], ["line 2", "rating", "excellent", "good / fair / poor"]),
+        (HEADER, ["A1,acute,no,no,good,95", "A1,acute,no,no,good,90"], ["A1", "line 2", "line 3"]),
+        (HEADER, ["A1,acute,maybe,no,good,95"], ["line 2", "in_deficit", "maybe", "yes/no"]),
+        (HEADER, [], ["no rows"]),
+        ("", [], ["empty"]),
+    ],
+)
 def test_bad_data_exits_1_with_one_message_naming_file_row_and_column(files, header, rows, expected) -> None:
     policy, data = files
     path = data(*rows, header=header)

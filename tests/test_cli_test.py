@@ -67,7 +67,7 @@ def test_passing_tests_and_their_coverage(tmp_path: Path) -> None:
     assert lines[0].endswith("t.policy: 2 tests, 2 passed, 0 failed")
     # rules 2, table rows 3, adjustment 1, score 1 and band rows 3: 10 items; the score and bands are never read
     assert "  coverage: 60.0% (6 of 10 rules, table rows, adjustments and scoring cases)" in lines
-    missed = result.stdout[result.stdout.index("never hit:"):]
+    missed = result.stdout[result.stdout.index("never hit:") :]
     assert "table row  when score >= 60: under_review" not in missed  # q2's rule chose it before the override
     assert "table row  otherwise: underperforming" not in missed
     assert "band row   95 <= value: 3" in missed
@@ -91,10 +91,15 @@ def test_json_for_machines(tmp_path: Path) -> None:
     assert (report["passed"], report["failed"]) == (1, 1)
     failure = report["tests"][0]["failures"][0]
     assert {k: failure[k] for k in ("row", "name", "expected", "actual")} == {
-        "row": "row", "name": "overall", "expected": "under_review", "actual": "performing"}
+        "row": "row",
+        "name": "overall",
+        "expected": "under_review",
+        "actual": "performing",
+    }
     assert report["coverage"]["total"] == 10
-    assert {"kind": "band row", "name": "waits.score", "text": "value < 90: 0", "where": "t.policy:7"} in \
-        report["coverage"]["missed"]
+    assert {"kind": "band row", "name": "waits.score", "text": "value < 90: 0", "where": "t.policy:7"} in report[
+        "coverage"
+    ]["missed"]
 
 
 def test_coverage_below_the_minimum_fails(tmp_path: Path) -> None:
@@ -132,8 +137,9 @@ def test_an_unreadable_file_exits_2(tmp_path: Path) -> None:
     assert invoke(str(tmp_path / "absent.policy")).exit_code == 2
 
 
-@pytest.mark.parametrize("name", ["oversight_2025.policy", "performance_2009.policy",
-                                  "oversight_2025_q3_cut_points.policy"])
+@pytest.mark.parametrize(
+    "name", ["oversight_2025.policy", "performance_2009.policy", "oversight_2025_q3_cut_points.policy"]
+)
 def test_the_shipped_policies_pass_their_tests_and_cover_every_rule(name: str) -> None:
     result = invoke(str(ROOT / "policies" / name), "--coverage-min", "100")
     assert result.exit_code == 0, result.output

@@ -21,12 +21,49 @@ POLICIES = sorted((ROOT / "policies" / "valid").glob("*.policy")) + sorted((ROOT
 
 # The node kinds the generator emits; anything else in a module means user text became code.
 ALLOWED = {
-    ast.Module, ast.Expr, ast.Constant, ast.ImportFrom, ast.alias, ast.Assign, ast.Name, ast.Store, ast.Load,
-    ast.Tuple, ast.Dict, ast.FunctionDef, ast.arguments, ast.arg, ast.Return, ast.Try, ast.ExceptHandler,
-    ast.Raise, ast.Call, ast.Attribute, ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult, ast.USub,
+    ast.Module,
+    ast.Expr,
+    ast.Constant,
+    ast.ImportFrom,
+    ast.alias,
+    ast.Assign,
+    ast.Name,
+    ast.Store,
+    ast.Load,
+    ast.Tuple,
+    ast.Dict,
+    ast.FunctionDef,
+    ast.arguments,
+    ast.arg,
+    ast.Return,
+    ast.Try,
+    ast.ExceptHandler,
+    ast.Raise,
+    ast.Call,
+    ast.Attribute,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.USub,
 }
-FIXED_NAMES = {"rt", "t", "n", "frame", "notes", "error", "Exception", "POLICY", "ORG_TYPES", "COHORTS", "OUTCOME",
-               "SOURCES", "evaluate", "_evaluate"}
+FIXED_NAMES = {
+    "rt",
+    "t",
+    "n",
+    "frame",
+    "notes",
+    "error",
+    "Exception",
+    "POLICY",
+    "ORG_TYPES",
+    "COHORTS",
+    "OUTCOME",
+    "SOURCES",
+    "evaluate",
+    "_evaluate",
+}
 
 
 def program_of(text: str, path: str = "t.policy"):
@@ -73,7 +110,10 @@ def test_generated_modules_are_deterministic_and_hold_only_what_the_generator_em
     assert_safe(first)
 
 
-ADVERSARIAL = r'''policy "quote \" backslash \\ ''' + "'''" + r''' end" version "x\"); import os; ("
+ADVERSARIAL = (
+    r"""policy "quote \" backslash \\ """
+    + "'''"
+    + r""" end" version "x\"); import os; ("
   source "\"\"\" __import__('os').system('true') #"
 
 org types class, __init__, import
@@ -91,7 +131,8 @@ metric def "def f(): pass" percent, higher is better, for all
 v_def = round(def.score, 1)
 return = when __dict__ and lambda > 50: 1 otherwise: 2
 None = return as segment
-'''
+"""
+)
 
 
 def test_adversarial_names_and_strings_compile_to_safe_code(tmp_path: Path) -> None:
@@ -107,9 +148,16 @@ def test_adversarial_names_and_strings_compile_to_safe_code(tmp_path: Path) -> N
     module = module_of(source)
     assert module["POLICY"] == {"name": program.name, "version": program.version}
     assert module["SOURCES"][0][0] == str(path)
-    frame = Frame(("a", "b", "c"), np.array([0, 1, 2]), None,
-                  {"__dict__": np.array([1.0, 1.0, 0.0]), "lambda": np.array([60.0, 10.0, 70.0]),
-                   "def": np.array([1.0, 2.0, 3.0])})
+    frame = Frame(
+        ("a", "b", "c"),
+        np.array([0, 1, 2]),
+        None,
+        {
+            "__dict__": np.array([1.0, 1.0, 0.0]),
+            "lambda": np.array([60.0, 10.0, 70.0]),
+            "def": np.array([1.0, 2.0, 3.0]),
+        },
+    )
     values = module["evaluate"](frame)
     # `__dict__` does not apply to org type `import`, so the third row's condition is missing.
     np.testing.assert_array_equal(values["None"], [0.0, 1.0, np.nan])  # positions on the scale: 1, 2
@@ -127,8 +175,10 @@ def test_mangling_keeps_values_and_scores_apart_and_refuses_anything_but_a_name(
 
 
 def test_a_failure_at_run_time_names_the_policy_line_and_the_row() -> None:
-    text = ('policy "P" version "1"\norg types acute\nscale segment: 1 > 2 > 3\n'
-            "input x: number for all\n\ns = x as segment\n")
+    text = (
+        'policy "P" version "1"\norg types acute\nscale segment: 1 > 2 > 3\n'
+        "input x: number for all\n\ns = x as segment\n"
+    )
     module = module_of(generate(program_of(text, "cast.policy")))
     frame = Frame(("a", "b", "c"), np.array([0, 0, 0]), None, {"x": np.array([1.0, 3.0, 2.5])})
     with pytest.raises(EvalError) as caught:
@@ -139,16 +189,19 @@ def test_a_failure_at_run_time_names_the_policy_line_and_the_row() -> None:
 
 
 def test_adjustment_conditions_are_noted_for_explanations() -> None:
-    text = ('policy "P" version "1"\norg types acute\nscale segment: 1 > 2 > 3\n'
-            "input d: yes/no for all\ninput x: number for all\n\n"
-            "s = x as segment\n  no better than 2 when d\n")
+    text = (
+        'policy "P" version "1"\norg types acute\nscale segment: 1 > 2 > 3\n'
+        "input d: yes/no for all\ninput x: number for all\n\n"
+        "s = x as segment\n  no better than 2 when d\n"
+    )
     module = module_of(generate(program_of(text)))
-    frame = Frame(("a", "b", "c"), np.array([0, 0, 0]), None,
-                  {"x": np.array([1.0, 1.0, 3.0]), "d": np.array([1.0, 0.0, np.nan])})
+    frame = Frame(
+        ("a", "b", "c"), np.array([0, 0, 0]), None, {"x": np.array([1.0, 1.0, 3.0]), "d": np.array([1.0, 0.0, np.nan])}
+    )
     notes: dict = {}
     values = module["evaluate"](frame, notes)
     np.testing.assert_array_equal(values["s"], [1.0, 0.0, 2.0])  # segment 3 is no better than 2 either way
-    (step, (condition, before)), = notes.items()
+    ((step, (condition, before)),) = notes.items()
     assert module["SOURCES"][step][1] == 8
     np.testing.assert_array_equal(condition, [1.0, 0.0, np.nan])
     np.testing.assert_array_equal(before, [0.0, 0.0, 2.0])

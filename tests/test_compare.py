@@ -81,15 +81,17 @@ def invoke(*args):
 
 
 def doc_of(tmp_path: Path, second: str = "b.policy") -> dict:
-    result = invoke("compare", tmp_path / "a.policy", tmp_path / second, "--data", tmp_path / "d.csv",
-                    "--format", "json")
+    result = invoke(
+        "compare", tmp_path / "a.policy", tmp_path / second, "--data", tmp_path / "d.csv", "--format", "json"
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (0.0, "high"), (0.25, "high"), (1 / 3, "middle"), (0.5, "middle"), (2 / 3, "middle"), (0.75, "low"),
-    (1.0, "low")])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.0, "high"), (0.25, "high"), (1 / 3, "middle"), (0.5, "middle"), (2 / 3, "middle"), (0.75, "low"), (1.0, "low")],
+)
 def test_tier_edges(value: float, expected: str) -> None:
     assert compare.tier(value) == expected
 
@@ -111,8 +113,13 @@ def test_each_row_has_both_outcomes_or_not_rated(files: Path) -> None:
     doc = doc_of(files)
     rows = {r["org"]: r for r in doc["rows"]}
     values = {org: [o and o["value"] for o in r["outcomes"]] for org, r in rows.items()}
-    assert values == {"X1": ["performing", "2"], "X2": ["performing", "3"], "X3": ["underperforming", "3"],
-                      "X4": ["under_review", None], "X5": [None, "1"]}
+    assert values == {
+        "X1": ["performing", "2"],
+        "X2": ["performing", "3"],
+        "X3": ["underperforming", "3"],
+        "X4": ["under_review", None],
+        "X5": [None, "1"],
+    }
     assert rows["X4"]["outcomes"][1] is None and rows["X5"]["outcomes"][0] is None
     assert rows["X1"]["name"] == "Trust One"
     # performing (high) -> segment 3 (middle) moves; performing -> 2 (both high) does not
@@ -133,8 +140,12 @@ def test_the_cross_tabulation_counts_every_row_once(files: Path) -> None:
 def test_the_decisive_steps_name_the_cap_the_rule_and_its_source(files: Path) -> None:
     rows = {r["org"]: r for r in doc_of(files)["rows"]}
     x2 = rows["X2"]["outcomes"][1]["steps"]
-    assert x2[0] == {"name": "segment", "value": "3", "why": "no better than 3 when in_deficit (applied)",
-                     "source": "new cap"}
+    assert x2[0] == {
+        "name": "segment",
+        "value": "3",
+        "why": "no better than 3 when in_deficit (applied)",
+        "source": "new cap",
+    }
     assert x2[1] == {"name": "segment", "value": "3", "why": "base as segment, with base 2", "source": "new segment"}
     assert x2[2] == {"name": "base", "value": "2", "why": "when score >= 75 (with score 85): 2", "source": "new rule"}
     x3 = rows["X3"]["outcomes"][0]["steps"]
@@ -175,8 +186,10 @@ def test_the_shipped_regimes_on_the_bundled_dataset() -> None:
     data = ROOT / "examples" / "england_synthetic.csv"
     compiled = [compile_file(p)[1] for p in paths]
     text = read_text(str(data))
-    sides = [compare.Side.evaluate(str(p), c, compare.load(c, text, str(data), False, print))
-             for p, c in zip(paths, compiled, strict=True)]
+    sides = [
+        compare.Side.evaluate(str(p), c, compare.load(c, text, str(data), False, print))
+        for p, c in zip(paths, compiled, strict=True)
+    ]
     doc = compare.document(*sides, str(data), compare.names(text))
     assert len(doc["rows"]) == 944  # 236 organisations, four quarters
     assert sum(map(sum, doc["crosstab"]["counts"])) == 944
@@ -186,8 +199,9 @@ def test_the_shipped_regimes_on_the_bundled_dataset() -> None:
     assert doc["differences"] == []  # listed only for a policy and its variant
 
 
-def test_without_data_the_search_finds_a_witness_or_says_it_found_none(files: Path, tmp_path: Path,
-                                                                        monkeypatch) -> None:
+def test_without_data_the_search_finds_a_witness_or_says_it_found_none(
+    files: Path, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = invoke("compare", files / "a.policy", files / "b.policy", "--want", "performing,2", "--examples", "1000")
     assert result.exit_code == 0, result.output

@@ -104,9 +104,11 @@ def test_every_type_parses(program):
 
 
 def test_extra_columns_are_ignored_and_overrides_are_read_by_their_type(program):
-    text = ("notes,org,org_type,in_deficit,rating,cqc,band,ae,ae.score,average,segment,x\n"
-            "hello,R1,acute,no,high,good,1,80,1,1.5,2,anything\n"
-            ",R2,ambulance,no,,good,1,,,,,\n")
+    text = (
+        "notes,org,org_type,in_deficit,rating,cqc,band,ae,ae.score,average,segment,x\n"
+        "hello,R1,acute,no,high,good,1,80,1,1.5,2,anything\n"
+        ",R2,ambulance,no,,good,1,,,,,\n"
+    )
     frame = load_text(text, "data.csv", program).frame
     assert "notes" not in frame.columns and "x" not in frame.columns
     assert nan_equal(frame.columns["ae.score"], [1, math.nan])
@@ -134,8 +136,9 @@ def test_periods_encode_in_order(periodic):
 
 
 def test_a_period_column_is_read_when_the_policy_does_not_need_it(program):
-    frame = load_text(HEADER.replace("org_type", "org_type,period") + "R1,acute,2025Q1,,,,,\n"
-                      "R1,acute,2025Q2,,,,,\n", "d.csv", program).frame
+    frame = load_text(
+        HEADER.replace("org_type", "org_type,period") + "R1,acute,2025Q1,,,,,\nR1,acute,2025Q2,,,,,\n", "d.csv", program
+    ).frame
     assert frame.period.tolist() == [8100, 8101]
 
 
@@ -157,8 +160,9 @@ def test_chunks_keep_lines_counts_and_values(program, monkeypatch):
     assert frame.lines == (2, 3, 4, 5, 7, 8, 9)
     assert frame.columns["ae"].tolist() == [0, 1, 2, 3, 4, 5, 6]
     bad = HEADER + "".join(f"R{i},acute,yes,high,good,2,{'x' if i % 2 else i}\n" for i in range(7))
-    assert error(bad, program) == ('data.csv, line 3, column ae: expected a number (percent), found "x" '
-                                   "(and 2 more rows)")
+    assert error(bad, program) == (
+        'data.csv, line 3, column ae: expected a number (percent), found "x" (and 2 more rows)'
+    )
 
 
 # ---------------------------------------------------------------- which columns are needed
@@ -166,15 +170,17 @@ def test_chunks_keep_lines_counts_and_values(program, monkeypatch):
 
 def test_missing_columns_are_named_together_in_declaration_order(program):
     message = error("org,org_type,cqc,rating\nR1,acute,good,high\n", program)
-    assert message == ("data.csv: missing columns the policy reads: in_deficit, band, ae "
-                       "(use --allow-missing to take them as missing)")
+    assert message == (
+        "data.csv: missing columns the policy reads: in_deficit, band, ae (use --allow-missing to take them as missing)"
+    )
 
 
 def test_allow_missing_warns_and_leaves_them_out(program):
     loaded = load_text("org,org_type,cqc,rating\nR1,acute,good,high\n", "data.csv", program, allow_missing=True)
     assert loaded.needed_missing == ["in_deficit", "band", "ae"]
-    assert loaded.warnings == ["data.csv: columns the policy reads are missing, taken as missing on every row: "
-                               "in_deficit, band, ae"]
+    assert loaded.warnings == [
+        "data.csv: columns the policy reads are missing, taken as missing on every row: in_deficit, band, ae"
+    ]
     assert set(loaded.frame.columns) == {"cqc", "rating"}
 
 
@@ -185,8 +191,9 @@ def test_a_value_given_in_full_does_not_need_what_its_rule_reads(program):
     assert loaded.needed_missing == []
     # one empty cell and the rule is evaluated on that row, so it needs its inputs again
     partial = text.replace("R2,acute,low,good,1,1,4", "R2,acute,low,good,1,,4")
-    assert error(partial, program) == ("data.csv: missing columns the policy reads: in_deficit "
-                                       "(use --allow-missing to take them as missing)")
+    assert error(partial, program) == (
+        "data.csv: missing columns the policy reads: in_deficit (use --allow-missing to take them as missing)"
+    )
 
 
 def test_an_input_no_rule_reads_is_still_needed(program):
@@ -205,8 +212,10 @@ def test_oversight_average_score_alone_does_not_free_the_metrics(oversight):
     assert len(metrics) == 79
     loaded = load_text(text, "nof.csv", oversight, allow_missing=True)
     assert loaded.needed_missing == metrics
-    assert loaded.warnings == [f"nof.csv: columns the policy reads are missing, taken as missing on every row: "
-                               f"{', '.join(metrics[:10])} and 69 more"]
+    assert loaded.warnings == [
+        f"nof.csv: columns the policy reads are missing, taken as missing on every row: "
+        f"{', '.join(metrics[:10])} and 69 more"
+    ]
     assert error(text, oversight).startswith(f"data.csv: missing columns the policy reads: {metrics[0]}, ")
 
 
@@ -222,8 +231,9 @@ def test_oversight_scores_given_in_full_free_every_metric(oversight):
     header.remove("in_deficit")
     row.remove("no")
     message = error(",".join(header) + "\n" + ",".join(row) + "\n", oversight)
-    assert message == ("data.csv: missing columns the policy reads: in_deficit "
-                       "(use --allow-missing to take them as missing)")
+    assert message == (
+        "data.csv: missing columns the policy reads: in_deficit (use --allow-missing to take them as missing)"
+    )
 
 
 def test_needed_columns_directly(program):
@@ -249,8 +259,9 @@ def test_not_utf8(tmp_path, program):
     path.write_bytes((HEADER + "R1,acute,yes,high,good,2,80\n").encode() + "Ré,acute,,,,,\n".encode("latin-1"))
     with pytest.raises(DataError) as raised:
         load(str(path), program)
-    assert raised.value.message == (f"{path}, line 3: the file is not UTF-8 text (byte 0xe9); "
-                                    "save the table as UTF-8 CSV")
+    assert raised.value.message == (
+        f"{path}, line 3: the file is not UTF-8 text (byte 0xe9); save the table as UTF-8 CSV"
+    )
 
 
 @pytest.mark.parametrize("text", ["", "\n\n", "  \n", "\ufeff"])
@@ -270,8 +281,7 @@ def test_duplicate_header(program):
     assert load_text(HEADER.strip() + ",,\nR1,acute,,,,,,,\n", "d.csv", program).frame.n == 1
 
 
-@pytest.mark.parametrize(("row", "count"), [("R2,acute,yes,high,good,2,80,extra", 8), ("R2,acute,yes", 3),
-                                            ("R2", 1)])
+@pytest.mark.parametrize(("row", "count"), [("R2,acute,yes,high,good,2,80,extra", 8), ("R2,acute,yes", 3), ("R2", 1)])
 def test_row_with_wrong_number_of_cells(program, row, count):
     text = HEADER + "R1,acute,yes,high,good,2,80\n" + row + "\n"
     cells = f"{count} cell{'s' if count > 1 else ''}"
@@ -286,8 +296,9 @@ def test_malformed_csv_is_a_data_error(program):
 def test_required_columns(program, periodic):
     assert error("org,in_deficit\nR1,yes\n", program) == "data.csv, line 1: missing required column org_type"
     assert error("in_deficit\nyes\n", program) == "data.csv, line 1: missing required columns org, org_type"
-    assert error(HEADER + "R1,acute,,,,,\n", periodic) == ("data.csv, line 1: missing required column period "
-                                                          "(the policy uses previous or run)")
+    assert error(HEADER + "R1,acute,,,,,\n", periodic) == (
+        "data.csv, line 1: missing required column period (the policy uses previous or run)"
+    )
 
 
 # ---------------------------------------------------------------- org, org_type, period
@@ -295,22 +306,25 @@ def test_required_columns(program, periodic):
 
 def test_org_must_not_be_empty(program):
     text = HEADER + "R1,acute,,,,,\n ,acute,,,,,\n,acute,,,,,\n"
-    assert error(text, program) == ("data.csv, line 3, column org: expected an organisation code, found an empty cell "
-                                    "(and 1 more row)")
+    assert error(text, program) == (
+        "data.csv, line 3, column org: expected an organisation code, found an empty cell (and 1 more row)"
+    )
 
 
 def test_org_type_must_be_declared(program):
     text = HEADER + "R1,acute,,,,,\nR2,icb,,,,,\nR3,Acute,,,,,\nR4,,,,,,\n"
-    assert error(text, program) == ('data.csv, line 3, column org_type: expected one of acute, ambulance, found "icb" '
-                                    "(and 2 more rows)")
+    assert error(text, program) == (
+        'data.csv, line 3, column org_type: expected one of acute, ambulance, found "icb" (and 2 more rows)'
+    )
 
 
 @pytest.mark.parametrize("cell", ["2025Q5", "2025Q0", "2025-Q3", "25Q3", "Q3 2025", ""])
 def test_bad_period(periodic, cell):
     text = "org,org_type,period,in_deficit,rating,cqc,band,ae\nR1,acute,2025Q1,,,,,\nR1,acute," + cell + ",,,,,\n"
     shown = f'"{cell}"' if cell else "an empty cell"
-    assert error(text, periodic) == ("data.csv, line 3, column period: expected a period like 2025Q3 "
-                                     f"(year, Q, quarter 1 to 4), found {shown}")
+    assert error(text, periodic) == (
+        f"data.csv, line 3, column period: expected a period like 2025Q3 (year, Q, quarter 1 to 4), found {shown}"
+    )
 
 
 def test_duplicate_org_and_period(periodic, program):
@@ -318,15 +332,19 @@ def test_duplicate_org_and_period(periodic, program):
     text = header + "R1,acute,2025Q1,,,,,\nR1,acute,2025Q2,,,,,\nR2,acute,2025Q1,,,,,\nR1,acute,2025q2,,,,,\n"
     assert error(text, periodic) == "data.csv, line 5: org R1 appears twice for period 2025Q2; first on line 3"
     text = HEADER + "R1,acute,,,,,\nR2,acute,,,,,\nR1,ambulance,,,,,\n"
-    assert error(text, program) == ("data.csv, line 4: org R1 appears twice (a table without a period column has "
-                                    "one row per organisation); first on line 2")
+    assert error(text, program) == (
+        "data.csv, line 4: org R1 appears twice (a table without a period column has "
+        "one row per organisation); first on line 2"
+    )
 
 
 # ---------------------------------------------------------------- cells
 
 
-@pytest.mark.parametrize("cell", ["n/a", "inf", "-inf", "nan", "NaN", "Infinity", "1,000", "1_000", "0x10", "1e999",
-                                  "١٢", "78%", "- 3", "1e", "."])
+@pytest.mark.parametrize(
+    "cell",
+    ["n/a", "inf", "-inf", "nan", "NaN", "Infinity", "1,000", "1_000", "0x10", "1e999", "١٢", "78%", "- 3", "1e", "."],
+)
 def test_numbers_are_finite_decimals(program, cell):
     text = HEADER + "R1,acute,yes,high,good,2,80\n" + f'R2,acute,yes,high,good,2,"{cell}"\n'
     assert error(text, program) == f'data.csv, line 3, column ae: expected a number (percent), found "{cell}"'
@@ -334,8 +352,10 @@ def test_numbers_are_finite_decimals(program, cell):
 
 def test_yes_no_cells(program):
     text = HEADER + "R1,acute,maybe,high,good,2,80\nR2,acute,y,high,good,2,80\nR3,acute,yes,high,good,2,80\n"
-    assert error(text, program) == ('data.csv, line 2, column in_deficit: expected yes/no (yes, no, true, false, '
-                                    '1 or 0), found "maybe" (and 1 more row)')
+    assert error(text, program) == (
+        "data.csv, line 2, column in_deficit: expected yes/no (yes, no, true, false, "
+        '1 or 0), found "maybe" (and 1 more row)'
+    )
 
 
 def test_label_cells_are_exact(program):
@@ -345,32 +365,39 @@ def test_label_cells_are_exact(program):
 
 def test_labelled_scale_cells(program):
     text = HEADER + "R1,acute,yes,high,excellent,2,80\n"
-    assert error(text, program) == ('data.csv, line 2, column cqc: expected a value of scale `cqc_rating`: '
-                                    'outstanding / good / requires_improvement / inadequate, found "excellent"')
+    assert error(text, program) == (
+        "data.csv, line 2, column cqc: expected a value of scale `cqc_rating`: "
+        'outstanding / good / requires_improvement / inadequate, found "excellent"'
+    )
 
 
 @pytest.mark.parametrize("cell", ["6", "2.5", "0", "two", "inf"])
 def test_numbered_scale_cells(program, cell):
     text = HEADER + f"R1,acute,yes,high,good,{cell},80\nR2,acute,yes,high,good,4.00,80\n"
-    assert error(text, program) == ("data.csv, line 2, column band: expected a value of scale `segment`: "
-                                    f'1 / 2 / 3 / 4 / 5, found "{cell}"')
+    assert error(text, program) == (
+        f'data.csv, line 2, column band: expected a value of scale `segment`: 1 / 2 / 3 / 4 / 5, found "{cell}"'
+    )
 
 
 def test_override_cells_use_the_values_type(program):
     text = "org,org_type,in_deficit,rating,cqc,band,ae,average,segment\nR1,acute,yes,high,good,2,80,1.5,9\n"
-    assert error(text, program) == ("data.csv, line 2, column segment: expected a value of scale `segment`: "
-                                    '1 / 2 / 3 / 4 / 5, found "9"')
+    assert error(text, program) == (
+        'data.csv, line 2, column segment: expected a value of scale `segment`: 1 / 2 / 3 / 4 / 5, found "9"'
+    )
     text = text.replace("1.5,9", "low,1")
     assert error(text, program) == 'data.csv, line 2, column average: expected a number (score), found "low"'
 
 
 def test_the_first_problem_in_file_order_is_reported(program):
-    text = HEADER + ("R1,acute,yes,high,good,2,80\n"
-                     "R2,acute,yes,high,good,2,bad\n"
-                     "R3,acute,maybe,high,good,2,80\n"
-                     "R4,nowhere,yes,high,good,2,worse\n")
-    assert error(text, program) == ('data.csv, line 3, column ae: expected a number (percent), found "bad" '
-                                    "(and 1 more row)")
+    text = HEADER + (
+        "R1,acute,yes,high,good,2,80\n"
+        "R2,acute,yes,high,good,2,bad\n"
+        "R3,acute,maybe,high,good,2,80\n"
+        "R4,nowhere,yes,high,good,2,worse\n"
+    )
+    assert error(text, program) == (
+        'data.csv, line 3, column ae: expected a number (percent), found "bad" (and 1 more row)'
+    )
     # on one line, the leftmost column comes first
     text = HEADER + "R1,acute,maybe,high,good,2,bad\n"
     assert error(text, program).startswith("data.csv, line 2, column in_deficit:")

@@ -73,8 +73,12 @@ def cases() -> list:
 
 
 def describe(diags: list[Diagnostic], sources) -> str:
-    return "\n".join(f"  {d.code} {d.severity.value} {underlined(d, sources)!r}: {d.message} (help: {d.help})"
-                     for d in diags) or "  (none)"
+    return (
+        "\n".join(
+            f"  {d.code} {d.severity.value} {underlined(d, sources)!r}: {d.message} (help: {d.help})" for d in diags
+        )
+        or "  (none)"
+    )
 
 
 @pytest.mark.parametrize("case", cases())
@@ -91,7 +95,8 @@ def test_broken_policy(case: Case) -> None:
         assert all(d.is_error != want.is_warning for d in matches), f"{want.code} has the wrong severity"
         if want.help is not None:
             assert any(want.help in (d.help or "") for d in matches), (
-                f"{want.code} help lacks {want.help!r}; found:\n{found}")
+                f"{want.code} help lacks {want.help!r}; found:\n{found}"
+            )
     expected_errors = {w.code for w in case.expected if not w.is_warning}
     assert {d.code for d in diags if d.is_error} == expected_errors, f"unexpected errors:\n{found}"
     if not expected_errors:
@@ -111,8 +116,11 @@ def test_every_diagnostic_says_the_fix(path: Path) -> None:
 @pytest.mark.parametrize("path", broken_files(), ids=lambda p: p.stem)
 def test_messages_read_well(path: Path) -> None:
     result = check_file(path)
-    garbled = [d for d in result.diagnostics.sorted()
-               if REPEATED_PHRASE.search(d.message) or REPEATED_PHRASE.search(d.help or "")]
+    garbled = [
+        d
+        for d in result.diagnostics.sorted()
+        if REPEATED_PHRASE.search(d.message) or REPEATED_PHRASE.search(d.help or "")
+    ]
     assert not garbled, f"garbled messages:\n{describe(garbled, result.sources)}"
 
 

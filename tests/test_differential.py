@@ -26,8 +26,9 @@ from policyc.syntax.source import Source
 
 # Generating a policy and a table is slower than Hypothesis likes its data to be; the profile decides
 # how many examples, this only keeps the health checks from failing a run on speed.
-RELAXED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                                         HealthCheck.data_too_large])
+RELAXED = settings(
+    deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
+)
 
 # ---------------------------------------------------------------- helpers
 
@@ -93,12 +94,15 @@ def test_the_compiled_module_and_the_interpreter_agree_on_every_value_of_every_r
         internal = compiled_error.message.startswith("internal error")
         assert not internal, f"the compiled module failed: {compiled_error.message}"
     if interpreted_error is not None:
-        note(f"interpreted: EvalError {interpreted_error.message} (row {interpreted_error.row}, "
-             f"at {interpreted_error.where})")
+        note(
+            f"interpreted: EvalError {interpreted_error.message} (row {interpreted_error.row}, "
+            f"at {interpreted_error.where})"
+        )
     if compiled_error is not None or interpreted_error is not None:
         assert compiled_error is not None and interpreted_error is not None, (
             f"only the {'compiled module' if compiled_error else 'interpreter'} failed: "
-            f"{(compiled_error or interpreted_error).message}")
+            f"{(compiled_error or interpreted_error).message}"
+        )
         return
 
     assert set(compiled) == {d.name for d in program.outputs()}
@@ -125,12 +129,48 @@ def test_the_compiled_module_and_the_interpreter_agree_on_every_value_of_every_r
 
 # The node kinds codegen.py emits; anything else in a module would mean policy text became code.
 ALLOWED_NODES = {
-    ast.Module, ast.Expr, ast.Constant, ast.ImportFrom, ast.alias, ast.Assign, ast.Name, ast.Store, ast.Load,
-    ast.Tuple, ast.Dict, ast.FunctionDef, ast.arguments, ast.arg, ast.Return, ast.Try, ast.ExceptHandler,
-    ast.Raise, ast.Call, ast.Attribute, ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult, ast.USub,
+    ast.Module,
+    ast.Expr,
+    ast.Constant,
+    ast.ImportFrom,
+    ast.alias,
+    ast.Assign,
+    ast.Name,
+    ast.Store,
+    ast.Load,
+    ast.Tuple,
+    ast.Dict,
+    ast.FunctionDef,
+    ast.arguments,
+    ast.arg,
+    ast.Return,
+    ast.Try,
+    ast.ExceptHandler,
+    ast.Raise,
+    ast.Call,
+    ast.Attribute,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.USub,
 }
-FIXED_NAMES = {"rt", "t", "n", "frame", "notes", "error", "POLICY", "ORG_TYPES", "COHORTS", "OUTCOME", "SOURCES",
-               "evaluate", "_evaluate"}
+FIXED_NAMES = {
+    "rt",
+    "t",
+    "n",
+    "frame",
+    "notes",
+    "error",
+    "POLICY",
+    "ORG_TYPES",
+    "COHORTS",
+    "OUTCOME",
+    "SOURCES",
+    "evaluate",
+    "_evaluate",
+}
 TEMPORARY = re.compile(r"_[0-9]+")
 # What `t.` may name: the methods of a Context and the attributes the generator reads or sets.
 CONTEXT_ATTRIBUTES = {name for name in dir(runtime.Context) if not name.startswith("_")} | {"step", "n", "org_type"}
@@ -170,9 +210,11 @@ def assert_plain(source: str, program: ir.Program) -> None:
     tree = ast.parse(source)
     mangled = {mangle(d.name) for d in program.decls}
     strings = strings_a_module_may_hold(program)
-    docstrings = {id(body[0].value) for body in [tree.body] + [f.body for f in ast.walk(tree)
-                                                                 if isinstance(f, ast.FunctionDef)]
-                  if body and isinstance(body[0], ast.Expr)}
+    docstrings = {
+        id(body[0].value)
+        for body in [tree.body] + [f.body for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)]
+        if body and isinstance(body[0], ast.Expr)
+    }
     handler_types = {id(h.type) for h in ast.walk(tree) if isinstance(h, ast.ExceptHandler)}
     for node in ast.walk(tree):
         where = f"{type(node).__name__} at line {getattr(node, 'lineno', '?')}"
@@ -189,7 +231,10 @@ def assert_plain(source: str, program: ir.Program) -> None:
             assert node.attr in known, f"unknown attribute {node.value.id}.{node.attr}: {where}"
         elif isinstance(node, ast.ImportFrom):
             assert (node.module, node.level, [(a.name, a.asname) for a in node.names]) == (
-                "policyc.backend", 0, [("runtime", "rt")]), where
+                "policyc.backend",
+                0,
+                [("runtime", "rt")],
+            ), where
         elif isinstance(node, ast.FunctionDef):
             assert node.name in ("evaluate", "_evaluate") and not node.decorator_list, where
             assert [a.arg for a in node.args.args] in (["frame", "notes"], ["t"]), where

@@ -44,11 +44,13 @@ def performance() -> list[dict]:
 
 
 def test_the_generator_reproduces_the_committed_files(tmp_path):
-    subprocess.run([sys.executable, str(EXAMPLES / "generate.py"), "--out", str(tmp_path)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(EXAMPLES / "generate.py"), "--out", str(tmp_path)], check=True, capture_output=True
+    )
     for committed in (ENGLAND, PERFORMANCE):
         assert (tmp_path / committed.name).read_bytes() == committed.read_bytes(), (
-            f"{committed.name} differs from what examples/generate.py writes: run it and commit the result")
+            f"{committed.name} differs from what examples/generate.py writes: run it and commit the result"
+        )
 
 
 def test_acute_ae_four_hours_is_at_2025_levels():

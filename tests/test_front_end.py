@@ -22,8 +22,9 @@ def errors(result):
     return [(d.code, underlined(d, result.sources)) for d in result.diagnostics.sorted() if d.is_error]
 
 
-@pytest.mark.parametrize("path", sorted(VALID.glob("*.policy")) + sorted(SHIPPED.glob("*.policy")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(VALID.glob("*.policy")) + sorted(SHIPPED.glob("*.policy")), ids=lambda p: p.name
+)
 def test_valid_policies_check_without_errors(path):
     result = check_file(path)
     assert errors(result) == []
@@ -65,13 +66,7 @@ def test_spans_do_not_affect_equality():
 
 
 def test_every_syntax_error_is_reported_not_only_the_first():
-    text = (
-        'policy "P"\norg types acute\n'
-        "a = 1 +\n"
-        'metric m "M" percent, higher is beter, for acute\n'
-        "b = (2\n"
-        "c = 3\n"
-    )
+    text = 'policy "P"\norg types acute\na = 1 +\nmetric m "M" percent, higher is beter, for acute\nb = (2\nc = 3\n'
     codes = errors(check_text(text))
     assert [c for c, _ in codes] == ["PC101", "PC101", "PC101"]
     assert [t for _, t in codes] == ["+", "beter", "2"]

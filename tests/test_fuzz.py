@@ -34,6 +34,7 @@ SEED_TEXT = {path: path.read_text(encoding="utf-8") for path in SEEDS}
 
 # ---------------------------------------------------------------- the properties
 
+
 def assert_sound(result: Result) -> None:
     """A Result, every diagnostic inside a file that was checked, and every renderer working on it."""
     assert isinstance(result, Result)
@@ -71,9 +72,37 @@ def check_text(text: str, path: str = "fuzz.policy") -> Result:
 GRAMMAR = resources.files("policyc.syntax").joinpath("policy.lark").read_text(encoding="utf-8")
 GRAMMAR_PARSER = lark.Lark(GRAMMAR, parser="lalr", start="start")
 
-NAMES = ["acute", "ambulance", "icb", "ae_4hr", "mrsa", "overall", "segment", "category", "performing",
-         "under_review", "underperforming", "in_deficit", "operational", "safety", "score", "percent", "worst",
-         "best", "mean", "round", "run", "previous", "count", "quartile", "linear", "value", "org_type", "a", "b"]
+NAMES = [
+    "acute",
+    "ambulance",
+    "icb",
+    "ae_4hr",
+    "mrsa",
+    "overall",
+    "segment",
+    "category",
+    "performing",
+    "under_review",
+    "underperforming",
+    "in_deficit",
+    "operational",
+    "safety",
+    "score",
+    "percent",
+    "worst",
+    "best",
+    "mean",
+    "round",
+    "run",
+    "previous",
+    "count",
+    "quartile",
+    "linear",
+    "value",
+    "org_type",
+    "a",
+    "b",
+]
 
 # Raw: every terminal as the grammar's own regular expression allows (any character in strings and comments).
 raw_grammar_texts = from_lark(GRAMMAR_PARSER, start="start")
@@ -104,8 +133,10 @@ def test_tamed_grammar_strings_never_raise(text: str) -> None:
     assert_sound(check_text(text))
 
 
-@given(st.sampled_from(['policy "P" version "1"\norg types acute, ambulance\n', 'policy "P"\norg types acute\n']),
-       tamed_grammar_texts)
+@given(
+    st.sampled_from(['policy "P" version "1"\norg types acute, ambulance\n', 'policy "P"\norg types acute\n']),
+    tamed_grammar_texts,
+)
 def test_grammar_strings_after_a_header_never_raise(header: str, text: str) -> None:
     # With a header and org types in place, the declarations drawn reach the type checker.
     assert_sound(check_text(header + text))
@@ -115,15 +146,58 @@ def test_grammar_strings_after_a_header_never_raise(header: str, text: str) -> N
 
 TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|\d{4}Q[1-4]\b|\d+(?:\.\d+)?|yes/no|[A-Za-z_]\w*|<=|>=|\S')
 INSERTS = sorted(keywords()) + [
-    ":", ",", ">", "<", "<=", ">=", "=", "(", ")", ".", "/", "+", "-", "*", '"', "#", "\\", "\n", "\t", "\r",
-    "\x00", "\ufeff", "é", "2025Q3", "0", "-1", "1.5", "9" * 40, "0.0000001", "metric scores", "when yes:",
-    "replace", "extends \"skeleton_2025.policy\"", "otherwise: 1", "value", "org", "period", "org_type",
+    ":",
+    ",",
+    ">",
+    "<",
+    "<=",
+    ">=",
+    "=",
+    "(",
+    ")",
+    ".",
+    "/",
+    "+",
+    "-",
+    "*",
+    '"',
+    "#",
+    "\\",
+    "\n",
+    "\t",
+    "\r",
+    "\x00",
+    "\ufeff",
+    "é",
+    "2025Q3",
+    "0",
+    "-1",
+    "1.5",
+    "9" * 40,
+    "0.0000001",
+    "metric scores",
+    "when yes:",
+    "replace",
+    'extends "skeleton_2025.policy"',
+    "otherwise: 1",
+    "value",
+    "org",
+    "period",
+    "org_type",
 ]
 
 
 # Edits that keep the syntax come up more often, so that more edited policies reach the checker.
-EDITS = ["delete line", "duplicate line", "swap lines", "delete token", "duplicate token", "swap tokens", "insert",
-         "truncate"] + ["rename", "renumber", "duplicate line", "swap lines"] * 3
+EDITS = [
+    "delete line",
+    "duplicate line",
+    "swap lines",
+    "delete token",
+    "duplicate token",
+    "swap tokens",
+    "insert",
+    "truncate",
+] + ["rename", "renumber", "duplicate line", "swap lines"] * 3
 
 
 def _lines(text: str) -> list[str]:
@@ -156,10 +230,10 @@ def edit(draw, text: str) -> str:
         k = draw(st.integers(0, len(tokens) - 2))
         tok, nxt = tokens[k], tokens[k + 1]
         if kind == "delete token":
-            return text[: tok.start()] + text[tok.end():]
+            return text[: tok.start()] + text[tok.end() :]
         if kind == "duplicate token":
-            return text[: tok.end()] + " " + tok.group() + text[tok.end():]
-        return text[: tok.start()] + nxt.group() + text[tok.end(): nxt.start()] + tok.group() + text[nxt.end():]
+            return text[: tok.end()] + " " + tok.group() + text[tok.end() :]
+        return text[: tok.start()] + nxt.group() + text[tok.end() : nxt.start()] + tok.group() + text[nxt.end() :]
     if kind in ("rename", "renumber"):
         # Edits that keep the syntax, so that the resolver and the checker see the result.
         pattern = r"[A-Za-z_]\w*" if kind == "rename" else r"\d+(?:\.\d+)?"
@@ -168,7 +242,7 @@ def edit(draw, text: str) -> str:
             return text
         tok = draw(st.sampled_from(same))
         new = draw(st.sampled_from([t.group() for t in same] + (["x_1"] if kind == "rename" else ["0", "100", "-1"])))
-        return text[: tok.start()] + new + text[tok.end():]
+        return text[: tok.start()] + new + text[tok.end() :]
     at = draw(st.integers(0, len(text)))
     if kind == "truncate":
         return text[:at]
@@ -212,8 +286,11 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@given(text=st.one_of(edited_policies().map(lambda case: case[1]), tamed_grammar_texts),
-       fmt=st.sampled_from(["text", "json", "github"]), strict=st.booleans())
+@given(
+    text=st.one_of(edited_policies().map(lambda case: case[1]), tamed_grammar_texts),
+    fmt=st.sampled_from(["text", "json", "github"]),
+    strict=st.booleans(),
+)
 def test_check_command_exits_0_or_1(workdir: Path, text: str, fmt: str, strict: bool) -> None:
     target = workdir / "edited.policy"
     target.write_text(text, encoding="utf-8")

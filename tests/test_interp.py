@@ -31,8 +31,10 @@ def run(program: ir.Program, types: list[str], period=None, org=None, **columns)
         org=tuple(org) if org is not None else tuple(f"org{i}" for i in range(n)),
         org_type=np.array([program.org_types.index(t) for t in types], dtype=np.int64),
         period=None if period is None else np.array(period, dtype=np.int64),
-        columns={name: np.array([np.nan if v is None else v for v in values], dtype=float)
-                 for name, values in columns.items()},
+        columns={
+            name: np.array([np.nan if v is None else v for v in values], dtype=float)
+            for name, values in columns.items()
+        },
     )
     return evaluate(program, frame)
 
@@ -112,9 +114,11 @@ def test_eleven_scores_summing_to_16_83_average_1_53():
 
 
 def test_a_metric_weighted_one_third():
-    text = ('metric a "A" number, higher is better, for acute\n  ranked\n'
-            'metric b "B" number, higher is better, for acute\n  ranked\n  weight 1/3\n'
-            "w = weighted_mean(metric scores)\nws = weighted_sum(metric scores)\nu = mean(metric scores)\n")
+    text = (
+        'metric a "A" number, higher is better, for acute\n  ranked\n'
+        'metric b "B" number, higher is better, for acute\n  ranked\n  weight 1/3\n'
+        "w = weighted_mean(metric scores)\nws = weighted_sum(metric scores)\nu = mean(metric scores)\n"
+    )
     p = compile_policy(text)
     out = one(p, **{"a.score": 1, "b.score": 4})
     assert out["w"] == (1 * 1.0 + 4 * (1 / 3)) / (1.0 + 1 / 3) == pytest.approx(1.75)
@@ -147,13 +151,21 @@ def test_rounding_halves_away_from_zero_on_the_value_written_to_6_guard_places()
 
 # ---------------------------------------------------------------- quantiles and quartiles
 
-NUMPY = {"linear": "linear", "exclusive": "weibull", "lower": "lower", "higher": "higher", "nearest": "nearest",
-         "midpoint": "midpoint"}
+NUMPY = {
+    "linear": "linear",
+    "exclusive": "weibull",
+    "lower": "lower",
+    "higher": "higher",
+    "nearest": "nearest",
+    "midpoint": "midpoint",
+}
 
 
 def test_quartile_linear_cut_points_of_the_manual():
-    p = compile_policy("input avg: number for all\nq = quartile(avg, method: linear)\n"
-                       "q1 = quantile(avg, 0.25)\nq3 = quantile(avg, 0.75, method: linear)\n")
+    p = compile_policy(
+        "input avg: number for all\nq = quartile(avg, method: linear)\n"
+        "q1 = quantile(avg, 0.25)\nq3 = quantile(avg, 0.75, method: linear)\n"
+    )
     out = run(p, ["acute"] * 4, avg=[1.5, 2.0, 2.5, 3.0])
     assert out["q"] == [1.0, 2.0, 3.0, 4.0]
     assert out["q1"] == [1.875] * 4
@@ -164,9 +176,11 @@ def test_quartile_linear_cut_points_of_the_manual():
 @pytest.mark.parametrize("method", sorted(NUMPY))
 @pytest.mark.parametrize("values", [[3.0, 1.0, 7.5, 2.0, 4.0, 9.0, 5.5], [2.0, 1.0], [4.0], [1.0, 2.0, 3.0, 4.0, 5.0]])
 def test_every_quantile_method_agrees_with_numpy(method, values):
-    text = ("input x: number for all\n"
-            + "".join(f"q{k} = quantile(x, 0.{k}, method: {method})\n" for k in (1, 25, 5, 75, 9))
-            + f"qt = quartile(x, method: {method})\n")
+    text = (
+        "input x: number for all\n"
+        + "".join(f"q{k} = quantile(x, 0.{k}, method: {method})\n" for k in (1, 25, 5, 75, 9))
+        + f"qt = quartile(x, method: {method})\n"
+    )
     p = compile_policy(text)
     out = run(p, ["acute"] * len(values), x=values)
     for k in (1, 25, 5, 75, 9):
@@ -217,8 +231,9 @@ def test_two_periods_are_ranked_apart():
 
 
 def test_rank_percentile_mean_and_sd():
-    p = compile_policy("input x: number for all\nr = rank(x)\npr = percentile_rank(x)\n"
-                       "mu = cohort_mean(x)\nsd = cohort_sd(x)\n")
+    p = compile_policy(
+        "input x: number for all\nr = rank(x)\npr = percentile_rank(x)\nmu = cohort_mean(x)\nsd = cohort_sd(x)\n"
+    )
     out = run(p, ["acute"] * 5, x=[3.0, 1.0, None, 3.0, 5.0])
     assert out["r"] == [2.0, 1.0, None, 2.0, 4.0]
     assert out["pr"] == [(2 - 1) / 3 * 100, 0.0, None, (2 - 1) / 3 * 100, 100.0]
@@ -231,8 +246,10 @@ def test_rank_percentile_mean_and_sd():
 
 
 def test_fails_more_than_k_sd_below_mean():
-    p = compile_policy('metric u "U" score, higher is better, for acute\n  fails more than 1 sd below mean\n'
-                       'metric v "V" number, lower is better, for acute\n  fails more than 1 sd above mean\n')
+    p = compile_policy(
+        'metric u "U" score, higher is better, for acute\n  fails more than 1 sd below mean\n'
+        'metric v "V" number, lower is better, for acute\n  fails more than 1 sd above mean\n'
+    )
     # mean 50, sample sd sqrt(2000/3) = 25.8: 20 < 24.2 fails; 80 > 75.8 fails
     out = run(p, ["acute"] * 5, u=[20, 50, 50, 80, None], v=[20, 50, 50, 80, None])
     assert out["u.score"] == [0, 1, 1, 1, None]
@@ -244,11 +261,13 @@ def test_fails_more_than_k_sd_below_mean():
 
 
 def test_bands_respect_inclusive_bounds():
-    text = ("scale achievement: achieved > underachieved > failed\n"
-            'metric m "M" percent, higher is better, for acute\n  bands\n'
-            "    98 <= value: achieved\n    95 <= value < 98: underachieved\n    value < 95: failed\n"
-            'metric n "N" days, lower is better, for acute\n  bands\n'
-            "    value <= 2: 3\n    2 < value <= 5: 1\n    value > 5: 0\n")
+    text = (
+        "scale achievement: achieved > underachieved > failed\n"
+        'metric m "M" percent, higher is better, for acute\n  bands\n'
+        "    98 <= value: achieved\n    95 <= value < 98: underachieved\n    value < 95: failed\n"
+        'metric n "N" days, lower is better, for acute\n  bands\n'
+        "    value <= 2: 3\n    2 < value <= 5: 1\n    value > 5: 0\n"
+    )
     p = compile_policy(text)
     out = run(p, ["acute"] * 5, m=[98, 97.99, 95, 94.9, None], n=[2, 2.01, 5, 5.5, None])
     assert out["m.score"] == [0, 1, 1, 2, None]
@@ -256,8 +275,9 @@ def test_bands_respect_inclusive_bounds():
 
 
 def test_mapped_scores():
-    p = compile_policy('metric cqc "CQC" one of outstanding / good / poor, for acute\n'
-                       "  scores outstanding 1, good 2, poor 4\n")
+    p = compile_policy(
+        'metric cqc "CQC" one of outstanding / good / poor, for acute\n  scores outstanding 1, good 2, poor 4\n'
+    )
     assert run(p, ["acute"] * 4, cqc=[0, 1, 2, None])["cqc.score"] == [1.0, 2.0, 4.0, None]
 
 
@@ -265,8 +285,9 @@ def test_mapped_scores():
 
 
 def test_kleene_and_or_not():
-    p = compile_policy("input a: yes/no for all\ninput b: yes/no for all\n"
-                       "both = a and b\neither = a or b\nneither = not a\n")
+    p = compile_policy(
+        "input a: yes/no for all\ninput b: yes/no for all\nboth = a and b\neither = a or b\nneither = not a\n"
+    )
     a = [1, 1, 1, 0, 0, 0, None, None, None]
     b = [1, 0, None, 1, 0, None, 1, 0, None]
     out = run(p, ["acute"] * 9, a=a, b=b)
@@ -276,9 +297,11 @@ def test_kleene_and_or_not():
 
 
 def test_arithmetic_comparison_and_division_by_zero():
-    p = compile_policy("input x: number for all\ninput y: number for all\n"
-                       "q = x / y\nd = x - y\nlt = x < y\neq = x is y\nm = x is missing\nn = x is not missing\n"
-                       "neg = -x\nab = abs(x)\n")
+    p = compile_policy(
+        "input x: number for all\ninput y: number for all\n"
+        "q = x / y\nd = x - y\nlt = x < y\neq = x is y\nm = x is missing\nn = x is not missing\n"
+        "neg = -x\nab = abs(x)\n"
+    )
     out = run(p, ["acute"] * 4, x=[1.0, 0.0, None, -3.0], y=[0.0, 0.0, 2.0, 2.0])
     assert out["q"] == [None, None, None, -1.5]
     assert out["d"] == [1.0, 0.0, None, -5.0]
@@ -291,20 +314,25 @@ def test_arithmetic_comparison_and_division_by_zero():
 
 
 def test_decision_table_with_a_missing_condition():
-    p = compile_policy("input a: yes/no for all\ninput b: yes/no for all\n"
-                       "t = when a: 1 when b: 2 otherwise: 3\nu = when a: 1 when b: 2\n")
+    p = compile_policy(
+        "input a: yes/no for all\ninput b: yes/no for all\n"
+        "t = when a: 1 when b: 2 otherwise: 3\nu = when a: 1 when b: 2\n"
+    )
     out = run(p, ["acute"] * 5, a=[1, 0, 0, None, 0], b=[None, 1, 0, 1, None])
     assert out["t"] == [1.0, 2.0, 3.0, None, None]
     assert out["u"] == [1.0, 2.0, None, None, None]
 
 
 def test_aggregates_over_the_arguments_present():
-    p = compile_policy("input x: number for all\ninput y: number for all\ninput a: yes/no for all\n"
-                       "input b: yes/no for all\n"
-                       "s = sum(x, y)\nmu = mean(x, y)\nlo = min(x, y)\nhi = max(x, y)\nc = count(a, b)\n"
-                       "f = if_missing(x, y)\n")
-    out = run(p, ["acute"] * 4, x=[1.0, None, None, 4.0], y=[2.0, 5.0, None, 3.0],
-              a=[1, 1, None, 0], b=[1, None, None, 0])
+    p = compile_policy(
+        "input x: number for all\ninput y: number for all\ninput a: yes/no for all\n"
+        "input b: yes/no for all\n"
+        "s = sum(x, y)\nmu = mean(x, y)\nlo = min(x, y)\nhi = max(x, y)\nc = count(a, b)\n"
+        "f = if_missing(x, y)\n"
+    )
+    out = run(
+        p, ["acute"] * 4, x=[1.0, None, None, 4.0], y=[2.0, 5.0, None, 3.0], a=[1, 1, None, 0], b=[1, None, None, 0]
+    )
     assert out["s"] == [3.0, 5.0, None, 7.0]
     assert out["mu"] == [1.5, 5.0, None, 3.5]
     assert out["lo"] == [1.0, 5.0, None, 3.0]
@@ -314,9 +342,11 @@ def test_aggregates_over_the_arguments_present():
 
 
 def test_worst_best_worsen_improve():
-    p = compile_policy("scale cat: good > fair > poor\ninput a: cat for all\ninput b: cat for all\n"
-                       "w = worst(a, b)\nbt = best(a, b)\nws = worsen(a, 1)\nim = improve(a, 2)\n"
-                       "ahead = a better than b\n")
+    p = compile_policy(
+        "scale cat: good > fair > poor\ninput a: cat for all\ninput b: cat for all\n"
+        "w = worst(a, b)\nbt = best(a, b)\nws = worsen(a, 1)\nim = improve(a, 2)\n"
+        "ahead = a better than b\n"
+    )
     out = run(p, ["acute"] * 4, a=[0, 2, None, 1], b=[1, 0, 1, None])
     assert out["w"] == [1, 2, 1, 1]
     assert out["bt"] == [0, 0, 1, 1]
@@ -341,8 +371,14 @@ s = d as seg
 
 def test_adjustments_in_order():
     p = compile_policy(ADJUSTED)
-    out = run(p, ["acute"] * 7, d=[1, 4, 1, 4, 4, None, 1],
-              cap=[1, 0, 0, None, 1, 1, 0], lift=[0, 1, 0, 0, 0, 0, None], jump=[0, 0, 0, 0, 1, 1, 0])
+    out = run(
+        p,
+        ["acute"] * 7,
+        d=[1, 4, 1, 4, 4, None, 1],
+        cap=[1, 0, 0, None, 1, 1, 0],
+        lift=[0, 1, 0, 0, 0, 0, None],
+        jump=[0, 0, 0, 0, 1, 1, 0],
+    )
     # positions: 1 -> 0 ... 5 -> 4; rows 4 and 7 have a missing condition on an adjustment that changes nothing
     assert out["s"] == [2, 1, 0, 3, 4, None, 0]
     out = run(p, ["acute"] * 2, d=[1, 2], cap=[None, None], lift=[0, 0], jump=[0, 0])
@@ -350,25 +386,33 @@ def test_adjustments_in_order():
 
 
 def test_becomes_gives_its_value_even_over_missing():
-    p = compile_policy("scale seg: 1 > 2 > 3 > 4\ninput x: number for all\ninput c: yes/no for all\n"
-                       "v = x as seg\n  becomes 2 when c\n  no better than 3 when c\n  becomes x as seg when c\n")
+    p = compile_policy(
+        "scale seg: 1 > 2 > 3 > 4\ninput x: number for all\ninput c: yes/no for all\n"
+        "v = x as seg\n  becomes 2 when c\n  no better than 3 when c\n  becomes x as seg when c\n"
+    )
     assert run(p, ["acute"] * 3, x=[None, 1.0, None], c=[0, 0, 1])["v"] == [None, 0, None]
     # becomes 2 over a missing value, then capped at 3; a value already worse than the cap keeps its place
-    p = compile_policy("scale seg: 1 > 2 > 3 > 4\ninput x: number for all\ninput c: yes/no for all\n"
-                       "v = x as seg\n  becomes 2 when c\n  no better than 3 when x is missing\n")
+    p = compile_policy(
+        "scale seg: 1 > 2 > 3 > 4\ninput x: number for all\ninput c: yes/no for all\n"
+        "v = x as seg\n  becomes 2 when c\n  no better than 3 when x is missing\n"
+    )
     assert run(p, ["acute"] * 3, x=[None, 4.0, 1.0], c=[1, 0, 0])["v"] == [2, 3, 0]
 
 
 def test_adjustments_see_the_value_so_far_on_every_row():
-    p = compile_policy("input x: number for all\nv = x\n  becomes 0 when rank(v) <= 1\n  becomes 10 when v < 1\n"
-                       "  becomes 20 when rank(v) is 3\n")
+    p = compile_policy(
+        "input x: number for all\nv = x\n  becomes 0 when rank(v) <= 1\n  becomes 10 when v < 1\n"
+        "  becomes 20 when rank(v) is 3\n"
+    )
     # 3, 1, 2 -> (rank 3, 1, 2) 3, 0, 2 -> 3, 10, 2 -> (rank 2, 3, 1) 3, 20, 2
     assert run(p, ["acute"] * 3, x=[3.0, 1.0, 2.0])["v"] == [3.0, 20.0, 2.0]
 
 
 def test_labels_taken_to_a_wider_set():
-    p = compile_policy("input a: one of p / q / r for all\ninput b: one of q / r for all\n"
-                       "same = b is a\nt = when b is q: p otherwise: b\n")
+    p = compile_policy(
+        "input a: one of p / q / r for all\ninput b: one of q / r for all\n"
+        "same = b is a\nt = when b is q: p otherwise: b\n"
+    )
     out = run(p, ["acute"] * 4, a=[0, 1, 2, 1], b=[0, 0, 1, None])
     # `a` read as a label of q / r: p has no place there, so it equals no value of `b`
     assert out["same"] == [0, 1, 1, None]
@@ -379,8 +423,9 @@ def test_labels_taken_to_a_wider_set():
 
 
 def test_previous_and_run_across_a_gap():
-    p = compile_policy("input x: number for all\ninput c: yes/no for all\npx = previous(x)\nr = run(c)\n"
-                       "rr = run(r >= 2)\n")
+    p = compile_policy(
+        "input x: number for all\ninput c: yes/no for all\npx = previous(x)\nr = run(c)\nrr = run(r >= 2)\n"
+    )
     # org a: periods 0, 1, 2, 4 (3 is absent); org b: 0, 1; rows out of period order on purpose
     org = ["a", "b", "a", "a", "b", "a"]
     period = [8002, 8001, 8000, 8001, 8000, 8004]
@@ -405,8 +450,10 @@ def test_previous_without_periods_is_missing_and_run_counts_one():
 
 
 def test_override_of_a_derived_value_feeds_later_values_and_skips_adjustments():
-    p = compile_policy("input x: number for all\ninput c: yes/no for all\n"
-                       "v = x * 2\n  becomes 100 when c\nw = v + 1\nmu = cohort_mean(v)\n")
+    p = compile_policy(
+        "input x: number for all\ninput c: yes/no for all\n"
+        "v = x * 2\n  becomes 100 when c\nw = v + 1\nmu = cohort_mean(v)\n"
+    )
     out = run(p, ["acute"] * 3, x=[1.0, 2.0, 3.0], c=[1, 1, 0], v=[None, 50.0, None])
     assert out["v"] == [100.0, 50.0, 6.0]
     assert out["w"] == [101.0, 51.0, 7.0]
@@ -414,19 +461,28 @@ def test_override_of_a_derived_value_feeds_later_values_and_skips_adjustments():
 
 
 def test_override_of_a_metric_score_feeds_later_values():
-    p = compile_policy('metric m "M" number, higher is better, for acute\n  ranked\n'
-                       'metric n "N" number, higher is better, for acute, ambulance\n  ranked\n'
-                       "avg = mean(metric scores)\n")
-    out = run(p, ["acute", "acute", "ambulance"], m=[10, 5, 9], n=[1, 2, 3],
-              **{"m.score": [None, 2.5, 3.0], "n.score": [None, None, 2.0]})
+    p = compile_policy(
+        'metric m "M" number, higher is better, for acute\n  ranked\n'
+        'metric n "N" number, higher is better, for acute, ambulance\n  ranked\n'
+        "avg = mean(metric scores)\n"
+    )
+    out = run(
+        p,
+        ["acute", "acute", "ambulance"],
+        m=[10, 5, 9],
+        n=[1, 2, 3],
+        **{"m.score": [None, 2.5, 3.0], "n.score": [None, None, 2.0]},
+    )
     assert out["m.score"] == [1.0, 2.5, 3.0]  # a given score counts, even where m does not apply
     assert out["n.score"] == [4.0, 1.0, 2.0]
     assert out["avg"] == [2.5, 1.75, 2.5]
 
 
 def test_an_input_that_does_not_apply_is_missing_whatever_its_cell():
-    p = compile_policy('input x: number for acute\nmetric m "M" number, higher is better, for acute\n  ranked\n'
-                       "y = if_missing(x, -1)\nt = org_type is ambulance\n")
+    p = compile_policy(
+        'input x: number for acute\nmetric m "M" number, higher is better, for acute\n  ranked\n'
+        "y = if_missing(x, -1)\nt = org_type is ambulance\n"
+    )
     out = run(p, ["acute", "ambulance", "acute"], x=[1.0, 2.0, None], m=[1.0, 9.0, 2.0])
     assert out["x"] == [1.0, None, None]
     assert out["y"] == [1.0, -1.0, -1.0]
@@ -441,8 +497,9 @@ def test_a_column_the_table_lacks_is_missing():
 
 
 def test_values_keep_their_encoding():
-    p = compile_policy("scale cat: good > poor\ninput a: cat for all\ninput b: yes/no for all\n"
-                       "input n: number for all\n")
+    p = compile_policy(
+        "scale cat: good > poor\ninput a: cat for all\ninput b: yes/no for all\ninput n: number for all\n"
+    )
     out = one(p, a=1, b=1, n=3)
     assert (type(out["a"]), type(out["b"]), type(out["n"])) == (int, int, float)
 
@@ -461,8 +518,7 @@ def test_a_number_not_on_the_scale_names_the_policy_line_and_row():
 
 
 def test_an_error_in_a_table_row_not_chosen_is_still_an_error():
-    p = compile_policy("scale seg: 1 > 2 > 3\ninput x: number for all\n"
-                       "s = when x > 100: x as seg otherwise: 1\n")
+    p = compile_policy("scale seg: 1 > 2 > 3\ninput x: number for all\ns = when x > 100: x as seg otherwise: 1\n")
     with pytest.raises(runtime.EvalError, match="50 is not a value of scale `seg`"):
         run(p, ["acute"], x=[50.0])
 

@@ -15,8 +15,7 @@ from policyc.syntax.read import parse_text
 
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden" / "fmt"
-SKELETONS = [HERE / "policies" / "valid" / "skeleton_2009.policy",
-             HERE / "policies" / "valid" / "skeleton_2025.policy"]
+SKELETONS = [HERE / "policies" / "valid" / "skeleton_2009.policy", HERE / "policies" / "valid" / "skeleton_2025.policy"]
 SHIPPED = sorted((HERE.parent / "policies").glob("*.policy"))
 
 
@@ -117,12 +116,15 @@ def test_shipped_policy_lines_fit_the_width(path):
 def test_long_lists_wrap_with_a_hanging_indent():
     names = ", ".join(f"sub_domain_{n}" for n in range(10))
     out = fmt(f"domain d: {names}  # end\n")
-    assert out == ("domain d: sub_domain_0, sub_domain_1, sub_domain_2, sub_domain_3, sub_domain_4, sub_domain_5,\n"
-                   "    sub_domain_6, sub_domain_7, sub_domain_8, sub_domain_9  # end\n")
+    assert out == (
+        "domain d: sub_domain_0, sub_domain_1, sub_domain_2, sub_domain_3, sub_domain_4, sub_domain_5,\n"
+        "    sub_domain_6, sub_domain_7, sub_domain_8, sub_domain_9  # end\n"
+    )
     items = " > ".join(f'level_{n} "Level {n} of the scale"' for n in range(4))
     assert fmt(f"scale s: {items}\n") == (
         'scale s: level_0 "Level 0 of the scale"\n    > level_1 "Level 1 of the scale"\n'
-        '    > level_2 "Level 2 of the scale"\n    > level_3 "Level 3 of the scale"\n')
+        '    > level_2 "Level 2 of the scale"\n    > level_3 "Level 3 of the scale"\n'
+    )
 
 
 def test_example_comment_stays_on_the_header():
@@ -165,18 +167,21 @@ def ref(name: str) -> ast.Ref:
     return ast.Ref(ast.Name(name))
 
 
-@pytest.mark.parametrize("expr, text", [
-    (ast.Binary("-", ref("a"), ast.Binary("-", ref("b"), ref("c"))), "a - (b - c)"),
-    (ast.Binary("-", ast.Binary("-", ref("a"), ref("b")), ref("c")), "a - b - c"),
-    (ast.Binary("*", ast.Binary("+", ref("a"), ref("b")), ref("c")), "(a + b) * c"),
-    (ast.Binary("<", ast.Binary("<", ref("a"), ref("b")), ref("c")), "(a < b) < c"),
-    (ast.Binary("is", ref("a"), ast.Unary("not", ref("b"))), "a is (not b)"),
-    (ast.Binary("is not", ref("a"), ref("b")), "a is not b"),
-    (ast.Unary("-", ast.Cast(ref("a"), ast.Name("s"))), "-(a as s)"),
-    (ast.Cast(ast.Cast(ref("a"), ast.Name("s")), ast.Name("t")), "(a as s) as t"),
-    (ast.Binary("/", ast.Bool(True), ast.Bool(False)), "yes / no"),
-    (ast.Unary("-", ast.Unary("-", ast.Number("2.40"))), "--2.40"),
-])
+@pytest.mark.parametrize(
+    "expr, text",
+    [
+        (ast.Binary("-", ref("a"), ast.Binary("-", ref("b"), ref("c"))), "a - (b - c)"),
+        (ast.Binary("-", ast.Binary("-", ref("a"), ref("b")), ref("c")), "a - b - c"),
+        (ast.Binary("*", ast.Binary("+", ref("a"), ref("b")), ref("c")), "(a + b) * c"),
+        (ast.Binary("<", ast.Binary("<", ref("a"), ref("b")), ref("c")), "(a < b) < c"),
+        (ast.Binary("is", ref("a"), ast.Unary("not", ref("b"))), "a is (not b)"),
+        (ast.Binary("is not", ref("a"), ref("b")), "a is not b"),
+        (ast.Unary("-", ast.Cast(ref("a"), ast.Name("s"))), "-(a as s)"),
+        (ast.Cast(ast.Cast(ref("a"), ast.Name("s")), ast.Name("t")), "(a as s) as t"),
+        (ast.Binary("/", ast.Bool(True), ast.Bool(False)), "yes / no"),
+        (ast.Unary("-", ast.Unary("-", ast.Number("2.40"))), "--2.40"),
+    ],
+)
 def test_expression_parentheses(expr, text):
     assert value_text(expr) == f"x = {text}\n"
     assert parse_text("t.policy", value_text(expr)).policy.items[0].expr == expr
@@ -190,7 +195,7 @@ def test_table_inside_a_call_stays_inline_and_parses_back():
 
 
 def test_band_row_above_prints_as_lower_bound():
-    text = 'metric m percent\n  bands\n    value > 3: a\n    value >= 1: b\n'
+    text = "metric m percent\n  bands\n    value > 3: a\n    value >= 1: b\n"
     out = fmt(text)
     assert "    3 < value: a\n    1 <= value: b\n" in out
 
@@ -214,11 +219,14 @@ def test_syntax_error_returns_no_text():
     assert [d.code for d in diags.items if d.is_error] and all(d.code != "PC901" for d in diags.items)
 
 
-@pytest.mark.parametrize("altered", [
-    lambda text: text.replace("achieved", "failed"),
-    lambda text: text.replace("source", "sauce"),
-    lambda text: text.replace("# The NHS", "# A NHS"),
-])
+@pytest.mark.parametrize(
+    "altered",
+    [
+        lambda text: text.replace("achieved", "failed"),
+        lambda text: text.replace("source", "sauce"),
+        lambda text: text.replace("# The NHS", "# A NHS"),
+    ],
+)
 def test_format_refuses_when_printing_would_change_the_tree(monkeypatch, altered):
     text = SKELETONS[0].read_text(encoding="utf-8")
     real = printer.print_policy

@@ -116,14 +116,16 @@ def acute(**values: Any) -> dict[str, Any]:
 
 def half_up(x: Fraction, places: int = 2) -> Fraction:
     """Rounded half away from zero, exactly (regimes.md: scores and averages to 2 decimal places)."""
-    scale = 10 ** places
+    scale = 10**places
     magnitude = math.floor(abs(x) * scale + Fraction(1, 2))
     return Fraction(magnitude if x >= 0 else -magnitude, scale)
 
 
-def standard_model(values: Sequence[float | None], higher: bool, standard: float | None,
-                   floor: float | None) -> list[Fraction | None]:
+def standard_model(
+    values: Sequence[float | None], higher: bool, standard: float | None, floor: float | None
+) -> list[Fraction | None]:
     """regimes.md, step 2, for one cohort: standard met 1, floor failed 4, the rest spread from lo to hi."""
+
     def met(v: float) -> bool:
         return standard is not None and (v >= standard if higher else v <= standard)
 
@@ -167,9 +169,11 @@ def test_worked_example_1_a_metric_with_a_standard_of_80():
     """Manual, example 1 (cancer_28_days, standard 80): met 1.00; the rest from 2.00 to 4.00; ties share the best."""
     assert SCORES["cancer_28_days"].scoring == ir.Ranked(higher=True, standard=80.0, floor=None)
     values = [92.5, 80.0, 79.0, 76.0, 76.0, 74.0, 70.0, 65.0, 60.0, None]
-    out = evaluate([acute(cancer_28_days=v) for v in values]
-                   # an ICB's value is not scored and takes no place in the acute cohort
-                   + [{"org_type": "icb", "cancer_28_days": 10.0}])
+    out = evaluate(
+        [acute(cancer_28_days=v) for v in values]
+        # an ICB's value is not scored and takes no place in the acute cohort
+        + [{"org_type": "icb", "cancer_28_days": 10.0}]
+    )
     # 7 trusts miss the standard: r strictly better of them scores 2 + 2 * r / 6, to 2 places.
     assert column(out, "cancer_28_days.score") == [1.0, 1.0, 2.0, 2.33, 2.33, 3.0, 3.33, 3.67, 4.0, None, None]
 
@@ -218,11 +222,17 @@ def test_a_single_trust_with_a_value_scores_the_best_bookend():
 
 def test_scores_are_ranked_within_the_cohort_only():
     """Each org type is its own cohort, except mental health and community trusts, scored together."""
-    out = evaluate([acute(sickness_absence=3.0), acute(sickness_absence=6.0),
-                    {"org_type": "icb", "sickness_absence": 9.0}, {"org_type": "icb", "sickness_absence": 1.0},
-                    {"org_type": "mental_health", "sickness_absence": 5.0},
-                    {"org_type": "community", "sickness_absence": 4.0},
-                    {"org_type": "ambulance", "sickness_absence": 8.0}])
+    out = evaluate(
+        [
+            acute(sickness_absence=3.0),
+            acute(sickness_absence=6.0),
+            {"org_type": "icb", "sickness_absence": 9.0},
+            {"org_type": "icb", "sickness_absence": 1.0},
+            {"org_type": "mental_health", "sickness_absence": 5.0},
+            {"org_type": "community", "sickness_absence": 4.0},
+            {"org_type": "ambulance", "sickness_absence": 8.0},
+        ]
+    )
     assert column(out, "sickness_absence.score") == [1.0, 4.0, 4.0, 1.0, 4.0, 1.0, 1.0]
 
 
@@ -255,8 +265,9 @@ FIGURE_1_RANKED = {  # (value, the figure's score): ranked within a cohort the f
 
 
 def figure_1_trust() -> dict[str, Any]:
-    trust: dict[str, Any] = acute(org="figure_1", cqc_safe="good", in_deficit=False, rsp_entry=False,
-                                  **FIGURE_1_SCORED_BY_STANDARD)
+    trust: dict[str, Any] = acute(
+        org="figure_1", cqc_safe="good", in_deficit=False, rsp_entry=False, **FIGURE_1_SCORED_BY_STANDARD
+    )
     for metric, (value, score) in FIGURE_1_RANKED.items():
         trust[metric] = value
         trust[f"{metric}.score"] = score
@@ -267,16 +278,21 @@ def test_figure_1_average_score_is_1_53():
     """Manual, Figure 1: the 11 metric scores sum to 16.83; their mean, to 2 places, is 1.53."""
     (out,) = evaluate([figure_1_trust()])
     scored = {m: out[f"{m}.score"] for m in METRICS if out[f"{m}.score"] is not None}
-    assert scored == {**dict.fromkeys(FIGURE_1_SCORED_BY_STANDARD, 1.0), "cqc_safe": 2.0,
-                      **{m: score for m, (_, score) in FIGURE_1_RANKED.items()}}
+    assert scored == {
+        **dict.fromkeys(FIGURE_1_SCORED_BY_STANDARD, 1.0),
+        "cqc_safe": 2.0,
+        **{m: score for m, (_, score) in FIGURE_1_RANKED.items()},
+    }
     assert sum(scored.values()) == pytest.approx(16.83)
     assert out["average_score"] == 1.53
 
 
 def test_figure_1_lowest_quartile_gives_delivery_score_1():
     """Manual, Figure 1, step 3: 1.53 in the lowest quartile of its cohort gives delivery score 1 (segment 1)."""
-    others = [acute(org=f"t{k}", average_score=a, in_deficit=False, rsp_entry=False)
-              for k, a in enumerate((2.0, 2.5, 3.0, 1.9, 2.7))]
+    others = [
+        acute(org=f"t{k}", average_score=a, in_deficit=False, rsp_entry=False)
+        for k, a in enumerate((2.0, 2.5, 3.0, 1.9, 2.7))
+    ]
     out = evaluate([figure_1_trust(), *others])
     assert out[0]["average_score"] == 1.53
     assert out[0]["delivery_score"] == 1
@@ -286,22 +302,27 @@ def test_figure_1_lowest_quartile_gives_delivery_score_1():
 def test_infection_rates_each_weigh_one_third():
     """Manual, weighting: MRSA, C. difficile and E. coli each count 1/3 in average_score."""
     assert {m: SCORES[m].weight for m in ("mrsa_rate", "cdiff_rate", "ecoli_rate")} == pytest.approx(
-        dict.fromkeys(("mrsa_rate", "cdiff_rate", "ecoli_rate"), 1 / 3))
+        dict.fromkeys(("mrsa_rate", "cdiff_rate", "ecoli_rate"), 1 / 3)
+    )
     assert all(s.weight == 1.0 for m, s in SCORES.items() if m not in ("mrsa_rate", "cdiff_rate", "ecoli_rate"))
-    out = evaluate([
-        # 1.00 on cancer_28_days (standard met) and the worst (4.00) of two on each infection rate:
-        # (1 * 1 + 3 * (1/3) * 4) / (1 + 3 * (1/3)) = 5 / 2 = 2.50 (unweighted it would be 13 / 4 = 3.25)
-        acute(cancer_28_days=85.0, mrsa_rate=5.0, cdiff_rate=30.0, ecoli_rate=40.0),
-        # only the best (1.00) on each infection rate: 1.00
-        acute(mrsa_rate=1.0, cdiff_rate=10.0, ecoli_rate=20.0),
-    ])
+    out = evaluate(
+        [
+            # 1.00 on cancer_28_days (standard met) and the worst (4.00) of two on each infection rate:
+            # (1 * 1 + 3 * (1/3) * 4) / (1 + 3 * (1/3)) = 5 / 2 = 2.50 (unweighted it would be 13 / 4 = 3.25)
+            acute(cancer_28_days=85.0, mrsa_rate=5.0, cdiff_rate=30.0, ecoli_rate=40.0),
+            # only the best (1.00) on each infection rate: 1.00
+            acute(mrsa_rate=1.0, cdiff_rate=10.0, ecoli_rate=20.0),
+        ]
+    )
     assert [column(out, f"{m}.score") for m in ("mrsa_rate", "cdiff_rate", "ecoli_rate")] == [[4.0, 1.0]] * 3
     assert column(out, "average_score") == [2.5, 1.0]
-    out = evaluate([
-        # 1.00 and one infection rate at 4.00: (1 + 4/3) / (4/3) = 1.75, which is 1.7499999999999998 as a double
-        acute(cancer_28_days=90.0, mrsa_rate=9.0),
-        acute(mrsa_rate=1.0),
-    ])
+    out = evaluate(
+        [
+            # 1.00 and one infection rate at 4.00: (1 + 4/3) / (4/3) = 1.75, which is 1.7499999999999998 as a double
+            acute(cancer_28_days=90.0, mrsa_rate=9.0),
+            acute(mrsa_rate=1.0),
+        ]
+    )
     assert column(out, "mrsa_rate.score") == [4.0, 1.0]
     assert column(out, "average_score") == [1.75, 1.0]
 
@@ -324,15 +345,31 @@ def test_delivery_score_quartiles_by_linear_interpolation():
 
 def test_delivery_score_quartiles_within_the_cohort_and_ties():
     """Quartiles are per cohort (acute apart from ICBs); equal averages share a delivery score."""
-    out = evaluate([acute(average_score=2.0), acute(average_score=2.0), acute(average_score=2.0),
-                    {"org_type": "icb", "average_score": 3.9}, {"org_type": "icb", "average_score": 1.1}])
+    out = evaluate(
+        [
+            acute(average_score=2.0),
+            acute(average_score=2.0),
+            acute(average_score=2.0),
+            {"org_type": "icb", "average_score": 3.9},
+            {"org_type": "icb", "average_score": 1.1},
+        ]
+    )
     assert column(out, "delivery_score") == [1, 1, 1, 4, 1]
 
 
-@pytest.mark.parametrize(("delivery", "in_deficit", "segment"), [
-    (1, True, 3), (2, True, 3), (3, True, 3), (4, True, 4),
-    (1, False, 1), (2, False, 2), (3, False, 3), (4, False, 4),
-])
+@pytest.mark.parametrize(
+    ("delivery", "in_deficit", "segment"),
+    [
+        (1, True, 3),
+        (2, True, 3),
+        (3, True, 3),
+        (4, True, 4),
+        (1, False, 1),
+        (2, False, 2),
+        (3, False, 3),
+        (4, False, 4),
+    ],
+)
 def test_finance_override(delivery, in_deficit, segment):
     """Step 3: a trust in deficit with delivery score 1 or 2 is in segment 3; 3 and 4 are unchanged."""
     (out,) = evaluate([acute(delivery_score=delivery, in_deficit=in_deficit, rsp_entry=False)])
@@ -340,15 +377,18 @@ def test_finance_override(delivery, in_deficit, segment):
     assert out["rsp_entry_outside_segment_4"] is False
 
 
-@pytest.mark.parametrize(("delivery", "in_deficit", "rsp_entry", "segment", "outside"), [
-    (4, False, True, 5, False),
-    (4, True, True, 5, False),  # the finance override leaves 4 alone, so the trust is in segment 4 and enters
-    (4, False, False, 4, False),
-    (3, False, True, 3, True),
-    (2, False, True, 2, True),
-    (1, False, True, 1, True),
-    (1, True, True, 3, True),  # in deficit: segment 3, still not 4
-])
+@pytest.mark.parametrize(
+    ("delivery", "in_deficit", "rsp_entry", "segment", "outside"),
+    [
+        (4, False, True, 5, False),
+        (4, True, True, 5, False),  # the finance override leaves 4 alone, so the trust is in segment 4 and enters
+        (4, False, False, 4, False),
+        (3, False, True, 3, True),
+        (2, False, True, 2, True),
+        (1, False, True, 1, True),
+        (1, True, True, 3, True),  # in deficit: segment 3, still not 4
+    ],
+)
 def test_recovery_support_programme(delivery, in_deficit, rsp_entry, segment, outside):
     """Step 4: segment 4 with rsp_entry is segment 5; rsp_entry elsewhere changes nothing and is flagged."""
     (out,) = evaluate([acute(delivery_score=delivery, in_deficit=in_deficit, rsp_entry=rsp_entry)])
@@ -358,11 +398,13 @@ def test_recovery_support_programme(delivery, in_deficit, rsp_entry, segment, ou
 
 def test_an_organisation_with_no_metric_score_has_no_average_delivery_score_or_segment():
     """Step 2: no scored metric at all: average_score, delivery_score and segment are missing, not an error."""
-    out = evaluate([
-        acute(org="empty", in_deficit=False, rsp_entry=False),
-        acute(org="a", staff_engagement=7.0, in_deficit=False, rsp_entry=False),
-        acute(org="b", staff_engagement=6.0, in_deficit=True, rsp_entry=False),
-    ])
+    out = evaluate(
+        [
+            acute(org="empty", in_deficit=False, rsp_entry=False),
+            acute(org="a", staff_engagement=7.0, in_deficit=False, rsp_entry=False),
+            acute(org="b", staff_engagement=6.0, in_deficit=True, rsp_entry=False),
+        ]
+    )
     assert [out[0][k] for k in ("average_score", "delivery_score", "segment")] == [None, None, None]
     assert out[0]["rsp_entry_outside_segment_4"] is False
     assert all(out[0][f"{m}.score"] is None for m in METRICS)
@@ -378,8 +420,15 @@ def test_an_organisation_with_no_metric_score_has_no_average_delivery_score_or_s
 
 # ================================================================ B. properties over generated cohorts
 
-VALUE_RANGES = {"percent": (0.0, 100.0), "score": (0.0, 10.0), "ratio": (0.5, 1.5), "weeks": (0.0, 104.0),
-                "minutes": (5.0, 90.0), "days": (0.0, 30.0), "years": (50.0, 75.0)}
+VALUE_RANGES = {
+    "percent": (0.0, 100.0),
+    "score": (0.0, 10.0),
+    "ratio": (0.5, 1.5),
+    "weeks": (0.0, 104.0),
+    "minutes": (5.0, 90.0),
+    "days": (0.0, 30.0),
+    "years": (50.0, 75.0),
+}
 SIGNED = {"planned_surplus_deficit": (-10.0, 10.0), "variance_to_plan": (-10.0, 10.0)}  # a deficit is negative
 YES_NO = st.sampled_from([True, False, True, False, None])  # missing less often, so segments are mostly present
 
@@ -434,8 +483,9 @@ def cohorts(draw, everywhere: bool = False) -> list[dict[str, Any]]:
 
 def scored_pairs(orgs: Sequence[Org]) -> list[tuple[int, str]]:
     """(organisation, metric) where the organisation has a value of a metric that applies to it."""
-    return [(i, m) for i, org in enumerate(orgs) for m in METRICS
-            if org.get(m) is not None and applies(m, org["org_type"])]
+    return [
+        (i, m) for i, org in enumerate(orgs) for m in METRICS if org.get(m) is not None and applies(m, org["org_type"])
+    ]
 
 
 def better_values(metric: str, value: Any, orgs: Sequence[Org]) -> list[Any]:
@@ -444,7 +494,7 @@ def better_values(metric: str, value: Any, orgs: Sequence[Org]) -> list[Any]:
     scoring = SCORES[metric].scoring
     if isinstance(scoring, ir.Mapped):
         labels = PROGRAM.decl(metric).type.labels
-        return list(labels[:labels.index(value)])  # best first
+        return list(labels[: labels.index(value)])  # best first
     assert isinstance(scoring, ir.Ranked)
     pool = {org.get(metric) for org in orgs} - {None}
     pool |= {value + d if scoring.higher else value - d for d in (0.1, 1.0, 7.5)}
@@ -482,8 +532,11 @@ def test_property_average_and_delivery_score_follow_steps_2_and_4(orgs):
     out = evaluate(orgs)
     for row in out:
         # scores are 2-place decimals, weights 1 or 1/3: the mean the regime means, exactly
-        parts = [(Fraction(SCORES[m].weight).limit_denominator(3), Fraction(round(row[f"{m}.score"] * 100), 100))
-                 for m in METRICS if row[f"{m}.score"] is not None]
+        parts = [
+            (Fraction(SCORES[m].weight).limit_denominator(3), Fraction(round(row[f"{m}.score"] * 100), 100))
+            for m in METRICS
+            if row[f"{m}.score"] is not None
+        ]
         if not parts:
             assert row["average_score"] is None
             continue
@@ -493,8 +546,11 @@ def test_property_average_and_delivery_score_follow_steps_2_and_4(orgs):
         if row["average_score"] is None:
             assert row["delivery_score"] is None
             continue
-        cohort = [out[j]["average_score"] for j, o in enumerate(orgs)
-                  if cohort_of(o["org_type"]) == cohort_of(orgs[i]["org_type"]) and out[j]["average_score"] is not None]
+        cohort = [
+            out[j]["average_score"]
+            for j, o in enumerate(orgs)
+            if cohort_of(o["org_type"]) == cohort_of(orgs[i]["org_type"]) and out[j]["average_score"] is not None
+        ]
         assert row["delivery_score"] == quartile_of(row["average_score"], cohort)
 
 

@@ -33,10 +33,26 @@ MODULE = _COMPILED.module()
 
 CATEGORIES = ("performing", "under_review", "underperforming")  # best first, as scale `category`
 DOMAINS = ("finance", "operational_standards", "quality_safety")
-UX_METRICS = ("ux_access_waiting", "ux_safe_coordinated", "ux_information_choice", "ux_relationships",
-              "ux_clean_friendly", "ux_overall_care", "ux_dignity_respect", "ux_confidence_staff")
-ACUTE_STANDARDS = ("ae_4hr", "rtt_admitted", "rtt_non_admitted", "cancer_2ww", "cancer_31d", "cancer_62d", "mrsa",
-                   "cdiff")
+UX_METRICS = (
+    "ux_access_waiting",
+    "ux_safe_coordinated",
+    "ux_information_choice",
+    "ux_relationships",
+    "ux_clean_friendly",
+    "ux_overall_care",
+    "ux_dignity_respect",
+    "ux_confidence_staff",
+)
+ACUTE_STANDARDS = (
+    "ae_4hr",
+    "rtt_admitted",
+    "rtt_non_admitted",
+    "cancer_2ww",
+    "cancer_31d",
+    "cancer_62d",
+    "mrsa",
+    "cdiff",
+)
 AMBULANCE_STANDARDS = ("cat_a_8min", "cat_a_19min")
 
 
@@ -129,14 +145,17 @@ def test_a_score_more_than_one_sd_below_the_cohort_mean_fails() -> None:
     assert [row["ux_access_waiting.score"] for row in out] == [True, True, True, True, False]
 
 
-@pytest.mark.parametrize(("values", "expected"), [
-    # mean 3, sd sqrt(8 / 2) = 2: 1 lies exactly one sd below, which is not "more than"
-    ([1, 3, 5], [True, True, True]),
-    # mean 4, sd sqrt(12 / 3) = 2: the cut is 2
-    ([1, 5, 5, 5], [False, True, True, True]),
-    # no spread: nobody is below the mean
-    ([70, 70], [True, True]),
-])
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # mean 3, sd sqrt(8 / 2) = 2: 1 lies exactly one sd below, which is not "more than"
+        ([1, 3, 5], [True, True, True]),
+        # mean 4, sd sqrt(12 / 3) = 2: the cut is 2
+        ([1, 5, 5, 5], [False, True, True, True]),
+        # no spread: nobody is below the mean
+        ([70, 70], [True, True]),
+    ],
+)
 def test_one_sd_below_the_mean_exactly_passes(values, expected) -> None:
     """Seed 3.5, User Experience: only falling *more than* one standard deviation below average fails."""
     out = evaluate(*({"org": f"T{i}", "ux_relationships": v} for i, v in enumerate(values)))
@@ -180,10 +199,17 @@ def test_user_experience_follows_the_number_of_passes(passes) -> None:
     assert out["user_experience"] == UX_CATEGORY_BY_PASSES[passes]
 
 
-@pytest.mark.parametrize(("failed", "expected"), [
-    (0, "performing"), (2, "performing"), (3, "under_review"), (4, "under_review"), (5, "underperforming"),
-    (8, "underperforming"),
-])
+@pytest.mark.parametrize(
+    ("failed", "expected"),
+    [
+        (0, "performing"),
+        (2, "performing"),
+        (3, "under_review"),
+        (4, "under_review"),
+        (5, "underperforming"),
+        (8, "underperforming"),
+    ],
+)
 def test_user_experience_from_survey_scores_in_a_cohort(failed, expected) -> None:
     """Seed 3.5, User Experience: fails counted from the cohort rule, then passes to a category."""
     # Five trusts at 80 everywhere; T5 at 50 on `failed` indicators. Where T5 is at 50: mean 75, sd 12.25,
@@ -199,10 +225,18 @@ def test_an_ambulance_trust_has_no_user_experience_category() -> None:
     """Seed 3.5, User Experience (the survey is of inpatients; the policy assumes no ambulance category):
     nothing is counted for it, even with survey cells and score overrides given, and it is not moderated."""
     rows = [{"org": f"A{i}", **dict.fromkeys(UX_METRICS, 80 - 20 * (i == 2))} for i in range(3)]
-    rows.append({"org": "X", "org_type": "ambulance", **dict.fromkeys(UX_METRICS, 10),
-                 **{f"{m}.score": False for m in UX_METRICS},
-                 "finance": "performing", "operational_standards": "performing", "quality_safety": "performing",
-                 "major_failing": False})
+    rows.append(
+        {
+            "org": "X",
+            "org_type": "ambulance",
+            **dict.fromkeys(UX_METRICS, 10),
+            **{f"{m}.score": False for m in UX_METRICS},
+            "finance": "performing",
+            "operational_standards": "performing",
+            "quality_safety": "performing",
+            "major_failing": False,
+        }
+    )
     out = evaluate(*rows)[-1]
     assert out["user_experience"] is None
     assert out["overall"] == "performing"
@@ -225,16 +259,27 @@ FINANCE_BANDS = {
     "debtor_days": [(30, 3), (30.5, 2), (60, 2), (60.5, 1)],
     "creditor_days": [(30, 3), (30.5, 2), (60, 2), (60.5, 1)],
 }
-FINANCE_WEIGHTS = {"planned_outturn": 0.05, "ytd_operating_vs_plan": 0.125, "ytd_ebitda_vs_plan": 0.125,
-                   "forecast_vs_plan": 0.2, "forecast_ebitda_vs_plan": 0.2, "underlying_position": 0.05,
-                   "ebitda_margin": 0.05, "bppc_value": 0.04, "bppc_volume": 0.04, "current_ratio": 0.04,
-                   "debtor_days": 0.04, "creditor_days": 0.04}
+FINANCE_WEIGHTS = {
+    "planned_outturn": 0.05,
+    "ytd_operating_vs_plan": 0.125,
+    "ytd_ebitda_vs_plan": 0.125,
+    "forecast_vs_plan": 0.2,
+    "forecast_ebitda_vs_plan": 0.2,
+    "underlying_position": 0.05,
+    "ebitda_margin": 0.05,
+    "bppc_value": 0.04,
+    "bppc_volume": 0.04,
+    "current_ratio": 0.04,
+    "debtor_days": 0.04,
+    "creditor_days": 0.04,
+}
 BEST_FINANCE = {name: bands[0][0] for name, bands in FINANCE_BANDS.items()}
 
 
 @pytest.mark.parametrize("org_type", ["acute", "ambulance"])
-@pytest.mark.parametrize(("metric", "value", "score"),
-                         [(m, v, s) for m, bands in FINANCE_BANDS.items() for v, s in bands])
+@pytest.mark.parametrize(
+    ("metric", "value", "score"), [(m, v, s) for m, bands in FINANCE_BANDS.items() for v, s in bands]
+)
 def test_each_finance_indicator_scores_1_to_3_by_its_bands(org_type, metric, value, score) -> None:
     """Seed 3.5, Finance: indicator scores (the policy assumes 1 to 3, 3 best, and each threshold)."""
     assert one(org_type=org_type, **{metric: value})[f"{metric}.score"] == score
@@ -249,22 +294,59 @@ def test_finance_weights_are_the_sub_domain_weights_split_over_their_indicators(
         assert out["finance_score"] == pytest.approx(round(3 - 2 * weight, 2)), name
 
 
-@pytest.mark.parametrize(("changes", "score", "expected"), [
-    ({}, 3.0, "performing"),
-    # 0.05*3 + 0.25*3 + 0.70*2
-    ({"forecast_vs_plan": -0.5, "forecast_ebitda_vs_plan": 95, "underlying_position": -1, "ebitda_margin": 3,
-      "bppc_value": 80, "bppc_volume": 80, "current_ratio": 0.8, "debtor_days": 45, "creditor_days": 45},
-     2.30, "under_review"),
-    # 3 - 2 * (0.2 + 0.125 + 0.04 + 0.04): every year-to-date and forecast EBITDA indicator at 1
-    ({"ytd_ebitda_vs_plan": 80, "forecast_ebitda_vs_plan": 80, "bppc_value": 10, "bppc_volume": 10}, 2.19,
-     "under_review"),
-    ({"ytd_ebitda_vs_plan": 80, "forecast_ebitda_vs_plan": 80, "bppc_value": 10, "bppc_volume": 10,
-      "current_ratio": 0.1}, 2.11, "under_review"),
-    ({"ytd_ebitda_vs_plan": 80, "forecast_ebitda_vs_plan": 80, "bppc_value": 10, "bppc_volume": 10,
-      "current_ratio": 0.1, "debtor_days": 90}, 2.03, "underperforming"),
-    # a missing indicator is left out and the others re-weighted: (0.76 * 3 + 0.04 * 1) / 0.8
-    ({"forecast_ebitda_vs_plan": None, "bppc_value": 10}, 2.9, "performing"),
-])
+@pytest.mark.parametrize(
+    ("changes", "score", "expected"),
+    [
+        ({}, 3.0, "performing"),
+        # 0.05*3 + 0.25*3 + 0.70*2
+        (
+            {
+                "forecast_vs_plan": -0.5,
+                "forecast_ebitda_vs_plan": 95,
+                "underlying_position": -1,
+                "ebitda_margin": 3,
+                "bppc_value": 80,
+                "bppc_volume": 80,
+                "current_ratio": 0.8,
+                "debtor_days": 45,
+                "creditor_days": 45,
+            },
+            2.30,
+            "under_review",
+        ),
+        # 3 - 2 * (0.2 + 0.125 + 0.04 + 0.04): every year-to-date and forecast EBITDA indicator at 1
+        (
+            {"ytd_ebitda_vs_plan": 80, "forecast_ebitda_vs_plan": 80, "bppc_value": 10, "bppc_volume": 10},
+            2.19,
+            "under_review",
+        ),
+        (
+            {
+                "ytd_ebitda_vs_plan": 80,
+                "forecast_ebitda_vs_plan": 80,
+                "bppc_value": 10,
+                "bppc_volume": 10,
+                "current_ratio": 0.1,
+            },
+            2.11,
+            "under_review",
+        ),
+        (
+            {
+                "ytd_ebitda_vs_plan": 80,
+                "forecast_ebitda_vs_plan": 80,
+                "bppc_value": 10,
+                "bppc_volume": 10,
+                "current_ratio": 0.1,
+                "debtor_days": 90,
+            },
+            2.03,
+            "underperforming",
+        ),
+        # a missing indicator is left out and the others re-weighted: (0.76 * 3 + 0.04 * 1) / 0.8
+        ({"forecast_ebitda_vs_plan": None, "bppc_value": 10}, 2.9, "performing"),
+    ],
+)
 def test_finance_is_the_weighted_sum_of_indicator_scores(changes, score, expected) -> None:
     """Seed 3.5, Finance: "the sum of the weighted indicator scores"; the policy assumes above 2.40
     performing, 2.10 to 2.40 under review."""
@@ -273,27 +355,37 @@ def test_finance_is_the_weighted_sum_of_indicator_scores(changes, score, expecte
     assert out["finance"] == expected
 
 
-@pytest.mark.parametrize(("score", "expected"), [
-    (3.0, "performing"), (2.41, "performing"), (2.40, "under_review"), (2.10, "under_review"),
-    (2.09, "underperforming"), (1.0, "underperforming"),
-])
+@pytest.mark.parametrize(
+    ("score", "expected"),
+    [
+        (3.0, "performing"),
+        (2.41, "performing"),
+        (2.40, "under_review"),
+        (2.10, "under_review"),
+        (2.09, "underperforming"),
+        (1.0, "underperforming"),
+    ],
+)
 def test_finance_category_thresholds(score, expected) -> None:
     """Seed 3.5, Finance; the thresholds are the policy's assumption (2011/12 framework: above 2.40)."""
     assert one(finance_score=score, planned_outturn=0, forecast_vs_plan=0)["finance"] == expected
 
 
-@pytest.mark.parametrize(("score", "planned", "forecast", "expected"), [
-    (2.9, -0.5, 0.2, "under_review"),  # a planned deficit
-    (2.2, -0.5, 0.2, "under_review"),  # the cap does not lower a category already at it
-    (1.5, -0.5, 0.2, "underperforming"),  # nor lift one below it
-    (2.9, 0, 0, "performing"),  # breaking even is not a deficit
-    (2.9, 0, -1, "underperforming"),  # a forecast deficit, worse than plan
-    (2.9, 1, -1.5, "underperforming"),
-    (2.9, -1, -0.5, "underperforming"),  # both caps
-    (2.9, 2, -1, "performing"),  # behind plan but still in surplus
-    (2.9, 2, -2, "performing"),  # forecast exactly break-even
-    (2.9, -1, 0.5, "under_review"),  # forecast deficit, but not worse than plan: only the planning cap
-])
+@pytest.mark.parametrize(
+    ("score", "planned", "forecast", "expected"),
+    [
+        (2.9, -0.5, 0.2, "under_review"),  # a planned deficit
+        (2.2, -0.5, 0.2, "under_review"),  # the cap does not lower a category already at it
+        (1.5, -0.5, 0.2, "underperforming"),  # nor lift one below it
+        (2.9, 0, 0, "performing"),  # breaking even is not a deficit
+        (2.9, 0, -1, "underperforming"),  # a forecast deficit, worse than plan
+        (2.9, 1, -1.5, "underperforming"),
+        (2.9, -1, -0.5, "underperforming"),  # both caps
+        (2.9, 2, -1, "performing"),  # behind plan but still in surplus
+        (2.9, 2, -2, "performing"),  # forecast exactly break-even
+        (2.9, -1, 0.5, "under_review"),  # forecast deficit, but not worse than plan: only the planning cap
+    ],
+)
 def test_finance_over_riding_rules_cap_the_category(score, planned, forecast, expected) -> None:
     """Seed 3.5, Finance: "over-riding rules that dictate the maximum score"; the policy assumes a planned
     deficit caps at under review, a forecast deficit worse than plan at underperforming."""
@@ -327,8 +419,9 @@ ACHIEVED = {name: bands[0][0] for name, bands in STANDARD_BANDS.items()}
 FAILED = {name: bands[-1][0] for name, bands in STANDARD_BANDS.items()}
 
 
-@pytest.mark.parametrize(("metric", "value", "points"),
-                         [(m, v, p) for m, bands in STANDARD_BANDS.items() for v, p in bands])
+@pytest.mark.parametrize(
+    ("metric", "value", "points"), [(m, v, p) for m, bands in STANDARD_BANDS.items() for v, p in bands]
+)
 def test_each_standard_is_achieved_underachieved_or_failed(metric, value, points) -> None:
     """Seed 3.5, Operational Standards and Targets: scored as in the Annual Health Check (achieved,
     underachieved, failed); targets and tolerances are the policy's assumptions."""
@@ -336,8 +429,10 @@ def test_each_standard_is_achieved_underachieved_or_failed(metric, value, points
     assert one(org_type=org_type, **{metric: value})[f"{metric}.score"] == points
 
 
-@pytest.mark.parametrize(("org_type", "own", "other"), [("acute", ACUTE_STANDARDS, AMBULANCE_STANDARDS),
-                                                        ("ambulance", AMBULANCE_STANDARDS, ACUTE_STANDARDS)])
+@pytest.mark.parametrize(
+    ("org_type", "own", "other"),
+    [("acute", ACUTE_STANDARDS, AMBULANCE_STANDARDS), ("ambulance", AMBULANCE_STANDARDS, ACUTE_STANDARDS)],
+)
 def test_a_trust_is_scored_only_on_the_standards_of_its_type(org_type, own, other) -> None:
     """Seed 3.5 / section 2.1: the indicators that apply to acute and to ambulance trusts differ; cells of
     the other type's standards are not read, so failing them changes nothing."""
@@ -348,15 +443,18 @@ def test_a_trust_is_scored_only_on_the_standards_of_its_type(org_type, own, othe
     assert out["operational_standards"] == "performing"
 
 
-@pytest.mark.parametrize(("points", "score", "expected"), [
-    ([3] * 8, 3.0, "performing"),
-    ([3] * 7 + [2], 2.88, "performing"),  # 23 / 8 = 2.875, halves away from zero
-    ([3] * 6 + [0] * 2, 2.25, "under_review"),
-    ([3] * 4 + [2] * 2 + [0] * 2, 2.0, "underperforming"),
-    ([3, 3, 2, 2, 2, None, None, None], 2.4, "under_review"),  # missing ones left out: 12 / 5, not above 2.40
-    ([3, 3, 3, 2, 2, 2, 2, None], 2.43, "performing"),  # 17 / 7
-    ([None] * 8, None, None),
-])
+@pytest.mark.parametrize(
+    ("points", "score", "expected"),
+    [
+        ([3] * 8, 3.0, "performing"),
+        ([3] * 7 + [2], 2.88, "performing"),  # 23 / 8 = 2.875, halves away from zero
+        ([3] * 6 + [0] * 2, 2.25, "under_review"),
+        ([3] * 4 + [2] * 2 + [0] * 2, 2.0, "underperforming"),
+        ([3, 3, 2, 2, 2, None, None, None], 2.4, "under_review"),  # missing ones left out: 12 / 5, not above 2.40
+        ([3, 3, 3, 2, 2, 2, 2, None], 2.43, "performing"),  # 17 / 7
+        ([None] * 8, None, None),
+    ],
+)
 def test_acute_operational_standards_are_the_mean_points(points, score, expected) -> None:
     """Seed 3.5, Operational Standards and Targets: weightings and thresholds aligned to the Annual Health
     Check; the policy assumes equal weights and above 2.40 performing, 2.10 to 2.40 under review."""
@@ -372,17 +470,23 @@ def test_acute_operational_standards_are_the_mean_points(points, score, expected
 def test_ambulance_operational_standards_are_the_mean_of_its_two_standards(eight, nineteen) -> None:
     """Seed 3.5, Operational Standards and Targets, for an ambulance trust's two Category A standards."""
     value = {m: {p: v for v, p in reversed(STANDARD_BANDS[m])} for m in AMBULANCE_STANDARDS}
-    out = one(org_type="ambulance", cat_a_8min=value["cat_a_8min"][eight],
-              cat_a_19min=value["cat_a_19min"][nineteen])
+    out = one(org_type="ambulance", cat_a_8min=value["cat_a_8min"][eight], cat_a_19min=value["cat_a_19min"][nineteen])
     mean = (eight + nineteen) / 2
     assert out["operational_score"] == mean
-    assert out["operational_standards"] == ("performing" if mean > 2.4 else "under_review" if mean >= 2.1
-                                            else "underperforming")
+    assert out["operational_standards"] == (
+        "performing" if mean > 2.4 else "under_review" if mean >= 2.1 else "underperforming"
+    )
 
 
-@pytest.mark.parametrize(("score", "expected"), [
-    (2.41, "performing"), (2.40, "under_review"), (2.10, "under_review"), (2.09, "underperforming"),
-])
+@pytest.mark.parametrize(
+    ("score", "expected"),
+    [
+        (2.41, "performing"),
+        (2.40, "under_review"),
+        (2.10, "under_review"),
+        (2.09, "underperforming"),
+    ],
+)
 def test_operational_standards_thresholds(score, expected) -> None:
     """Seed 3.5, Operational Standards and Targets; thresholds are the policy's assumption."""
     assert one(operational_score=score)["operational_standards"] == expected
@@ -392,8 +496,14 @@ def test_operational_standards_thresholds(score, expected) -> None:
 
 
 def domains(finance, operational, quality, **more) -> dict[str, Any]:
-    return {"finance": finance, "operational_standards": operational, "quality_safety": quality,
-            "user_experience": "performing", "major_failing": False, **more}
+    return {
+        "finance": finance,
+        "operational_standards": operational,
+        "quality_safety": quality,
+        "user_experience": "performing",
+        "major_failing": False,
+        **more,
+    }
 
 
 @pytest.mark.parametrize(("finance", "operational", "quality"), list(product(CATEGORIES, repeat=3)))
@@ -403,27 +513,37 @@ def test_overall_is_the_lowest_of_finance_operational_standards_and_quality_and_
     assert one(**domains(finance, operational, quality))["overall"] == worse(finance, operational, quality)
 
 
-@pytest.mark.parametrize(("finance", "operational", "quality", "expected"), [
-    (None, "performing", "under_review", None),
-    (None, "performing", "performing", None),
-    ("underperforming", None, None, "underperforming"),
-    ("performing", "underperforming", None, "underperforming"),
-    (None, None, None, None),
-])
-def test_overall_with_a_domain_missing_is_missing_unless_another_is_underperforming(finance, operational, quality,
-                                                                                    expected) -> None:
+@pytest.mark.parametrize(
+    ("finance", "operational", "quality", "expected"),
+    [
+        (None, "performing", "under_review", None),
+        (None, "performing", "performing", None),
+        ("underperforming", None, None, "underperforming"),
+        ("performing", "underperforming", None, "underperforming"),
+        (None, None, None, None),
+    ],
+)
+def test_overall_with_a_domain_missing_is_missing_unless_another_is_underperforming(
+    finance, operational, quality, expected
+) -> None:
     """Seed 3.3: the lowest of the three is unknown while one is unknown, unless one is already the lowest there is."""
     assert one(**domains(finance, operational, quality))["overall"] == expected
 
 
 @pytest.mark.parametrize("base", CATEGORIES)
-@pytest.mark.parametrize(("org_type", "ux", "moderated"), [
-    ("acute", "underperforming", {"performing": "under_review", "under_review": "under_review",
-                                  "underperforming": "underperforming"}),
-    ("acute", "under_review", None),
-    ("acute", "performing", None),
-    ("ambulance", None, None),
-])
+@pytest.mark.parametrize(
+    ("org_type", "ux", "moderated"),
+    [
+        (
+            "acute",
+            "underperforming",
+            {"performing": "under_review", "under_review": "under_review", "underperforming": "underperforming"},
+        ),
+        ("acute", "under_review", None),
+        ("acute", "performing", None),
+        ("ambulance", None, None),
+    ],
+)
 def test_user_experience_underperforming_caps_overall_at_under_review(base, org_type, ux, moderated) -> None:
     """Seed 3.3 and 3.5, User Experience: Underperforming on it means no better than Performance under review
     overall; it never lifts a trust, nor moderates when it is not Underperforming (or is absent)."""
@@ -432,9 +552,15 @@ def test_user_experience_underperforming_caps_overall_at_under_review(base, org_
 
 
 @pytest.mark.parametrize("ux", [*CATEGORIES, None])
-@pytest.mark.parametrize(("finance", "operational", "quality"),
-                         [("performing",) * 3, ("under_review", "performing", "performing"),
-                          ("performing", "underperforming", "under_review"), (None, None, None)])
+@pytest.mark.parametrize(
+    ("finance", "operational", "quality"),
+    [
+        ("performing",) * 3,
+        ("under_review", "performing", "performing"),
+        ("performing", "underperforming", "under_review"),
+        (None, None, None),
+    ],
+)
 def test_a_major_failing_makes_a_trust_underperforming_whatever_else(finance, operational, quality, ux) -> None:
     """Seed 3.4 Over-riding rules: major failings mean a trust "would automatically be designated as
     Underperforming"; 3.5: CQC suspension or enforcement folded in."""
@@ -442,9 +568,14 @@ def test_a_major_failing_makes_a_trust_underperforming_whatever_else(finance, op
     assert out["overall"] == "underperforming"
 
 
-@pytest.mark.parametrize(("base", "expected"), [
-    ("performing", None), ("under_review", None), ("underperforming", "underperforming"),
-])
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("performing", None),
+        ("under_review", None),
+        ("underperforming", "underperforming"),
+    ],
+)
 def test_an_unknown_major_failing_leaves_overall_unknown_unless_already_underperforming(base, expected) -> None:
     """Seed 3.4, with docs/semantics.md: a missing condition keeps only a value the rule would not change."""
     assert one(**domains(base, "performing", "performing", major_failing=None))["overall"] == expected
@@ -453,11 +584,14 @@ def test_an_unknown_major_failing_leaves_overall_unknown_unless_already_underper
 # ---------------------------------------------------------------- escalation over periods (3.6 to 3.8)
 
 
-def history(*quarters: tuple[str, str | None], org: str = "RXX", org_type: str = "acute",
-            challenged: bool | None = False) -> list[dict[str, Any]]:
+def history(
+    *quarters: tuple[str, str | None], org: str = "RXX", org_type: str = "acute", challenged: bool | None = False
+) -> list[dict[str, Any]]:
     """One trust's quarters, with its overall category given directly (a what-if override)."""
-    return [{"org": org, "org_type": org_type, "period": period, "overall": overall,
-             "designated_challenged": challenged} for period, overall in quarters]
+    return [
+        {"org": org, "org_type": org_type, "period": period, "overall": overall, "designated_challenged": challenged}
+        for period, overall in quarters
+    ]
 
 
 def escalation(out: list[dict[str, Any]]) -> list[tuple]:
@@ -475,41 +609,73 @@ def test_under_review_two_quarters_running_escalates_from_the_commissioner_to_th
 def test_the_recovery_period_counts_consecutive_quarters_only() -> None:
     """Seed 3.8 with regimes.md: under review "for a second consecutive period"; a gap restarts the count,
     and so does a quarter in another category."""
-    out = evaluate(*history(("2009Q1", "under_review"), ("2009Q3", "under_review"),
-                            ("2009Q4", "underperforming"), ("2010Q1", "under_review"), ("2010Q2", "under_review")))
+    out = evaluate(
+        *history(
+            ("2009Q1", "under_review"),
+            ("2009Q3", "under_review"),
+            ("2009Q4", "underperforming"),
+            ("2010Q1", "under_review"),
+            ("2010Q2", "under_review"),
+        )
+    )
     assert [r["intervention_lead"] for r in out] == ["commissioner", "commissioner", "sha", "commissioner", "sha"]
 
 
 def test_three_underperforming_quarters_trigger_the_challenged_discussion() -> None:
     """Seed 3.6: "three consecutive quarters as Underperforming will trigger a discussion between the Department
     and relevant SHA"; 3.7: Underperforming, the SHA leads."""
-    out = evaluate(*history(("2009Q1", "underperforming"), ("2009Q2", "underperforming"),
-                            ("2009Q3", "underperforming"), ("2009Q4", "underperforming")))
+    out = evaluate(
+        *history(
+            ("2009Q1", "underperforming"),
+            ("2009Q2", "underperforming"),
+            ("2009Q3", "underperforming"),
+            ("2009Q4", "underperforming"),
+        )
+    )
     assert escalation(out) == [(1, False, "sha"), (2, False, "sha"), (3, True, "sha"), (4, True, "sha")]
 
 
 def test_a_gap_quarter_restarts_the_run() -> None:
     """Seed 3.6 (consecutive quarters) with regimes.md: a missing period breaks the run."""
-    out = evaluate(*history(("2009Q1", "underperforming"), ("2009Q2", "underperforming"),
-                            ("2009Q4", "underperforming")))
+    out = evaluate(
+        *history(("2009Q1", "underperforming"), ("2009Q2", "underperforming"), ("2009Q4", "underperforming"))
+    )
     assert escalation(out) == [(1, False, "sha"), (2, False, "sha"), (1, False, "sha")]
 
 
 def test_a_quarter_with_no_category_breaks_the_run() -> None:
     """docs/semantics.md, "Periods and runs": `run` is missing where its condition is, and a missing `run` in
     the period before counts as a break, like an absent period."""
-    out = evaluate(*history(("2009Q1", "underperforming"), ("2009Q2", "underperforming"), ("2009Q3", None),
-                            ("2009Q4", "underperforming")))
+    out = evaluate(
+        *history(
+            ("2009Q1", "underperforming"),
+            ("2009Q2", "underperforming"),
+            ("2009Q3", None),
+            ("2009Q4", "underperforming"),
+        )
+    )
     assert escalation(out) == [(1, False, "sha"), (2, False, "sha"), (None, None, None), (1, False, "sha")]
 
 
 def test_a_better_quarter_ends_the_run() -> None:
     """Seed 3.8: trusts "move straight into, and out of, performance categories"; the lead follows this
     quarter's category."""
-    out = evaluate(*history(("2009Q1", "underperforming"), ("2009Q2", "underperforming"),
-                            ("2009Q3", "under_review"), ("2009Q4", "underperforming"), ("2010Q1", "performing")))
-    assert escalation(out) == [(1, False, "sha"), (2, False, "sha"), (0, False, "commissioner"),
-                               (1, False, "sha"), (0, False, "none")]
+    out = evaluate(
+        *history(
+            ("2009Q1", "underperforming"),
+            ("2009Q2", "underperforming"),
+            ("2009Q3", "under_review"),
+            ("2009Q4", "underperforming"),
+            ("2010Q1", "performing"),
+        )
+    )
+    assert escalation(out) == [
+        (1, False, "sha"),
+        (2, False, "sha"),
+        (0, False, "commissioner"),
+        (1, False, "sha"),
+        (0, False, "none"),
+    ]
 
 
 @pytest.mark.parametrize("overall", [*CATEGORIES, None])
@@ -534,26 +700,48 @@ def test_an_unknown_challenged_designation_leaves_the_lead_unknown() -> None:
 
 def test_periods_out_of_order_give_the_same_results() -> None:
     """docs/semantics.md, "Periods and runs": periods are ordered by year then quarter, not by row order."""
-    quarters = [("2009Q1", "underperforming"), ("2009Q2", "underperforming"), ("2009Q3", "underperforming"),
-                ("2009Q4", "under_review"), ("2010Q1", "under_review"), ("2010Q2", "underperforming")]
+    quarters = [
+        ("2009Q1", "underperforming"),
+        ("2009Q2", "underperforming"),
+        ("2009Q3", "underperforming"),
+        ("2009Q4", "under_review"),
+        ("2010Q1", "under_review"),
+        ("2010Q2", "underperforming"),
+    ]
     rows = history(*quarters)
     ordered = escalation(evaluate(*rows))
     shuffle = [4, 2, 5, 0, 3, 1]
     shuffled = escalation(evaluate(*(rows[i] for i in shuffle)))
     assert shuffled == [ordered[i] for i in shuffle]
-    assert ordered == [(1, False, "sha"), (2, False, "sha"), (3, True, "sha"), (0, False, "commissioner"),
-                       (0, False, "sha"), (1, False, "sha")]
+    assert ordered == [
+        (1, False, "sha"),
+        (2, False, "sha"),
+        (3, True, "sha"),
+        (0, False, "commissioner"),
+        (0, False, "sha"),
+        (1, False, "sha"),
+    ]
 
 
 def test_two_trusts_interleaved_keep_their_own_runs() -> None:
     """Seed 3.6 and 3.8: runs are per organisation."""
-    a = history(("2009Q1", "underperforming"), ("2009Q2", "underperforming"), ("2009Q3", "underperforming"),
-                org="RAA")
-    b = history(("2009Q1", "under_review"), ("2009Q2", "performing"), ("2009Q3", "under_review"), org="RBB",
-                org_type="ambulance")
+    a = history(("2009Q1", "underperforming"), ("2009Q2", "underperforming"), ("2009Q3", "underperforming"), org="RAA")
+    b = history(
+        ("2009Q1", "under_review"),
+        ("2009Q2", "performing"),
+        ("2009Q3", "under_review"),
+        org="RBB",
+        org_type="ambulance",
+    )
     out = evaluate(b[2], a[0], b[0], a[2], b[1], a[1])
-    assert escalation(out) == [(0, False, "commissioner"), (1, False, "sha"), (0, False, "commissioner"),
-                               (3, True, "sha"), (0, False, "none"), (2, False, "sha")]
+    assert escalation(out) == [
+        (0, False, "commissioner"),
+        (1, False, "sha"),
+        (0, False, "commissioner"),
+        (3, True, "sha"),
+        (0, False, "none"),
+        (2, False, "sha"),
+    ]
 
 
 # ================================================================ B. properties
@@ -564,13 +752,28 @@ QUARTER0 = 2009 * 4  # 2009Q1
 # the three categories rather than mostly underperforming.
 METRIC_RANGES = {
     **dict.fromkeys(UX_METRICS, (50.0, 90.0)),
-    "planned_outturn": (-2.6, 3.5), "ytd_operating_vs_plan": (-3.6, 4.0), "ytd_ebitda_vs_plan": (88.0, 115.0),
-    "forecast_vs_plan": (-3.6, 4.0), "forecast_ebitda_vs_plan": (88.0, 115.0), "underlying_position": (-2.6, 3.5),
-    "ebitda_margin": (0.2, 11.0), "bppc_value": (58.0, 100.0), "bppc_volume": (58.0, 100.0),
-    "current_ratio": (0.4, 2.0), "debtor_days": (5.0, 65.0), "creditor_days": (5.0, 65.0),
-    "ae_4hr": (94.0, 100.0), "rtt_admitted": (84.0, 96.0), "rtt_non_admitted": (89.0, 100.0),
-    "cancer_2ww": (87.0, 100.0), "cancer_31d": (90.0, 100.0), "cancer_62d": (79.0, 95.0), "mrsa": (70.0, 115.0),
-    "cdiff": (70.0, 115.0), "cat_a_8min": (69.0, 82.0), "cat_a_19min": (89.0, 100.0),
+    "planned_outturn": (-2.6, 3.5),
+    "ytd_operating_vs_plan": (-3.6, 4.0),
+    "ytd_ebitda_vs_plan": (88.0, 115.0),
+    "forecast_vs_plan": (-3.6, 4.0),
+    "forecast_ebitda_vs_plan": (88.0, 115.0),
+    "underlying_position": (-2.6, 3.5),
+    "ebitda_margin": (0.2, 11.0),
+    "bppc_value": (58.0, 100.0),
+    "bppc_volume": (58.0, 100.0),
+    "current_ratio": (0.4, 2.0),
+    "debtor_days": (5.0, 65.0),
+    "creditor_days": (5.0, 65.0),
+    "ae_4hr": (94.0, 100.0),
+    "rtt_admitted": (84.0, 96.0),
+    "rtt_non_admitted": (89.0, 100.0),
+    "cancer_2ww": (87.0, 100.0),
+    "cancer_31d": (90.0, 100.0),
+    "cancer_62d": (79.0, 95.0),
+    "mrsa": (70.0, 115.0),
+    "cdiff": (70.0, 115.0),
+    "cat_a_8min": (69.0, 82.0),
+    "cat_a_19min": (89.0, 100.0),
 }
 
 
@@ -585,8 +788,10 @@ _metric_bytes = st.binary(min_size=len(METRIC_RANGES), max_size=len(METRIC_RANGE
 
 
 def _metric_cells(block: bytes) -> dict[str, float | None]:
-    return {name: None if b < 32 else lo + (hi - lo) * (b - 32) / 223
-            for (name, (lo, hi)), b in zip(METRIC_RANGES.items(), block, strict=True)}
+    return {
+        name: None if b < 32 else lo + (hi - lo) * (b - 32) / 223
+        for (name, (lo, hi)), b in zip(METRIC_RANGES.items(), block, strict=True)
+    }
 
 
 _quarters = st.one_of(

@@ -22,46 +22,97 @@ A_SCALE = ["performing", "under_review", "underperforming"]
 B_SCALE = ["1", "2", "3", "4", "5"]
 A_TIER = {"performing": "high", "under_review": "middle", "underperforming": "low"}
 B_TIER = {"1": "high", "2": "high", "3": "middle", "4": "low", "5": "low"}
-TYPES = [("acute", "Synthetic Acute Hospitals NHS Trust", 134), ("ambulance", "Synthetic Ambulance Service", 10),
-         ("community", "Synthetic Community Health Services", 14), ("icb", "Synthetic Integrated Care Board", 42),
-         ("mental_health", "Synthetic Mental Health Partnership", 36)]
+TYPES = [
+    ("acute", "Synthetic Acute Hospitals NHS Trust", 134),
+    ("ambulance", "Synthetic Ambulance Service", 10),
+    ("community", "Synthetic Community Health Services", 14),
+    ("icb", "Synthetic Integrated Care Board", 42),
+    ("mental_health", "Synthetic Mental Health Partnership", 36),
+]
 
 
 def _policy(side: int, assumptions: int) -> dict:
     if side == 0:
-        return {"file": "policies/performance_2009.policy", "name": "NHS Performance Framework", "version": "2009/10",
-                "outcome": "overall", "scale": A_SCALE,
-                "descriptions": {"performing": "Performing", "under_review": "Performance under review",
-                                 "underperforming": "Underperforming"},
-                "assumptions": [{"where": f"performance_2009.policy:{100 + 7 * n}",
-                                 "text": f"threshold {n} from the 2008/09 Annual Health Check; the Annex is not in "
-                                         "the source"} for n in range(assumptions)],
-                "rated": 0, "not_rated": 0}
-    return {"file": "policies/oversight_2025.policy", "name": "NHS Oversight Framework", "version": "2025/26",
-            "outcome": "segment", "scale": B_SCALE,
-            "descriptions": {"1": "consistently high-performing across domains",
-                             "2": "good performance across domains", "3": "off-track in a range of areas",
-                             "4": "significantly off-track in a range of areas",
-                             "5": "in the Recovery Support Programme"},
-            "assumptions": [{"where": f"oversight_2025.policy:{200 + 11 * n}",
-                             "text": f"cut point {n} read off the published quarter 3 segments"}
-                            for n in range(assumptions)],
-            "rated": 0, "not_rated": 0}
+        return {
+            "file": "policies/performance_2009.policy",
+            "name": "NHS Performance Framework",
+            "version": "2009/10",
+            "outcome": "overall",
+            "scale": A_SCALE,
+            "descriptions": {
+                "performing": "Performing",
+                "under_review": "Performance under review",
+                "underperforming": "Underperforming",
+            },
+            "assumptions": [
+                {
+                    "where": f"performance_2009.policy:{100 + 7 * n}",
+                    "text": f"threshold {n} from the 2008/09 Annual Health Check; the Annex is not in the source",
+                }
+                for n in range(assumptions)
+            ],
+            "rated": 0,
+            "not_rated": 0,
+        }
+    return {
+        "file": "policies/oversight_2025.policy",
+        "name": "NHS Oversight Framework",
+        "version": "2025/26",
+        "outcome": "segment",
+        "scale": B_SCALE,
+        "descriptions": {
+            "1": "consistently high-performing across domains",
+            "2": "good performance across domains",
+            "3": "off-track in a range of areas",
+            "4": "significantly off-track in a range of areas",
+            "5": "in the Recovery Support Programme",
+        },
+        "assumptions": [
+            {
+                "where": f"oversight_2025.policy:{200 + 11 * n}",
+                "text": f"cut point {n} read off the published quarter 3 segments",
+            }
+            for n in range(assumptions)
+        ],
+        "rated": 0,
+        "not_rated": 0,
+    }
 
 
 def _steps_a(value: str, rng: random.Random) -> list[dict]:
     score = round(rng.uniform(1.5, 3.8), 2)
     return [
-        {"name": "overall", "value": value, "why": "the lowest of finance, operational standards and targets, and "
-         "quality and safety; user experience only moderates", "source": "performance_2009.policy:402"},
-        {"name": "operational_standards", "value": value, "why": f"operational score {score} against the band "
-         "cut points 2.5 and 3.0", "source": "performance_2009.policy:380"},
-        {"name": "operational_score", "value": str(score), "why": "weighted sum of 14 indicator scores, "
-         f"{rng.randint(0, 4)} missing", "source": "performance_2009.policy:371"},
-        {"name": "finance", "value": rng.choice(A_SCALE), "why": f"finance score {round(rng.uniform(1, 4), 1)}; "
-         "no over-riding rule applies", "source": "performance_2009.policy:355"},
-        {"name": "quality_safety", "value": "performing", "why": "registered with the CQC without conditions",
-         "source": "performance_2009.policy:330"},
+        {
+            "name": "overall",
+            "value": value,
+            "why": "the lowest of finance, operational standards and targets, and "
+            "quality and safety; user experience only moderates",
+            "source": "performance_2009.policy:402",
+        },
+        {
+            "name": "operational_standards",
+            "value": value,
+            "why": f"operational score {score} against the band cut points 2.5 and 3.0",
+            "source": "performance_2009.policy:380",
+        },
+        {
+            "name": "operational_score",
+            "value": str(score),
+            "why": f"weighted sum of 14 indicator scores, {rng.randint(0, 4)} missing",
+            "source": "performance_2009.policy:371",
+        },
+        {
+            "name": "finance",
+            "value": rng.choice(A_SCALE),
+            "why": f"finance score {round(rng.uniform(1, 4), 1)}; no over-riding rule applies",
+            "source": "performance_2009.policy:355",
+        },
+        {
+            "name": "quality_safety",
+            "value": "performing",
+            "why": "registered with the CQC without conditions",
+            "source": "performance_2009.policy:330",
+        },
         {"name": "major_failing", "value": "no", "why": "given in the table (a judgement)", "source": None},
     ]
 
@@ -70,22 +121,41 @@ def _steps_b(value: str, org_type: str, rng: random.Random) -> list[dict]:
     average = round(rng.uniform(1.4, 3.6), 2)
     deficit = rng.random() < 0.3
     return [
-        {"name": "segment", "value": value, "why": "delivery score as segment; `no better than 3 when in_deficit` "
-         + ("applies" if deficit else "does not apply"), "source": "oversight_2025.policy:678"},
-        {"name": "delivery_score", "value": str(min(4, int(value))), "why": f"quartiles of average_score over "
-         f"{rng.randint(10, 134)} in cohort {org_type}, cut points 1.98, 2.41, 2.87",
-         "source": "oversight_2025.policy:642"},
-        {"name": "average_score", "value": str(average), "why": f"round(weighted_mean(metric scores), 2): "
-         f"{rng.randint(20, 45)} present, {rng.randint(5, 39)} missing", "source": "oversight_2025.policy:636"},
+        {
+            "name": "segment",
+            "value": value,
+            "why": "delivery score as segment; `no better than 3 when in_deficit` "
+            + ("applies" if deficit else "does not apply"),
+            "source": "oversight_2025.policy:678",
+        },
+        {
+            "name": "delivery_score",
+            "value": str(min(4, int(value))),
+            "why": f"quartiles of average_score over "
+            f"{rng.randint(10, 134)} in cohort {org_type}, cut points 1.98, 2.41, 2.87",
+            "source": "oversight_2025.policy:642",
+        },
+        {
+            "name": "average_score",
+            "value": str(average),
+            "why": f"round(weighted_mean(metric scores), 2): "
+            f"{rng.randint(20, 45)} present, {rng.randint(5, 39)} missing",
+            "source": "oversight_2025.policy:636",
+        },
         {"name": "in_deficit", "value": "yes" if deficit else "no", "why": "given in the table", "source": None},
         {"name": "rsp_entry", "value": "no", "why": "given in the table", "source": None},
-        {"name": "system_tests_failed", "value": str(rng.randint(0, 3)), "why": "count of Table 7's six tests "
-         "answered yes", "source": "oversight_2025.policy:665"},
+        {
+            "name": "system_tests_failed",
+            "value": str(rng.randint(0, 3)),
+            "why": "count of Table 7's six tests answered yes",
+            "source": "oversight_2025.policy:665",
+        },
     ]
 
 
-def make_document(orgs: int = 236, periods: int = 4, seed: int = 0, hostile: bool = True,
-                  differences: bool = True) -> dict:
+def make_document(
+    orgs: int = 236, periods: int = 4, seed: int = 0, hostile: bool = True, differences: bool = True
+) -> dict:
     """A comparison of the 2009 and 2025 frameworks over synthetic organisations, shaped as `policyc compare` makes
     it: the 2009 framework rates acute and ambulance trusts only."""
     rng = random.Random(seed)
@@ -102,11 +172,19 @@ def make_document(orgs: int = 236, periods: int = 4, seed: int = 0, hostile: boo
             a = b = None
             if org_type in ("acute", "ambulance"):
                 value = None if rng.random() < 0.02 else A_SCALE[min(2, max(0, base_a + rng.choice((-1, 0, 0, 1))))]
-                a = {"value": value, "tier": A_TIER.get(value), "steps": _steps_a(value, rng) if value else [],
-                     "assumptions": rng.randint(3, 12)}
+                a = {
+                    "value": value,
+                    "tier": A_TIER.get(value),
+                    "steps": _steps_a(value, rng) if value else [],
+                    "assumptions": rng.randint(3, 12),
+                }
             value = B_SCALE[min(4, max(0, base_b + rng.choice((-1, 0, 0, 0, 1))))]
-            b = {"value": value, "tier": B_TIER[value], "steps": _steps_b(value, org_type, rng),
-                 "assumptions": rng.randint(2, 9)}
+            b = {
+                "value": value,
+                "tier": B_TIER[value],
+                "steps": _steps_b(value, org_type, rng),
+                "assumptions": rng.randint(2, 9),
+            }
             delta = direction = None
             moved = False
             if a is not None:
@@ -116,8 +194,19 @@ def make_document(orgs: int = 236, periods: int = 4, seed: int = 0, hostile: boo
                     delta = B_SCALE.index(value) / 4 - A_SCALE.index(a["value"]) / 2
                     moved = delta != 0
                     direction = "better under B" if delta < 0 else "worse under B" if delta > 0 else None
-            rows.append({"key": f"{org}|{period}", "org": org, "name": name, "org_type": org_type, "period": period,
-                         "outcomes": [a, b], "moved": moved, "direction": direction, "delta": delta})
+            rows.append(
+                {
+                    "key": f"{org}|{period}",
+                    "org": org,
+                    "name": name,
+                    "org_type": org_type,
+                    "period": period,
+                    "outcomes": [a, b],
+                    "moved": moved,
+                    "direction": direction,
+                    "delta": delta,
+                }
+            )
     a_values, b_values = [*A_SCALE, "missing", "not rated"], B_SCALE
     counts = [[0] * len(b_values) for _ in a_values]
     for row in rows:
@@ -126,12 +215,28 @@ def make_document(orgs: int = 236, periods: int = 4, seed: int = 0, hostile: boo
     for side, policy in enumerate(policies):
         policy["rated"] = sum(1 for r in rows if r["outcomes"][side] is not None)
         policy["not_rated"] = len(rows) - policy["rated"]
-    diffs = [{"name": "segment", "change": "added", "a": None, "b": "segment = delivery_score as segment"},
-             {"name": "in_deficit", "change": "changed", "a": 'input in_deficit "In deficit": yes/no for acute',
-              "b": 'input in_deficit "In deficit </pre><b>": yes/no for all'}] if differences else []
-    return {"title": "NHS Performance Framework 2009/10 vs NHS Oversight Framework 2025/26",
-            "data": "examples/england_synthetic.csv", "policies": policies, "periods": period_names, "rows": rows,
-            "crosstab": {"a_values": a_values, "b_values": b_values, "counts": counts}, "differences": diffs}
+    diffs = (
+        [
+            {"name": "segment", "change": "added", "a": None, "b": "segment = delivery_score as segment"},
+            {
+                "name": "in_deficit",
+                "change": "changed",
+                "a": 'input in_deficit "In deficit": yes/no for acute',
+                "b": 'input in_deficit "In deficit </pre><b>": yes/no for all',
+            },
+        ]
+        if differences
+        else []
+    )
+    return {
+        "title": "NHS Performance Framework 2009/10 vs NHS Oversight Framework 2025/26",
+        "data": "examples/england_synthetic.csv",
+        "policies": policies,
+        "periods": period_names,
+        "rows": rows,
+        "crosstab": {"a_values": a_values, "b_values": b_values, "counts": counts},
+        "differences": diffs,
+    }
 
 
 def reported(outcome: dict | None) -> str:
@@ -179,7 +284,11 @@ def test_the_blob_cannot_close_its_element_and_reads_back(small, page):
     steps = small["rows"][0]["outcomes"][1]["steps"]
     flat = decoded["rows"][0][5][3]
     assert [decoded["strings"][k] if k >= 0 else None for k in flat[:4]] == [
-        steps[0]["name"], steps[0]["value"], steps[0]["why"], steps[0]["source"]]
+        steps[0]["name"],
+        steps[0]["value"],
+        steps[0]["why"],
+        steps[0]["source"],
+    ]
 
 
 def test_nothing_is_fetched(page):
@@ -192,15 +301,25 @@ def test_nothing_is_fetched(page):
 
 
 def test_sections_and_ids(page):
-    for element_id in ("summary", "crosstab", "distribution", "movers", "search", "organisations", "assumptions",
-                       "differences", "assumptions-a", "assumptions-b"):
+    for element_id in (
+        "summary",
+        "crosstab",
+        "distribution",
+        "movers",
+        "search",
+        "organisations",
+        "assumptions",
+        "differences",
+        "assumptions-a",
+        "assumptions-b",
+    ):
         assert f'id="{element_id}"' in page, element_id
     assert page.count('<svg class="chart"') == 2 * 3  # per policy: all periods, then each of the two
     assert 'id="dist-period"' in page and 'id="org-period"' in page
     assert "Performance under review" in page and "in the Recovery Support Programme" in page
     assert "NHS Performance Framework" in page and "2025/26" in page and "examples/england_synthetic.csv" in page
     # the differences' texts in pre, escaped
-    assert '<pre>input in_deficit &quot;In deficit &lt;/pre&gt;&lt;b&gt;&quot;: yes/no for all</pre>' in page
+    assert "<pre>input in_deficit &quot;In deficit &lt;/pre&gt;&lt;b&gt;&quot;: yes/no for all</pre>" in page
 
 
 def test_no_differences_no_periods_no_data():
@@ -226,15 +345,22 @@ def test_summary_figures(small, page):
     better = sum(r["direction"] == "better under B" for r in small["rows"])
     summary = re.search(r'<section id="summary".*?</section>', page, re.S).group(0)
     figures = dict(re.findall(r'<span class="k">([^<]+)</span><span class="n">([\d,]+)</span>', summary))
-    assert figures == {"Rows compared": str(len(small["rows"])), "Moved": str(moved), "Better under B": str(better),
-                       "Worse under B": str(sum(r["direction"] == "worse under B" for r in small["rows"])),
-                       "Unchanged": str(sum(None not in r["outcomes"] for r in small["rows"]) - moved)}
+    assert figures == {
+        "Rows compared": str(len(small["rows"])),
+        "Moved": str(moved),
+        "Better under B": str(better),
+        "Worse under B": str(sum(r["direction"] == "worse under B" for r in small["rows"])),
+        "Unchanged": str(sum(None not in r["outcomes"] for r in small["rows"]) - moved),
+    }
 
 
 def test_crosstab_shading_follows_counts(small, page):
     table = re.search(r'<section id="crosstab".*?</section>', page, re.S).group(0)
-    cells = re.findall(r'<td class="cell( zero)?"(?: style="background:rgba\(([\d,]+),([\d.]+)\)[^"]*")? '
-                       r'data-a="([^"]*)" data-b="([^"]*)"[^>]*>([\d,]+)</td>', table)
+    cells = re.findall(
+        r'<td class="cell( zero)?"(?: style="background:rgba\(([\d,]+),([\d.]+)\)[^"]*")? '
+        r'data-a="([^"]*)" data-b="([^"]*)"[^>]*>([\d,]+)</td>',
+        table,
+    )
     counts = small["crosstab"]["counts"]
     assert len(cells) == sum(len(row) for row in counts)
     peak = max(max(row) for row in counts)
@@ -273,8 +399,8 @@ def png_colours(data: bytes, max_rows: int = 300) -> tuple[int, int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     offset, idat, header = 8, [], None
     while offset < len(data):
-        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
-        chunk = data[offset + 8:offset + 8 + length]
+        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        chunk = data[offset + 8 : offset + 8 + length]
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", chunk)
         elif kind == b"IDAT":
@@ -288,7 +414,7 @@ def png_colours(data: bytes, max_rows: int = 300) -> tuple[int, int, int]:
     previous = bytearray(stride)
     colours = set()
     for y in range(min(height, max_rows)):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for x in range(stride):
             left = line[x - bpp] if x >= bpp else 0
             up, corner = previous[x], previous[x - bpp] if x >= bpp else 0
@@ -302,7 +428,7 @@ def png_colours(data: bytes, max_rows: int = 300) -> tuple[int, int, int]:
                 p = left + up - corner
                 pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
                 line[x] = (line[x] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 255
-        colours.update(bytes(line[k:k + 3]) for k in range(0, stride, bpp))
+        colours.update(bytes(line[k : k + 3]) for k in range(0, stride, bpp))
         previous = line
     return width, height, len(colours)
 
@@ -353,8 +479,7 @@ def test_in_a_browser(browser, small, tmp_path: Path):
 
     # movers by |delta|, largest first
     deltas = [abs(r["delta"]) for r in small["rows"] if r["moved"] and r["delta"] is not None]
-    shown = [float(t.split()[-1].replace("\u2212", "-")) for t in
-             movers.locator("td.change small").all_inner_texts()]
+    shown = [float(t.split()[-1].replace("\u2212", "-")) for t in movers.locator("td.change small").all_inner_texts()]
     assert [abs(d) for d in shown] == sorted(deltas, reverse=True)
 
     target = small["rows"][4]
@@ -382,8 +507,9 @@ def test_in_a_browser(browser, small, tmp_path: Path):
     page.locator("#crosstab td.cell:not(.zero)").first.click()
     assert page.locator("#cell-filter").is_visible()
     a_value, b_value = (page.locator("#crosstab td.cell:not(.zero)").first.get_attribute(f"data-{s}") for s in "ab")
-    expected = sum(1 for r in small["rows"] if reported(r["outcomes"][0]) == a_value
-                   and reported(r["outcomes"][1]) == b_value)
+    expected = sum(
+        1 for r in small["rows"] if reported(r["outcomes"][0]) == a_value and reported(r["outcomes"][1]) == b_value
+    )
     assert organisations.count() == expected
 
     page.locator("#cell-filter button").click()

@@ -95,15 +95,48 @@ def test_json_shape(program):
     document = json.loads(results.to_json(program, frame(), values()))
     assert document["policy"] == {"name": "R", "version": "2"}
     assert document["results"] == [
-        {"org": "RX1", "org_type": "acute", "period": "2025Q3",
-         "values": {"in_deficit": True, "rating": "low", "ae": 72.5, "ae.score": 2.41, "average": 2.41,
-                    "segment": 3, "flagged": True}},
-        {"org": "RX2", "org_type": "ambulance", "period": "2025Q3",
-         "values": {"in_deficit": False, "rating": None, "ae": None, "ae.score": None, "average": None,
-                    "segment": 1, "flagged": False}},
-        {"org": "A3", "org_type": "acute", "period": "2009Q4",
-         "values": {"in_deficit": None, "rating": "high", "ae": 80.0, "ae.score": 1.0, "average": 1.0,
-                    "segment": None, "flagged": None}},
+        {
+            "org": "RX1",
+            "org_type": "acute",
+            "period": "2025Q3",
+            "values": {
+                "in_deficit": True,
+                "rating": "low",
+                "ae": 72.5,
+                "ae.score": 2.41,
+                "average": 2.41,
+                "segment": 3,
+                "flagged": True,
+            },
+        },
+        {
+            "org": "RX2",
+            "org_type": "ambulance",
+            "period": "2025Q3",
+            "values": {
+                "in_deficit": False,
+                "rating": None,
+                "ae": None,
+                "ae.score": None,
+                "average": None,
+                "segment": 1,
+                "flagged": False,
+            },
+        },
+        {
+            "org": "A3",
+            "org_type": "acute",
+            "period": "2009Q4",
+            "values": {
+                "in_deficit": None,
+                "rating": "high",
+                "ae": 80.0,
+                "ae.score": 1.0,
+                "average": 1.0,
+                "segment": None,
+                "flagged": None,
+            },
+        },
     ]
     assert list(document["results"][0]["values"]) == [d.name for d in program.outputs()]
 
@@ -123,9 +156,20 @@ def test_json_overflow_is_null_not_invalid(program):
 
 def test_rows(program):
     rows = results.rows(program, frame(periods=False), values())
-    assert rows[1] == {"org": "RX2", "org_type": "ambulance", "period": None,
-                       "values": {"in_deficit": False, "rating": None, "ae": None, "ae.score": None,
-                                  "average": None, "segment": 1, "flagged": False}}
+    assert rows[1] == {
+        "org": "RX2",
+        "org_type": "ambulance",
+        "period": None,
+        "values": {
+            "in_deficit": False,
+            "rating": None,
+            "ae": None,
+            "ae.score": None,
+            "average": None,
+            "segment": 1,
+            "flagged": False,
+        },
+    }
 
 
 # ---------------------------------------------------------------- CSV

@@ -21,13 +21,32 @@ def same(actual, expected) -> None:
     np.testing.assert_array_equal(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float))
 
 
-@pytest.mark.parametrize(("x", "places", "expected"), [
-    (2.675, 2, 2.68), (0.125, 2, 0.13), (-1.5, 0, -2.0), (1.005, 2, 1.01), (2.5, 0, 3.0), (-0.125, 2, -0.13),
-    (1.53, 2, 1.53), (16.83 / 11, 2, 1.53), (2.0449999, 2, 2.04), (123456.785, 2, 123456.79), (0.1 + 0.2, 1, 0.3),
-    ((1 + 4 / 3) / (1 + 1 / 3), 1, 1.8), (1.7499999999999998, 1, 1.8), (1.7499999, 1, 1.7), (1e30, 2, 1e30),
-    (2.5e-6, 6, 3e-6), (12.5, 40, 12.5), (1e307, 2, 1e307), (12345678901.234, 2, 12345678901.23),
-    (123456789012.345, 2, 123456789012.35), (-1.7e308, 0, -1.7e308),
-])
+@pytest.mark.parametrize(
+    ("x", "places", "expected"),
+    [
+        (2.675, 2, 2.68),
+        (0.125, 2, 0.13),
+        (-1.5, 0, -2.0),
+        (1.005, 2, 1.01),
+        (2.5, 0, 3.0),
+        (-0.125, 2, -0.13),
+        (1.53, 2, 1.53),
+        (16.83 / 11, 2, 1.53),
+        (2.0449999, 2, 2.04),
+        (123456.785, 2, 123456.79),
+        (0.1 + 0.2, 1, 0.3),
+        ((1 + 4 / 3) / (1 + 1 / 3), 1, 1.8),
+        (1.7499999999999998, 1, 1.8),
+        (1.7499999, 1, 1.7),
+        (1e30, 2, 1e30),
+        (2.5e-6, 6, 3e-6),
+        (12.5, 40, 12.5),
+        (1e307, 2, 1e307),
+        (12345678901.234, 2, 12345678901.23),
+        (123456789012.345, 2, 123456789012.35),
+        (-1.7e308, 0, -1.7e308),
+    ],
+)
 def test_rounding_is_half_away_from_zero_on_the_decimal_written(x, places, expected) -> None:
     assert rt.round_half(np.array([x]), places)[0] == expected
 
@@ -136,10 +155,17 @@ def test_bands_give_the_first_band_holding_the_value() -> None:
     same(rt.bands(np.array([99.0, 98.0, 97.9, 95.0, 10.0, NAN]), rows), [1.0, 1.0, 2.0, 2.0, 3.0, NAN])
 
 
-@pytest.mark.parametrize(("method", "numpy_method"), [
-    ("linear", "linear"), ("exclusive", "weibull"), ("lower", "lower"), ("higher", "higher"),
-    ("nearest", "nearest"), ("midpoint", "midpoint"),
-])
+@pytest.mark.parametrize(
+    ("method", "numpy_method"),
+    [
+        ("linear", "linear"),
+        ("exclusive", "weibull"),
+        ("lower", "lower"),
+        ("higher", "higher"),
+        ("nearest", "nearest"),
+        ("midpoint", "midpoint"),
+    ],
+)
 def test_cut_points_follow_numpy_for_every_method(method, numpy_method) -> None:
     values = np.array([1.2, 3.5, 2.0, 2.0, 4.75, 1.9, 3.0])
     for p in (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0):

@@ -121,8 +121,12 @@ def rated(compiled: Compiled, witness: search.Witness) -> str | None:
             else:
                 cells.append(float(value))
         columns[column.name] = np.array(cells)
-    frame = runtime.Frame(org=tuple(f"o{k}" for k in range(n)), period=None, columns=columns,
-                          org_type=np.full(n, program.org_types.index(witness.org_type), dtype=np.int64))
+    frame = runtime.Frame(
+        org=tuple(f"o{k}" for k in range(n)),
+        period=None,
+        columns=columns,
+        org_type=np.full(n, program.org_types.index(witness.org_type), dtype=np.int64),
+    )
     name = outcome(program)
     value = results.decode(program.decl(name).type, compiled.module().evaluate(frame)[name][0])
     return None if value is None else results.csv_text(value)
@@ -150,8 +154,10 @@ def test_an_impossible_pair_is_reported_not_found(policies):
     assert not result.independent
     assert not result.found and result.witness is None
     text = search.to_text(result, "a.policy", "c.policy")
-    assert f"No profile found with A = good and B = low in {result.examples_tried:,} profiles tried; " \
-           "a search, not a proof." in text
+    assert (
+        f"No profile found with A = good and B = low in {result.examples_tried:,} profiles tried; "
+        "a search, not a proof." in text
+    )
 
 
 def test_a_pair_of_policies_sharing_a_column_is_searched_together(policies):
@@ -170,11 +176,13 @@ def test_without_want_the_most_different_pair_is_witnessed(policies):
 
 
 def test_an_invalid_want_names_the_valid_values(policies):
-    with pytest.raises(ValueError, match="`excellent` is not a value of the first policy's outcome `overall`: "
-                                         "one of good, fair, poor"):
+    with pytest.raises(
+        ValueError, match="`excellent` is not a value of the first policy's outcome `overall`: one of good, fair, poor"
+    ):
         search.search(policies["a"], policies["b"], want=("excellent", "4"))
-    with pytest.raises(ValueError, match="`5` is not a value of the second policy's outcome `segment`: "
-                                         "one of 1, 2, 3, 4"):
+    with pytest.raises(
+        ValueError, match="`5` is not a value of the second policy's outcome `segment`: one of 1, 2, 3, 4"
+    ):
         search.search(policies["a"], policies["b"], want=("good", "5"))
 
 
@@ -191,8 +199,9 @@ def test_policies_with_no_org_type_in_common(policies):
 
 def test_the_same_seed_gives_the_same_witness_whatever_the_hypothesis_profile(policies):
     def run(seed: int) -> search.SearchResult:
-        return search.search(policies["a"], policies["b"], want=("good", "4"), max_examples=600, seed=seed,
-                             cohort_size=4)
+        return search.search(
+            policies["a"], policies["b"], want=("good", "4"), max_examples=600, seed=seed, cohort_size=4
+        )
 
     first = run(0)
     settings.load_profile("deep")  # registered by conftest.py: many more examples, if the search obeyed it
@@ -200,8 +209,11 @@ def test_the_same_seed_gives_the_same_witness_whatever_the_hypothesis_profile(po
         again = run(0)
     finally:
         settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))  # as conftest.py loads it
-    assert (again.witness, again.pairs_seen, again.examples_tried) == (first.witness, first.pairs_seen,
-                                                                       first.examples_tried)
+    assert (again.witness, again.pairs_seen, again.examples_tried) == (
+        first.witness,
+        first.pairs_seen,
+        first.examples_tried,
+    )
 
 
 def test_reports(policies):

@@ -88,8 +88,15 @@ def same(ours: results.Value, published: str) -> bool:
     return ours == published
 
 
-def compare(compiled: Compiled, module, frame: Frame, values, notes: dict,
-            cells: dict[int, tuple[str, str, str]], published: Published) -> Agreement:
+def compare(
+    compiled: Compiled,
+    module,
+    frame: Frame,
+    values,
+    notes: dict,
+    cells: dict[int, tuple[str, str, str]],
+    published: Published,
+) -> Agreement:
     program = compiled.program
     name = outcome(program)
     ours = results.decode_column(program.decl(name).type, values[name])
@@ -123,16 +130,20 @@ def percent(part: int, whole: int) -> str:
 
 def to_text(agreement: Agreement, title: str) -> str:
     a = agreement
-    lines = [title, "",
-             f"{a.outcome} agrees with the published `{a.column}` for {a.agree} of {a.compared} "
-             f"({percent(a.agree, a.compared)})"]
+    lines = [
+        title,
+        "",
+        f"{a.outcome} agrees with the published `{a.column}` for {a.agree} of {a.compared} "
+        f"({percent(a.agree, a.compared)})",
+    ]
     if a.unpublished:
         lines.append(f"{a.unpublished} row{'s' if a.unpublished != 1 else ''} with no published value left out")
     if a.group_column is not None:
         width = max([len(a.group_column)] + [len(g.name) for g in a.groups])
         lines += ["", f"  {a.group_column:<{width}}  agree    of    share"]
-        lines += [f"  {g.name:<{width}}  {g.agree:>5}  {g.compared:>4}  {percent(g.agree, g.compared):>7}"
-                  for g in a.groups]
+        lines += [
+            f"  {g.name:<{width}}  {g.agree:>5}  {g.compared:>4}  {percent(g.agree, g.compared):>7}" for g in a.groups
+        ]
     if a.disagreements:
         lines += ["", f"{len(a.disagreements)} disagreement{'s' if len(a.disagreements) != 1 else ''}:"]
     for d in a.disagreements:

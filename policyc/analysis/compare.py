@@ -45,7 +45,7 @@ def only_org_types(text: str, org_types: tuple[str, ...]) -> tuple[str, int]:
     for first, last, record in rows:
         if record and position < len(record) and record[position].strip() not in org_types:
             skipped += 1
-            lines[first - 1:last] = [""] * (last - first + 1)
+            lines[first - 1 : last] = [""] * (last - first + 1)
     return "\n".join(lines), skipped
 
 
@@ -112,8 +112,13 @@ def _outcome(side: Side, explainer: Explainer, row: int, assumptions: int) -> di
     place = None
     if value is not None and t.kind in ("labels", "scale"):
         place = standing(int(encoded), len(t.labels))
-    return {"value": shown, "standing": place, "tier": None if place is None else tier(place),
-            "steps": explainer.decisive(row, side.outcome), "assumptions": assumptions}
+    return {
+        "value": shown,
+        "standing": place,
+        "tier": None if place is None else tier(place),
+        "steps": explainer.decisive(row, side.outcome),
+        "assumptions": assumptions,
+    }
 
 
 def related(a: Compiled, b: Compiled) -> bool:
@@ -124,6 +129,7 @@ def related(a: Compiled, b: Compiled) -> bool:
 
 def differences(a: Compiled, b: Compiled) -> list[dict]:
     """The declarations, by name, whose rule differs between two policies (added, removed or changed)."""
+
     def rules(compiled: Compiled) -> dict[str, tuple[Any, str]]:
         explainer = Explainer(compiled, None, {}, {}, ())
         return {d.name: (d, explainer.text(d)) for d in compiled.program.decls}
@@ -168,9 +174,19 @@ def document(a: Side, b: Side, data: str | None, names: dict[str, str] | None = 
         else:
             moved = outcomes[0]["tier"] != outcomes[1]["tier"]
         direction = None if not moved else ("worse under B" if delta > 0 else "better under B")
-        rows.append({"key": f"{key[0]} {key[1]}" if key[1] else key[0], "org": key[0],
-                     "name": (names or {}).get(key[0]), "org_type": org_type, "period": key[1],
-                     "outcomes": outcomes, "moved": moved, "direction": direction, "delta": delta})
+        rows.append(
+            {
+                "key": f"{key[0]} {key[1]}" if key[1] else key[0],
+                "org": key[0],
+                "name": (names or {}).get(key[0]),
+                "org_type": org_type,
+                "period": key[1],
+                "outcomes": outcomes,
+                "moved": moved,
+                "direction": direction,
+                "delta": delta,
+            }
+        )
     return {
         "title": f"{_title(a)} vs {_title(b)}",
         "data": data,
@@ -192,20 +208,31 @@ def _policy(side: Side, assumptions: list[tuple[str, str]]) -> dict:
     scale = side.scale()
     t = program.decl(side.outcome).type
     descriptions = {v: d for v in scale if (d := program.description(t.scale, v)) is not None}
-    return {"file": side.path, "name": program.name, "version": program.version, "outcome": side.outcome,
-            "scale": [results.csv_text(results.decode(t, float(n))) for n in range(len(scale))] if scale else [],
-            "descriptions": {results.csv_text(results.decode(t, float(scale.index(v)))): d
-                             for v, d in descriptions.items()},
-            "assumptions": [{"where": where, "text": text} for where, text in assumptions],
-            "rated": side.frame.n, "not_rated": side.skipped}
+    return {
+        "file": side.path,
+        "name": program.name,
+        "version": program.version,
+        "outcome": side.outcome,
+        "scale": [results.csv_text(results.decode(t, float(n))) for n in range(len(scale))] if scale else [],
+        "descriptions": {
+            results.csv_text(results.decode(t, float(scale.index(v)))): d for v, d in descriptions.items()
+        },
+        "assumptions": [{"where": where, "text": text} for where, text in assumptions],
+        "rated": side.frame.n,
+        "not_rated": side.skipped,
+    }
 
 
 def crosstab(a: Side, b: Side, rows: list[dict]) -> dict:
     """Rows by A's outcome and B's: each scale's values in order, then missing and not rated where they occur."""
+
     def values(side: Side, n: int) -> list[str]:
         policy = _policy(side, [])
-        seen = {MISSING if o is None or o["value"] is None else o["value"]
-                for r in rows if (o := r["outcomes"][n]) is not None}
+        seen = {
+            MISSING if o is None or o["value"] is None else o["value"]
+            for r in rows
+            if (o := r["outcomes"][n]) is not None
+        }
         extra = [v for v in (MISSING,) if v in seen]
         if any(r["outcomes"][n] is None for r in rows):
             extra.append(NOT_RATED)
@@ -232,31 +259,44 @@ def to_table(doc: dict, movers_shown: int = 15) -> str:
     rows = doc["rows"]
     compared = [r for r in rows if None not in r["outcomes"]]
     moved = [r for r in compared if r["moved"]]
-    lines = [doc["title"], "",
-             f"  A  {pa['name']}{' ' + pa['version'] if pa['version'] else ''} ({pa['file']}): outcome {pa['outcome']}",
-             f"  B  {pb['name']}{' ' + pb['version'] if pb['version'] else ''} ({pb['file']}): outcome {pb['outcome']}"]
+    lines = [
+        doc["title"],
+        "",
+        f"  A  {pa['name']}{' ' + pa['version'] if pa['version'] else ''} ({pa['file']}): outcome {pa['outcome']}",
+        f"  B  {pb['name']}{' ' + pb['version'] if pb['version'] else ''} ({pb['file']}): outcome {pb['outcome']}",
+    ]
     if doc["data"]:
         lines.append(f"  on {doc['data']}: {len(rows)} rows, {len(compared)} rated by both")
-    lines += ["", f"{len(moved)} of {len(compared)} rows stand differently "
-              f"({sum(r['direction'] == 'worse under B' for r in moved)} worse under B, "
-              f"{sum(r['direction'] == 'better under B' for r in moved)} better)", ""]
+    lines += [
+        "",
+        f"{len(moved)} of {len(compared)} rows stand differently "
+        f"({sum(r['direction'] == 'worse under B' for r in moved)} worse under B, "
+        f"{sum(r['direction'] == 'better under B' for r in moved)} better)",
+        "",
+    ]
     table = doc["crosstab"]
     head = f"{pa['outcome']} \\ {pb['outcome']}"
     width = max([len(head)] + [len(v) for v in table["a_values"]])
     cells = [max(5, len(v)) for v in table["b_values"]]
-    lines.append(f"  {head:<{width}}  " + "  ".join(f"{v:>{w}}" for v, w in zip(table["b_values"], cells,
-                                                                                    strict=True)))
+    lines.append(f"  {head:<{width}}  " + "  ".join(f"{v:>{w}}" for v, w in zip(table["b_values"], cells, strict=True)))
     for value, counts in zip(table["a_values"], table["counts"], strict=True):
         lines.append(f"  {value:<{width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(counts, cells, strict=True)))
     if moved:
         ordered = sorted(moved, key=lambda r: (-abs(r["delta"]), r["key"]))
-        lines += ["", f"Movers, the largest first ({min(movers_shown, len(moved))} of {len(moved)}; "
-                  "--format json or html for all):"]
+        lines += [
+            "",
+            f"Movers, the largest first ({min(movers_shown, len(moved))} of {len(moved)}; "
+            "--format json or html for all):",
+        ]
         for r in ordered[:movers_shown]:
             oa, ob = r["outcomes"]
-            lines += ["", f"  {r['key']}{' ' + r['name'] if r['name'] else ''} ({r['org_type']}): "
-                      f"{pa['outcome']} {oa['value'] or MISSING} -> {pb['outcome']} {ob['value'] or MISSING}",
-                      f"    A: {_reason(oa)}", f"    B: {_reason(ob)}"]
+            lines += [
+                "",
+                f"  {r['key']}{' ' + r['name'] if r['name'] else ''} ({r['org_type']}): "
+                f"{pa['outcome']} {oa['value'] or MISSING} -> {pb['outcome']} {ob['value'] or MISSING}",
+                f"    A: {_reason(oa)}",
+                f"    B: {_reason(ob)}",
+            ]
     if doc["differences"]:
         lines += ["", "Declarations that differ:"]
         lines += [f"  {d['change']:<8} {d['name']}" for d in doc["differences"]]

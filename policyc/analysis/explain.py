@@ -31,7 +31,7 @@ class Explainer:
         """A rule as the policy writes it, on one line."""
         span = node.span
         source = self.compiled.sources.get(span.file) if span else None
-        return " ".join(source.text[span.start:span.end].split()) if source is not None else ""
+        return " ".join(source.text[span.start : span.end].split()) if source is not None else ""
 
     def quote(self, node) -> str:
         """A rule as the policy writes it, on one line, with where it is."""
@@ -62,8 +62,10 @@ class Explainer:
     def row(self, row: int, outcome: str) -> list[str]:
         period = format_period(int(self.frame.period[row])) if self.frame.period is not None else None
         org_type = self.program.org_types[self.frame.org_type[row]]
-        head = f"{self.frame.org[row]} ({org_type}{', ' + period if period else ''}): " \
-               f"{outcome} = {self.shown(outcome, row)}"
+        head = (
+            f"{self.frame.org[row]} ({org_type}{', ' + period if period else ''}): "
+            f"{outcome} = {self.shown(outcome, row)}"
+        )
         lines = [head, "=" * len(head)]
         chain = self.chain(outcome)
         assumptions: list[tuple[str, str]] = []
@@ -87,16 +89,19 @@ class Explainer:
             if scores:
                 present = sum(not np.isnan(self.values[n][row]) for n in scores)
                 plural = "s" if len(scores) != 1 else ""
-                lines.append(f"  reads {len(scores)} metric score{plural}: {present} present, "
-                             f"{len(scores) - present} missing")
+                lines.append(
+                    f"  reads {len(scores)} metric score{plural}: {present} present, {len(scores) - present} missing"
+                )
         scored = [n for n in chain if isinstance(self.decls[n], ir.Score) and not np.isnan(self.values[n][row])]
         if scored:
             lines += ["", "metric scores (value, then score)"]
             width = max(len(n) for n in scored)
             for name in scored:
                 decl = self.decls[name]
-                lines.append(f"  {name:<{width}}  {self.shown(decl.metric, row):>8}  {self.shown(name, row):>6}"
-                             + ("  (given)" if self.given(name, row) else ""))
+                lines.append(
+                    f"  {name:<{width}}  {self.shown(decl.metric, row):>8}  {self.shown(name, row):>6}"
+                    + ("  (given)" if self.given(name, row) else "")
+                )
                 self.provenance(decl.provenance, decl, assumptions)
         inputs = [n for n in chain if isinstance(self.decls[n], ir.Column) and self.decls[n].kind != "metric"]
         if inputs:
@@ -104,8 +109,11 @@ class Explainer:
             for name in inputs:
                 kind = " (a judgement)" if self.decls[name].kind == "judgement" else ""
                 lines.append(f"  {name} = {self.shown(name, row)}{kind}")
-        lines += ["", f"this result rests on {len(assumptions)} assumption{'s' if len(assumptions) != 1 else ''}"
-                  + (":" if assumptions else "")]
+        lines += [
+            "",
+            f"this result rests on {len(assumptions)} assumption{'s' if len(assumptions) != 1 else ''}"
+            + (":" if assumptions else ""),
+        ]
         lines += [f"  - {where}: {text}" for where, text in assumptions]
         return lines
 
@@ -175,8 +183,9 @@ class Explainer:
             expr = expr.operand
         names = [n for n in ir.loads(expr) if n in self.decls]
         if isinstance(expr, ir.Extreme) and all(isinstance(a, ir.Load) for a in expr.args):
-            present = [(float(self.values[a.name][row]), a.name) for a in expr.args
-                       if not np.isnan(self.values[a.name][row])]
+            present = [
+                (float(self.values[a.name][row]), a.name) for a in expr.args if not np.isnan(self.values[a.name][row])
+            ]
             if present:
                 pick = max(present)[0] if expr.kind == "worst" else min(present)[0]
                 deciding = [n for v, n in present if v == pick]
@@ -192,8 +201,11 @@ class Explainer:
                 condition, result = expr.rows[chosen] if chosen < len(expr.rows) else (None, expr.otherwise)
                 read = [n for n in ir.loads(condition) if n in self.decls] if condition is not None else []
                 shown = ", ".join(f"{n} {self.shown(n, row)}" for n in read)
-                head = "otherwise" if condition is None else f"when {self.text(condition)}" + (
-                    f" (with {shown})" if shown else "")
+                head = (
+                    "otherwise"
+                    if condition is None
+                    else f"when {self.text(condition)}" + (f" (with {shown})" if shown else "")
+                )
                 if isinstance(result, ir.Const):
                     return f"{head}: {self.text(result)}", read
                 inner, follow = self.why(result, decl, row)
@@ -241,7 +253,7 @@ class Explainer:
     def provenance(self, items, node, assumptions: list) -> list[str]:
         out = []
         for p in items:
-            out.append(f"  {p.kind} \"{p.text}\"")
+            out.append(f'  {p.kind} "{p.text}"')
             if p.kind in ("assume", "provisional"):
                 span = node.span
                 where = f"{Path(span.file).name}:{span.line}" if span else "?"

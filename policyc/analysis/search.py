@@ -112,14 +112,19 @@ def _marks(program: ir.Program) -> dict[str, set[float]]:
         if isinstance(decl, ir.Score) and isinstance(decl.scoring, ir.Ranked):
             marks[decl.metric].update(x for x in (decl.scoring.standard, decl.scoring.floor) if x is not None)
         elif isinstance(decl, ir.Score) and isinstance(decl.scoring, ir.Bands):
-            marks[decl.metric].update(x for band in decl.scoring.rows for x in (band.lower, band.upper)
-                                      if x is not None)
+            marks[decl.metric].update(
+                x for band in decl.scoring.rows for x in (band.lower, band.upper) if x is not None
+            )
         elif isinstance(decl, ir.Derived):
             for node in _nodes(decl):
                 if isinstance(node, ir.Binary) and node.op in ("<", "<=", ">", ">=", "==", "!="):
                     for side, other in ((node.left, node.right), (node.right, node.left)):
-                        if isinstance(side, ir.Load) and side.name in marks and isinstance(other, ir.Const) \
-                                and other.value is not None:
+                        if (
+                            isinstance(side, ir.Load)
+                            and side.name in marks
+                            and isinstance(other, ir.Const)
+                            and other.value is not None
+                        ):
                             marks[side.name].add(float(other.value))
     return marks
 
@@ -184,9 +189,14 @@ def _number(unit: str | None, marks: set[float], scoring: ir.Scoring | None) -> 
         lo, hi = min(marks) - 50, max(marks) + 50
     else:
         lo, hi = 0.0, 10.0
-    anywhere = st.one_of([st.none()] + ([st.sampled_from(near)] if near else []) + [
-        st.integers(math.ceil(lo), math.floor(hi)).map(float),
-        st.floats(lo, hi, allow_nan=False).map(lambda x: min(max(round(x, 1), lo), hi))])
+    anywhere = st.one_of(
+        [st.none()]
+        + ([st.sampled_from(near)] if near else [])
+        + [
+            st.integers(math.ceil(lo), math.floor(hi)).map(float),
+            st.floats(lo, hi, allow_nan=False).map(lambda x: min(max(round(x, 1), lo), hi)),
+        ]
+    )
     out = {"absent": st.none(), "anywhere": anywhere, "highest": anywhere, "lowest": anywhere}
     scored = {x: s for x in near if scoring is not None and (s := _score(scoring, x)) is not None}
     if len(set(scored.values())) > 1:
@@ -214,14 +224,18 @@ def _merged_types(a: ir.Program, b: ir.Program) -> dict[str, Type]:
         if mine is None:
             types[column.name] = column.type
         elif mine.kind != column.type.kind and {mine.kind, column.type.kind} != {"labels", "scale"}:
-            raise ValueError(f"column `{column.name}` is {mine} under one policy and {column.type} under the other; "
-                             "one table cannot hold both")
+            raise ValueError(
+                f"column `{column.name}` is {mine} under one policy and {column.type} under the other; "
+                "one table cannot hold both"
+            )
         elif mine.kind in ("labels", "scale"):
             # only the labels both policies can read
             both = tuple(x for x in mine.labels if x in column.type.labels)
             if not both:
-                raise ValueError(f"column `{column.name}` is {mine} under one policy and {column.type} under the "
-                                 "other: no value that both can read")
+                raise ValueError(
+                    f"column `{column.name}` is {mine} under one policy and {column.type} under the "
+                    "other: no value that both can read"
+                )
             types[column.name] = attrs.evolve(mine, labels=both)
     return types
 
@@ -239,8 +253,9 @@ class _Space:
         for program in (b, a):  # A's last: where both score a column, A's scoring picks its bands
             for name, found in _marks(program).items():
                 marks.setdefault(name, set()).update(found)
-            scorings.update({d.metric: (d.scoring, program.decl(d.metric).type) for d in program.decls
-                             if isinstance(d, ir.Score)})
+            scorings.update(
+                {d.metric: (d.scoring, program.decl(d.metric).type) for d in program.decls if isinstance(d, ir.Score)}
+            )
         self.strategies: dict[str, dict[str, st.SearchStrategy]] = {}
         for name, kind in self.types.items():
             scoring, scored = scorings.get(name, (None, None))
@@ -251,9 +266,11 @@ class _Space:
             else:
                 values = (False, True) if kind.kind == "bool" else kind.labels
                 # present three times in four: a row's gates that agree are of use all present, or nearly
-                self.strategies[name] = {"any": st.sampled_from((None, *values)),
-                                         "first": st.sampled_from((None, *[values[0]] * 3)),
-                                         "last": st.sampled_from((None, *[values[-1]] * 3))}
+                self.strategies[name] = {
+                    "any": st.sampled_from((None, *values)),
+                    "first": st.sampled_from((None, *[values[0]] * 3)),
+                    "last": st.sampled_from((None, *[values[-1]] * 3)),
+                }
         self.built: dict[tuple, st.SearchStrategy] = {}
 
     @property
@@ -267,19 +284,21 @@ class _Space:
         type, the peers only those that reach the subject through the cohort. Each row draws, for each policy, how
         its values fall (NUMBERS, GATES): a good or bad result often needs every value of a policy that is present
         to be good or bad together, which values drawn one by one hardly ever are."""
+
         def row(org_type: str, peer: bool) -> st.SearchStrategy:
             ways = st.tuples(st.sampled_from(NUMBERS), st.sampled_from(GATES))
             return st.tuples(*(ways for _ in sides)).flatmap(lambda modes: self._row(org_type, peer, sides, modes))
 
         def cohort(org_type: str) -> st.SearchStrategy:
-            return st.tuples(st.just(org_type), row(org_type, False),
-                             st.lists(row(org_type, True), max_size=self.cohort_size - 1)).map(
-                lambda parts: (parts[0], (parts[1], *parts[2])))
+            return st.tuples(
+                st.just(org_type), row(org_type, False), st.lists(row(org_type, True), max_size=self.cohort_size - 1)
+            ).map(lambda parts: (parts[0], (parts[1], *parts[2])))
 
         return st.one_of([cohort(t) for t in org_types])
 
-    def _row(self, org_type: str, peer: bool, sides: tuple[int, ...],
-             modes: tuple[tuple[str, str], ...]) -> st.SearchStrategy:
+    def _row(
+        self, org_type: str, peer: bool, sides: tuple[int, ...], modes: tuple[tuple[str, str], ...]
+    ) -> st.SearchStrategy:
         key = (org_type, peer, sides, modes)
         if key not in self.built:
             columns: dict[str, st.SearchStrategy] = {}
@@ -318,8 +337,11 @@ def profile_frame(program: ir.Program, org_type: str, rows: tuple[Row, ...]) -> 
         org=orgs(len(rows)),
         org_type=np.full(len(rows), program.org_types.index(org_type), dtype=np.int64),
         period=None,
-        columns={c.name: np.array([_encode(c.type, row.get(c.name)) for row in rows], dtype=np.float64)
-                 for c in program.columns})
+        columns={
+            c.name: np.array([_encode(c.type, row.get(c.name)) for row in rows], dtype=np.float64)
+            for c in program.columns
+        },
+    )
 
 
 class _Rater:
@@ -331,8 +353,10 @@ class _Rater:
         self.name = outcome(compiled.program)
         self.type = compiled.program.decl(self.name).type
         if self.type.kind != "scale":
-            raise ValueError(f"policy `{compiled.program.name}`: its outcome `{self.name}` is {self.type}, not a "
-                             "value of a scale, so it has no standing to compare")
+            raise ValueError(
+                f"policy `{compiled.program.name}`: its outcome `{self.name}` is {self.type}, not a "
+                "value of a scale, so it has no standing to compare"
+            )
         self.scale = tuple(results.csv_text(results.decode(self.type, p)) for p in range(len(self.type.labels)))
         self.steps = self._steps(compiled.program)
 
@@ -346,8 +370,14 @@ class _Rater:
             if name not in found and name in decls:
                 found.add(name)
                 stack.extend(ir.reads(decls[name]))
-        return tuple(d.name for d in program.decls if d.name in found and isinstance(d, ir.Derived)
-                     and d.type.kind == "scale" and d.type.scale == self.type.scale)
+        return tuple(
+            d.name
+            for d in program.decls
+            if d.name in found
+            and isinstance(d, ir.Derived)
+            and d.type.kind == "scale"
+            and d.type.scale == self.type.scale
+        )
 
     def evaluate(self, profile: Profile, notes: dict | None = None):
         frame = profile_frame(self.compiled.program, *profile)
@@ -366,15 +396,17 @@ class _Rater:
         """How far a value is from the goal, in standings; 2 (further than any value) when it is missing."""
         if value is None:
             return 2.0
-        return abs(standing(self.scale.index(value), len(self.scale))
-                   - standing(self.scale.index(goal), len(self.scale)))
+        return abs(
+            standing(self.scale.index(value), len(self.scale)) - standing(self.scale.index(goal), len(self.scale))
+        )
 
     def closeness(self, rating: tuple[str | None, ...], goal: str) -> float:
         """How far a rating is from the goal: the outcome's distance, and a finer signal for Hypothesis to climb
         toward it, the mean distance of its steps (to be performing overall, every domain must be)."""
         steps = rating[1:]
-        return self.distance(rating[0], goal) + (sum(self.distance(v, goal) for v in steps) / len(steps)
-                                                 if steps else 0.0)
+        return self.distance(rating[0], goal) + (
+            sum(self.distance(v, goal) for v in steps) / len(steps) if steps else 0.0
+        )
 
 
 # ---------------------------------------------------------------- the search
@@ -382,10 +414,18 @@ class _Rater:
 
 def _settings(max_examples: int) -> settings:
     # From Hypothesis's own defaults, not the profile loaded (by a test suite, say): the search is the same anywhere.
-    return settings(settings.get_profile("default"), max_examples=max(max_examples, 1), database=None,
-                    derandomize=False, deadline=None, suppress_health_check=list(HealthCheck),
-                    phases=(Phase.generate, Phase.target, Phase.shrink), verbosity=Verbosity.quiet,
-                    print_blob=False, report_multiple_bugs=False)
+    return settings(
+        settings.get_profile("default"),
+        max_examples=max(max_examples, 1),
+        database=None,
+        derandomize=False,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.generate, Phase.target, Phase.shrink),
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+        report_multiple_bugs=False,
+    )
 
 
 class _Search:
@@ -408,8 +448,10 @@ class _Search:
         pair = (str(want[0]), str(want[1]))
         for value, rater, which in zip(pair, self.raters, ("first", "second"), strict=True):
             if value not in rater.scale:
-                raise ValueError(f"`{value}` is not a value of the {which} policy's outcome `{rater.name}`: "
-                                 f"one of {', '.join(rater.scale)}")
+                raise ValueError(
+                    f"`{value}` is not a value of the {which} policy's outcome `{rater.name}`: "
+                    f"one of {', '.join(rater.scale)}"
+                )
         return pair
 
     def rate(self, profile: Profile, sides: tuple[int, ...]) -> tuple[tuple[str | None, ...], ...] | None:
@@ -429,12 +471,16 @@ class _Search:
         return _delta(pair, self.raters[0].scale, self.raters[1].scale)
 
     def reached(self, org_type: str, side: int) -> set[str]:
-        return {values[0] for t, sides, values in self.examples
-                if t == org_type and sides == (side,) and values[0] is not None}
+        return {
+            values[0]
+            for t, sides, values in self.examples
+            if t == org_type and sides == (side,) and values[0] is not None
+        }
 
     def explore(self, org_types: tuple[str, ...], budget: int, wanted: tuple[str, str] | None) -> None:
         """Profiles rated by both policies, Hypothesis guided toward large differences either way (and toward
         `wanted`)."""
+
         @_settings(budget)
         @given(self.space.profiles(org_types))
         def run(profile: Profile):
@@ -450,8 +496,10 @@ class _Search:
                 target(delta, label="B rates worse")
                 target(-delta, label="A rates worse")
             if wanted is not None:
-                target(-sum(r.closeness(x, w) for r, x, w in zip(self.raters, ratings, wanted, strict=True)),
-                       label="toward the wanted pair")
+                target(
+                    -sum(r.closeness(x, w) for r, x, w in zip(self.raters, ratings, wanted, strict=True)),
+                    label="toward the wanted pair",
+                )
 
         hypothesis.seed(self.seed)(run)()
 
@@ -475,9 +523,12 @@ class _Search:
         strategy = self.space.profiles(tuple(org_types), sides)
         for attempt in range(3):
             try:
-                return hypothesis.find(strategy, lambda profile: self.rated(profile, sides, goal),
-                                       settings=_settings(max(budget // 3, 1)),
-                                       random=Random(f"{self.seed}:{attempt}"))
+                return hypothesis.find(
+                    strategy,
+                    lambda profile: self.rated(profile, sides, goal),
+                    settings=_settings(max(budget // 3, 1)),
+                    random=Random(f"{self.seed}:{attempt}"),
+                )
             except NoSuchExample:
                 pass
         for org_type in org_types:
@@ -500,7 +551,7 @@ class _Search:
 
         def without_peers() -> None:
             for n in reversed(range(1, len(kept))):
-                if holds(kept[:n] + kept[n + 1:]):
+                if holds(kept[:n] + kept[n + 1 :]):
                     del kept[n]
 
         without_peers()
@@ -530,12 +581,12 @@ class _Search:
         spent = 0
         while types and spent < budget:
             allowed, before = max((budget - spent) * 2 // 3, 1), self.tried
-            one = self.find(types, goal[first:first + 1], (first,), allowed)
+            one = self.find(types, goal[first : first + 1], (first,), allowed)
             spent += min(allowed, self.tried - before)
             if one is None:
                 return None
             allowed, before = max(budget - spent, 1), self.tried
-            other = self.find([one[0]], goal[second:second + 1], (second,), allowed)
+            other = self.find([one[0]], goal[second : second + 1], (second,), allowed)
             spent += min(allowed, self.tried - before)
             if other is not None:
                 rows = zip_longest(one[1], other[1], fillvalue={})
@@ -557,8 +608,15 @@ class _Search:
         return Witness(profile[0], goal[0], goal[1], self.delta(goal), present, *explanations)
 
 
-def search(a: Compiled, b: Compiled, *, want: tuple[str, str] | None = None, max_examples: int = 2000,
-           seed: int = 0, cohort_size: int = 6) -> SearchResult:
+def search(
+    a: Compiled,
+    b: Compiled,
+    *,
+    want: tuple[str, str] | None = None,
+    max_examples: int = 2000,
+    seed: int = 0,
+    cohort_size: int = 6,
+) -> SearchResult:
     """Profiles that `a` and `b` rate differently. A quarter of the budget explores profiles rated by both; the rest
     finds the simplest profile rated `want` (outcomes as reported, A's then B's), else the most different pair
     reached (exploring costs most: each profile is evaluated by both policies, and has every column of both).
@@ -579,10 +637,25 @@ def search(a: Compiled, b: Compiled, *, want: tuple[str, str] | None = None, max
         if goal is not None:
             profile = state.witness_profile(org_types, goal, max_examples - explored)
     witness = state.witness(profile, goal) if profile is not None else None
-    return SearchResult(state.raters[0].name, state.raters[1].name, state.raters[0].scale, state.raters[1].scale,
-                        org_types, cohort_size, seed, state.space.independent, dict(state.seen), explored,
-                        state.tried, state.failed, time.perf_counter() - started, most, goal, witness is not None,
-                        witness)
+    return SearchResult(
+        state.raters[0].name,
+        state.raters[1].name,
+        state.raters[0].scale,
+        state.raters[1].scale,
+        org_types,
+        cohort_size,
+        seed,
+        state.space.independent,
+        dict(state.seen),
+        explored,
+        state.tried,
+        state.failed,
+        time.perf_counter() - started,
+        most,
+        goal,
+        witness is not None,
+        witness,
+    )
 
 
 # ---------------------------------------------------------------- reports
@@ -601,33 +674,53 @@ def _table(result: SearchResult) -> list[str]:
     a_values = [*result.a_scale, *([None] if any(a is None for a, _ in result.pairs_seen) else [])]
     b_values = [*result.b_scale, *([None] if any(b is None for _, b in result.pairs_seen) else [])]
     head = ["", *("missing" if b is None else b for b in b_values)]
-    body = [["missing" if a is None else a, *(f"{result.pairs_seen[a, b]:,}" if (a, b) in result.pairs_seen else "."
-                                               for b in b_values)] for a in a_values]
+    body = [
+        [
+            "missing" if a is None else a,
+            *(f"{result.pairs_seen[a, b]:,}" if (a, b) in result.pairs_seen else "." for b in b_values),
+        ]
+        for a in a_values
+    ]
     widths = [max(len(row[n]) for row in [head, *body]) for n in range(len(head))]
-    return ["  " + "  ".join(cell.ljust(w) if n == 0 else cell.rjust(w) for n, (cell, w) in
-                             enumerate(zip(row, widths, strict=True))).rstrip() for row in [head, *body]]
+    return [
+        "  "
+        + "  ".join(
+            cell.ljust(w) if n == 0 else cell.rjust(w) for n, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in [head, *body]
+    ]
 
 
 def to_text(result: SearchResult, a_name: str, b_name: str) -> str:
     """What was searched, the outcome pairs explored, the most different pair, and the witness with its explanation
     under each policy."""
-    lines = ["Organisation profiles that A and B rate differently: a search without data, not a proof",
-             f"  A  {a_name}: outcome {result.a_outcome}, {' > '.join(result.a_scale)}",
-             f"  B  {b_name}: outcome {result.b_outcome}, {' > '.join(result.b_scale)}"]
+    lines = [
+        "Organisation profiles that A and B rate differently: a search without data, not a proof",
+        f"  A  {a_name}: outcome {result.a_outcome}, {' > '.join(result.a_scale)}",
+        f"  B  {b_name}: outcome {result.b_outcome}, {' > '.join(result.b_scale)}",
+    ]
     if not result.org_types:
         return "\n".join([*lines, "", "A and B rate no org type in common: there is nothing to compare."]) + "\n"
-    lines += [f"Searched the org types both rate ({', '.join(result.org_types)}), in cohorts of 1 to "
-              f"{result.cohort_size} organisations of one type whose first is the subject:",
-              f"{result.examples_tried:,} profiles tried in {result.seconds:.1f} s (seed {result.seed}), "
-              f"{result.explored:,} of them explored under both policies."]
+    lines += [
+        f"Searched the org types both rate ({', '.join(result.org_types)}), in cohorts of 1 to "
+        f"{result.cohort_size} organisations of one type whose first is the subject:",
+        f"{result.examples_tried:,} profiles tried in {result.seconds:.1f} s (seed {result.seed}), "
+        f"{result.explored:,} of them explored under both policies.",
+    ]
     if result.independent:
-        lines.append("A and B read no column in common: each side of the witness was searched under its own policy, "
-                     "and the two joined.")
+        lines.append(
+            "A and B read no column in common: each side of the witness was searched under its own policy, "
+            "and the two joined."
+        )
     if result.failed:
         lines.append(f"{result.failed:,} profiles could not be evaluated by one of the policies and were left out.")
     if result.pairs_seen:
-        lines += ["", f"Outcome pairs of the {result.explored:,} profiles explored "
-                      f"(A's {result.a_outcome} down, B's {result.b_outcome} across):", *_table(result)]
+        lines += [
+            "",
+            f"Outcome pairs of the {result.explored:,} profiles explored "
+            f"(A's {result.a_outcome} down, B's {result.b_outcome} across):",
+            *_table(result),
+        ]
     lines.append("")
     if result.most_different is None:
         lines.append("No profile explored was rated by both policies.")
@@ -635,23 +728,30 @@ def to_text(result: SearchResult, a_name: str, b_name: str) -> str:
         a, b = result.most_different
         delta = result.delta(result.most_different)
         way = "the same" if delta == 0 else f"B rates the subject {abs(delta):.2f} {'worse' if delta > 0 else 'better'}"
-        lines.append(f"Most different pair reached: A = {_side(result.a_scale, a)}, B = {_side(result.b_scale, b)}: "
-                     f"{way} (standings 0 best to 1 worst).")
+        lines.append(
+            f"Most different pair reached: A = {_side(result.a_scale, a)}, B = {_side(result.b_scale, b)}: "
+            f"{way} (standings 0 best to 1 worst)."
+        )
     if result.wanted is not None and result.wanted != result.most_different:
         lines.append(f"Searched for: A = {result.wanted[0]}, B = {result.wanted[1]}.")
     if result.wanted is None:
         return "\n".join(lines) + "\n"
     witness = result.witness
     if witness is None:
-        lines.append(f"No profile found with A = {result.wanted[0]} and B = {result.wanted[1]} in "
-                     f"{result.examples_tried:,} profiles tried; a search, not a proof.")
+        lines.append(
+            f"No profile found with A = {result.wanted[0]} and B = {result.wanted[1]} in "
+            f"{result.examples_tried:,} profiles tried; a search, not a proof."
+        )
         return "\n".join(lines) + "\n"
     size = len(witness.rows)
     article = "an" if witness.org_type[:1] in "aeiou" else "a"
-    lines += ["", f"Witness: {article} {witness.org_type} organisation rated {_side(result.a_scale, witness.a_value)} "
-                  f"by A and {_side(result.b_scale, witness.b_value)} by B, in a cohort of {size}"
-                  f"{'' if size > 1 else ' (alone)'}; every value not shown is missing:",
-              f"  {SUBJECT}  {_cells(witness.subject)}"]
+    lines += [
+        "",
+        f"Witness: {article} {witness.org_type} organisation rated {_side(result.a_scale, witness.a_value)} "
+        f"by A and {_side(result.b_scale, witness.b_value)} by B, in a cohort of {size}"
+        f"{'' if size > 1 else ' (alone)'}; every value not shown is missing:",
+        f"  {SUBJECT}  {_cells(witness.subject)}",
+    ]
     lines += [f"  {f'peer{n}':<{len(SUBJECT)}}  {_cells(row)}" for n, row in enumerate(witness.peers, 1)]
     for name, policy, text in (("A", a_name, witness.explanation_a), ("B", b_name, witness.explanation_b)):
         lines += ["", f"Under {name} ({policy}):", *("  " + line if line else "" for line in text.rstrip().split("\n"))]
@@ -666,14 +766,30 @@ def to_json(result: SearchResult) -> str:
     document = {
         "a": {"outcome": result.a_outcome, "scale": list(result.a_scale)},
         "b": {"outcome": result.b_outcome, "scale": list(result.b_scale)},
-        "org_types": list(result.org_types), "cohort_size": result.cohort_size, "seed": result.seed,
-        "independent": result.independent, "explored": result.explored, "examples_tried": result.examples_tried,
-        "failed": result.failed, "seconds": round(result.seconds, 3),
+        "org_types": list(result.org_types),
+        "cohort_size": result.cohort_size,
+        "seed": result.seed,
+        "independent": result.independent,
+        "explored": result.explored,
+        "examples_tried": result.examples_tried,
+        "failed": result.failed,
+        "seconds": round(result.seconds, 3),
         "pairs_seen": [{**pair(p), "count": n} for p, n in result.pairs_seen.items()],
-        "most_different": pair(result.most_different), "wanted": pair(result.wanted), "found": result.found,
-        "witness": None if witness is None else {
-            "org_type": witness.org_type, "a": witness.a_value, "b": witness.b_value, "delta": witness.delta,
-            "rows": [{"org": org, "values": row} for org, row in zip(orgs(len(witness.rows)), witness.rows,
-                                                                     strict=True)],
-            "explanation_a": witness.explanation_a, "explanation_b": witness.explanation_b}}
+        "most_different": pair(result.most_different),
+        "wanted": pair(result.wanted),
+        "found": result.found,
+        "witness": None
+        if witness is None
+        else {
+            "org_type": witness.org_type,
+            "a": witness.a_value,
+            "b": witness.b_value,
+            "delta": witness.delta,
+            "rows": [
+                {"org": org, "values": row} for org, row in zip(orgs(len(witness.rows)), witness.rows, strict=True)
+            ],
+            "explanation_a": witness.explanation_a,
+            "explanation_b": witness.explanation_b,
+        },
+    }
     return json.dumps(document, indent=2, allow_nan=False)

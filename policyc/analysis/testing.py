@@ -170,8 +170,15 @@ class _Run:
                 expected_names.setdefault(row, []).append(item.key)
                 tolerance = float(item.tolerance.value) if item.tolerance is not None else EXACT
                 if not _same(actual, expected, tolerance):
-                    failures.append(Failure(names[row], item.key, _shown(expected), _shown(actual),
-                                            self.explain(explainer, frame, values, row, item.key)))
+                    failures.append(
+                        Failure(
+                            names[row],
+                            item.key,
+                            _shown(expected),
+                            _shown(actual),
+                            self.explain(explainer, frame, values, row, item.key),
+                        )
+                    )
         self.cover(frame, values, notes, expected_names)
         return Outcome(test.name, _where(test), tuple(failures))
 
@@ -205,8 +212,7 @@ class _Run:
         for row, names in expected.items():
             for name in self.checked_names(frame, row, names):
                 decl = self.decls[name]
-                if name in frame.columns and not np.isnan(frame.columns[name][row]) \
-                        and not isinstance(decl, ir.Column):
+                if name in frame.columns and not np.isnan(frame.columns[name][row]) and not isinstance(decl, ir.Column):
                     continue  # given, not computed
                 if isinstance(decl, ir.Derived):
                     self.cover_derived(decl, row, values, notes, steps, reader)
@@ -261,11 +267,19 @@ class _Run:
                 table = _table(decl)
                 if table is not None:
                     for n, (condition, result) in enumerate(table.rows):
-                        add(("table row", decl.name, n), "table row",
-                            f"when {explainer.text(condition)}: {explainer.text(result)}", condition)
+                        add(
+                            ("table row", decl.name, n),
+                            "table row",
+                            f"when {explainer.text(condition)}: {explainer.text(result)}",
+                            condition,
+                        )
                     if table.otherwise is not None:
-                        add(("table row", decl.name, len(table.rows)), "table row",
-                            f"otherwise: {explainer.text(table.otherwise)}", table.otherwise)
+                        add(
+                            ("table row", decl.name, len(table.rows)),
+                            "table row",
+                            f"otherwise: {explainer.text(table.otherwise)}",
+                            table.otherwise,
+                        )
                 for n, adjust in enumerate(decl.adjusts):
                     add(("adjustment", decl.name, n), "adjustment", explainer.text(adjust), adjust)
             elif isinstance(decl, ir.Score):
@@ -315,20 +329,24 @@ def to_text(reports: list[FileReport], show_missed: bool = True) -> str:
     lines: list[str] = []
     for report in reports:
         passed = len(report.outcomes) - report.failed
-        lines.append(f"{report.path}: {len(report.outcomes)} test{'s' if len(report.outcomes) != 1 else ''}, "
-                     f"{passed} passed, {report.failed} failed")
+        lines.append(
+            f"{report.path}: {len(report.outcomes)} test{'s' if len(report.outcomes) != 1 else ''}, "
+            f"{passed} passed, {report.failed} failed"
+        )
         for outcome in report.outcomes:
             if outcome.passed:
                 continue
-            lines.append(f"  FAIL {outcome.where}: test \"{outcome.name}\"")
+            lines.append(f'  FAIL {outcome.where}: test "{outcome.name}"')
             if outcome.error is not None:
                 lines.append(f"    error: {outcome.error}")
             for f in outcome.failures:
                 lines.append(f"    row {f.row}: {f.name} expected {f.expected}, got {f.actual}")
                 lines += [f"      | {line}" for line in f.explanation.splitlines()]
         hit = sum(i.hit for i in report.coverage)
-        lines.append(f"  coverage: {report.percent:.1f}% ({hit} of {len(report.coverage)} rules, table rows, "
-                     "adjustments and scoring cases)")
+        lines.append(
+            f"  coverage: {report.percent:.1f}% ({hit} of {len(report.coverage)} rules, table rows, "
+            "adjustments and scoring cases)"
+        )
         missed = [i for i in report.coverage if not i.hit]
         if show_missed and missed:
             lines.append("  never hit:")
@@ -338,16 +356,40 @@ def to_text(reports: list[FileReport], show_missed: bool = True) -> str:
 
 
 def to_json(reports: list[FileReport]) -> str:
-    return json.dumps({"files": [{
-        "path": r.path,
-        "tests": [{"name": o.name, "where": o.where, "passed": o.passed, "error": o.error,
-                   "failures": [attrs.asdict(f) for f in o.failures]} for o in r.outcomes],
-        "passed": len(r.outcomes) - r.failed,
-        "failed": r.failed,
-        "coverage": {"percent": round(r.percent, 1), "hit": sum(i.hit for i in r.coverage), "total": len(r.coverage),
-                     "missed": [attrs.asdict(i, filter=lambda a, _: a.name != "hit")
-                                for i in r.coverage if not i.hit]},
-    } for r in reports]}, indent=2) + "\n"
+    return (
+        json.dumps(
+            {
+                "files": [
+                    {
+                        "path": r.path,
+                        "tests": [
+                            {
+                                "name": o.name,
+                                "where": o.where,
+                                "passed": o.passed,
+                                "error": o.error,
+                                "failures": [attrs.asdict(f) for f in o.failures],
+                            }
+                            for o in r.outcomes
+                        ],
+                        "passed": len(r.outcomes) - r.failed,
+                        "failed": r.failed,
+                        "coverage": {
+                            "percent": round(r.percent, 1),
+                            "hit": sum(i.hit for i in r.coverage),
+                            "total": len(r.coverage),
+                            "missed": [
+                                attrs.asdict(i, filter=lambda a, _: a.name != "hit") for i in r.coverage if not i.hit
+                            ],
+                        },
+                    }
+                    for r in reports
+                ]
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 # ---------------------------------------------------------------- boundary cases
@@ -384,15 +426,27 @@ def _cases(program: ir.Program) -> list[_Case]:
             if isinstance(model, ir.Bands):
                 marks = sorted({m for b in model.rows for m in (b.lower, b.upper) if m is not None})
                 d = _step(marks)
-                cases += [_Case(f"{decl.metric} around {_number(m)}", org_type, decl.metric, (m - d, m, m + d),
-                                decl.name, False) for m in marks]
+                cases += [
+                    _Case(
+                        f"{decl.metric} around {_number(m)}", org_type, decl.metric, (m - d, m, m + d), decl.name, False
+                    )
+                    for m in marks
+                ]
             elif isinstance(model, ir.Ranked):
                 for kind, mark in (("standard", model.standard), ("floor", model.floor)):
                     if mark is not None:
                         d = _step([mark])
                         side = -d if model.higher else d
-                        cases.append(_Case(f"{decl.metric} at its {kind} of {_number(mark)} and just short of it",
-                                           org_type, decl.metric, (mark, mark + side), decl.name, True))
+                        cases.append(
+                            _Case(
+                                f"{decl.metric} at its {kind} of {_number(mark)} and just short of it",
+                                org_type,
+                                decl.metric,
+                                (mark, mark + side),
+                                decl.name,
+                                True,
+                            )
+                        )
         elif isinstance(decl, ir.Derived):
             table = _table(decl)
             for condition, _ in table.rows if table is not None else ():
@@ -400,8 +454,16 @@ def _cases(program: ir.Program) -> list[_Case]:
                 if threshold is not None:
                     name, mark = threshold
                     d = _step([mark])
-                    cases.append(_Case(f"{decl.name} with {name} around {_number(mark)}", program.org_types[0], name,
-                                       (mark - d, mark, mark + d), decl.name, False))
+                    cases.append(
+                        _Case(
+                            f"{decl.name} with {name} around {_number(mark)}",
+                            program.org_types[0],
+                            name,
+                            (mark - d, mark, mark + d),
+                            decl.name,
+                            False,
+                        )
+                    )
     return cases
 
 
@@ -410,8 +472,13 @@ def _threshold(condition: ir.Expr, decls: dict) -> tuple[str, float] | None:
     if not isinstance(condition, ir.Binary) or condition.op not in ("<", "<=", ">", ">=", "==", "!="):
         return None
     for named, constant in ((condition.left, condition.right), (condition.right, condition.left)):
-        if isinstance(named, ir.Load) and isinstance(constant, ir.Const) and named.name in decls \
-                and decls[named.name].type.kind == "number" and isinstance(constant.value, (int, float)):
+        if (
+            isinstance(named, ir.Load)
+            and isinstance(constant, ir.Const)
+            and named.name in decls
+            and decls[named.name].type.kind == "number"
+            and isinstance(constant.value, (int, float))
+        ):
             return named.name, float(constant.value)
     return None
 
@@ -422,28 +489,39 @@ def suggestions(compiled: Compiled, path: str) -> tuple[str, int]:
 
     program = compiled.program
     module = compiled.module()
-    blocks = [f"# Boundary cases for {path}, suggested by `policyc test --suggest`.\n"
-              "# The expectations are what the policy gives today, on the compiled evaluator and the reference\n"
-              "# interpreter alike: check each against the source before keeping it."]
+    blocks = [
+        f"# Boundary cases for {path}, suggested by `policyc test --suggest`.\n"
+        "# The expectations are what the policy gives today, on the compiled evaluator and the reference\n"
+        "# interpreter alike: check each against the source before keeping it."
+    ]
     disagreements = 0
     for case in _cases(program):
         rows = ("at", "short") if case.cohort else ("below", "at", "above")
         t = program.decl(case.name).type
-        frame = Frame(rows, np.full(len(rows), program.org_types.index(case.org_type), dtype=np.int64), None,
-                      {case.name: parse([_number(v) for v in case.values], t)[0]})
+        frame = Frame(
+            rows,
+            np.full(len(rows), program.org_types.index(case.org_type), dtype=np.int64),
+            None,
+            {case.name: parse([_number(v) for v in case.values], t)[0]},
+        )
         compiled_values = module.evaluate(frame)[case.expect]
         interpreted = interpret(program, frame)[case.expect]
         out_type = program.decl(case.expect).type
         shown = [_shown(results.decode(out_type, v)) for v in compiled_values]
         other = [_shown(results.decode(out_type, float("nan") if v is None else v)) for v in interpreted]
         lines = [f'test "boundary: {case.title}"']
-        lines += [f"  given {row}: org_type {case.org_type}, {case.name} {_number(v)}"
-                  for row, v in zip(rows, case.values, strict=True)]
+        lines += [
+            f"  given {row}: org_type {case.org_type}, {case.name} {_number(v)}"
+            for row, v in zip(rows, case.values, strict=True)
+        ]
         lines += [f"  expect {row}: {case.expect} {value}" for row, value in zip(rows, shown, strict=True)]
         others = [n for n in ir.reads(program.decl(case.expect)) if n != case.name]
         if all(v == "missing" for v in shown) and others:
-            lines.insert(0, f"# missing on every row: the rule also reads {', '.join(others)}; give those on each "
-                            "row to make this case decide something")
+            lines.insert(
+                0,
+                f"# missing on every row: the rule also reads {', '.join(others)}; give those on each "
+                "row to make this case decide something",
+            )
         if shown != other:
             disagreements += 1
             lines.insert(0, f"# the evaluators disagree here (interpreter: {', '.join(other)}): please report it")

@@ -132,8 +132,18 @@ class _Generator:
         values = mangle(decl.metric)
         model = decl.scoring
         if isinstance(model, ir.Bands):
-            rows = _tuple(_tuple([_optional(b.lower), repr(b.lower_inclusive), _optional(b.upper),
-                                  repr(b.upper_inclusive), _number(b.result)]) for b in model.rows)
+            rows = _tuple(
+                _tuple(
+                    [
+                        _optional(b.lower),
+                        repr(b.lower_inclusive),
+                        _optional(b.upper),
+                        repr(b.upper_inclusive),
+                        _number(b.result),
+                    ]
+                )
+                for b in model.rows
+            )
             expr = f"rt.bands({values}, {rows})"
         elif isinstance(model, ir.Mapped):
             expr = f"rt.mapped({values}, {_tuple(map(_number, model.scores))})"

@@ -104,8 +104,14 @@ def _arith(op: str, a: float, b: float) -> float | None:
 
 
 _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
-_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
-            "!=": operator.ne}
+_COMPARE = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 def _cell(x: float, kind: str) -> Value:
@@ -156,15 +162,17 @@ class _Interpreter:
         cells = self.frame.columns.get(decl.name)
         if cells is None:
             return [None for _ in self.rows]
-        return [_cell(float(cells[i]), decl.type.kind) if self.org_types[i] in decl.applies else None
-                for i in self.rows]
+        return [
+            _cell(float(cells[i]), decl.type.kind) if self.org_types[i] in decl.applies else None for i in self.rows
+        ]
 
     def override(self, decl: ir.Score | ir.Derived, column: list[Value]) -> list[Value]:
         cells = self.frame.columns.get(decl.name)
         if cells is None:
             return column
-        return [v if math.isnan(float(cells[i])) else _cell(float(cells[i]), decl.type.kind)
-                for i, v in enumerate(column)]
+        return [
+            v if math.isnan(float(cells[i])) else _cell(float(cells[i]), decl.type.kind) for i, v in enumerate(column)
+        ]
 
     # ------------------------------------------------------------ derived values and adjustments
 
@@ -414,20 +422,30 @@ class _Interpreter:
             if not values:
                 return [None] * len(own)
             q1, q2, q3 = (cut_point(sorted(values), p, e.method) for p in (0.25, 0.5, 0.75))
-            return [None if x is None else 1.0 if x <= q1 else 2.0 if x <= q2 else 3.0 if x <= q3 else 4.0
-                    for x in own]
+            return [None if x is None else 1.0 if x <= q1 else 2.0 if x <= q2 else 3.0 if x <= q3 else 4.0 for x in own]
 
         return self.by_cohort(e.operand, quartile)
 
 
 _ROW = {
-    ir.Const: _Interpreter.row_const, ir.Load: _Interpreter.row_load, ir.Unary: _Interpreter.row_unary,
-    ir.Binary: _Interpreter.row_binary, ir.IsMissing: _Interpreter.row_is_missing, ir.Recode: _Interpreter.row_recode,
-    ir.Table: _Interpreter.row_table, ir.Cast: _Interpreter.row_cast, ir.Round: _Interpreter.row_round,
-    ir.Aggregate: _Interpreter.row_aggregate, ir.Extreme: _Interpreter.row_extreme, ir.Step: _Interpreter.row_step,
+    ir.Const: _Interpreter.row_const,
+    ir.Load: _Interpreter.row_load,
+    ir.Unary: _Interpreter.row_unary,
+    ir.Binary: _Interpreter.row_binary,
+    ir.IsMissing: _Interpreter.row_is_missing,
+    ir.Recode: _Interpreter.row_recode,
+    ir.Table: _Interpreter.row_table,
+    ir.Cast: _Interpreter.row_cast,
+    ir.Round: _Interpreter.row_round,
+    ir.Aggregate: _Interpreter.row_aggregate,
+    ir.Extreme: _Interpreter.row_extreme,
+    ir.Step: _Interpreter.row_step,
     ir.IfMissing: _Interpreter.row_if_missing,
 }
 _WHOLE = {
-    ir.Previous: _Interpreter.column_previous, ir.Run: _Interpreter.column_run, ir.Cohort: _Interpreter.column_cohort,
-    ir.Quantile: _Interpreter.column_quantile, ir.Quartile: _Interpreter.column_quartile,
+    ir.Previous: _Interpreter.column_previous,
+    ir.Run: _Interpreter.column_run,
+    ir.Cohort: _Interpreter.column_cohort,
+    ir.Quantile: _Interpreter.column_quantile,
+    ir.Quartile: _Interpreter.column_quartile,
 }

@@ -135,7 +135,7 @@ def round_half(a, places: int):
     a = np.asarray(a, dtype=np.float64)
     if a.ndim == 0:
         return float(round_half(a.reshape(1), places)[0])
-    scale = 10.0 ** places
+    scale = 10.0**places
     # In place where it can be: on a block of scores, every temporary costs as much as the arithmetic.
     with np.errstate(over="ignore", invalid="ignore"):  # too large to scale: settled in decimal below
         fraction = np.abs(a) * scale
@@ -148,7 +148,7 @@ def round_half(a, places: int):
         fraction -= 0.5
         np.abs(fraction, out=fraction)
         whole *= 1e-12
-        whole += 10.0 ** -GUARD
+        whole += 10.0**-GUARD
         near = np.flatnonzero(~(fraction > whole) & ~np.isnan(a))
     if places + GUARD > 22:
         near = np.flatnonzero(~np.isnan(a))
@@ -167,10 +167,10 @@ def _round_near(x: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray]:
         lifted = np.abs(x) * 10.0 ** (places + GUARD)
         whole = np.rint(lifted)
         # Exact below 2**53, unless the first digit past the guard is itself about 5.
-        exact = (lifted < 2.0 ** 53) & (np.abs(lifted - np.floor(lifted) - 0.5) > 1e-3) & (places + GUARD <= 22)
-        step = 10 ** GUARD
+        exact = (lifted < 2.0**53) & (np.abs(lifted - np.floor(lifted) - 0.5) > 1e-3) & (places + GUARD <= 22)
+        step = 10**GUARD
         rounded = (np.where(exact, whole, 0).astype(np.int64) + step // 2) // step
-        settled = np.copysign(rounded / 10.0 ** places, x)
+        settled = np.copysign(rounded / 10.0**places, x)
     return settled, ~exact
 
 
@@ -317,8 +317,9 @@ class Context:
         if bad.size:
             row = int(bad[0])
             shown = ", ".join(format(x, "g") for x in numbers)
-            raise EvalError(f"{format(values[row], 'g')} is not a value of scale `{scale}` ({shown})", row,
-                            self.sources[step])
+            raise EvalError(
+                f"{format(values[row], 'g')} is not a value of scale `{scale}` ({shown})", row, self.sources[step]
+            )
         return out
 
     # ------------------------------------------------------------ cohorts
@@ -326,7 +327,7 @@ class Context:
     def slices(self):
         """Each cohort group's rows, as positions in the table."""
         for g in range(self.groups):
-            yield self.order[self.bounds[g]:self.bounds[g + 1]]
+            yield self.order[self.bounds[g] : self.bounds[g + 1]]
 
     def _sums(self, values):
         present = ~np.isnan(values)
@@ -386,18 +387,21 @@ class Context:
     def quartile(self, values, method: str) -> np.ndarray:
         out = np.full(self.n, np.nan)
         for rows, v, (q1, q2, q3) in self._cuts(values, (0.25, 0.5, 0.75), method):
-            out[rows] = np.where(np.isnan(v), np.nan, np.where(v <= q1, 1.0, np.where(
-                v <= q2, 2.0, np.where(v <= q3, 3.0, 4.0))))
+            out[rows] = np.where(
+                np.isnan(v), np.nan, np.where(v <= q1, 1.0, np.where(v <= q2, 2.0, np.where(v <= q3, 3.0, 4.0)))
+            )
         return out
 
     def ranked(self, values, higher, standard, floor) -> list[np.ndarray]:
         """The standard model, metric by metric: temporaries stay the size of one column."""
-        return [self._ranked(column(v, self.n), h, s, f) for v, h, s, f in zip(values, higher, standard, floor,
-                                                                              strict=True)]
+        return [
+            self._ranked(column(v, self.n), h, s, f) for v, h, s, f in zip(values, higher, standard, floor, strict=True)
+        ]
 
     def _ranked(self, values: np.ndarray, higher: bool, standard: float | None, floor: float | None) -> np.ndarray:
-        met = np.zeros(self.n, dtype=bool) if standard is None else (
-            values >= standard if higher else values <= standard)
+        met = (
+            np.zeros(self.n, dtype=bool) if standard is None else (values >= standard if higher else values <= standard)
+        )
         failed = np.zeros(self.n, dtype=bool) if floor is None else (values < floor if higher else values > floor)
         lo = 1.0 if standard is None else 2.0
         hi = 4.0 if floor is None else 3.0

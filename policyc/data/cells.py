@@ -18,7 +18,6 @@ _BOOL_FAST = {**{k: v for word, v in _BOOLS.items() for k in (word, word.upper()
 _BAD = -1.0  # no encoded label or yes/no is negative, so this marks a cell the fast lookup missed
 
 
-
 def expected(t: Type) -> str:
     """What a cell of type `t` must hold, for messages."""
     if t.kind == "bool":
@@ -53,8 +52,9 @@ def parse(cells: Sequence[str], t: Type) -> tuple[np.ndarray, list[int]]:
     return values, bad
 
 
-def _lookup(cells: Sequence[str], fast: dict[str, float],
-            slow: Callable[[str], float | None]) -> tuple[np.ndarray, list[int]]:
+def _lookup(
+    cells: Sequence[str], fast: dict[str, float], slow: Callable[[str], float | None]
+) -> tuple[np.ndarray, list[int]]:
     """Map cells through `fast` as they are; a miss is stripped and tried with `slow` before it counts as bad."""
     values = np.array([fast.get(c, _BAD) for c in cells], dtype=np.float64)
     bad: list[int] = []

@@ -51,8 +51,9 @@ def load(path: str) -> Mapping:
     for key in document:
         if key not in SECTIONS:
             hint = did_you_mean(key, SECTIONS)
-            raise DataError(f"{path}: unknown key `{key}`; expected one of {', '.join(SECTIONS)}"
-                            + (f"; {hint}" if hint else ""))
+            raise DataError(
+                f"{path}: unknown key `{key}`; expected one of {', '.join(SECTIONS)}" + (f"; {hint}" if hint else "")
+            )
     columns = _strings(document.get("columns", {}), path, "columns")
     constants = _strings(document.get("constants", {}), path, "constants")
     defaults = _strings(document.get("defaults", {}), path, "defaults")
@@ -111,12 +112,16 @@ def apply(mapping: Mapping, text: str, data_path: str) -> str:
     for name, source in mapping.columns.items():
         if source not in where:
             hint = did_you_mean(source, header)
-            raise DataError(f"{mapping.path}: [columns] maps `{name}` from column `{source}`, which {data_path} "
-                            "lacks" + (f"; {hint}" if hint else ""))
+            raise DataError(
+                f"{mapping.path}: [columns] maps `{name}` from column `{source}`, which {data_path} "
+                "lacks" + (f"; {hint}" if hint else "")
+            )
     for name in mapping.values:
         if name not in mapping.columns and name not in where:
-            raise DataError(f"{mapping.path}: [values.{name}] recodes column `{name}`, which is neither in "
-                            f"[columns] nor in {data_path}")
+            raise DataError(
+                f"{mapping.path}: [values.{name}] recodes column `{name}`, which is neither in "
+                f"[columns] nor in {data_path}"
+            )
     # a renamed column is not kept under its own name too; nor is one whose name a mapped column takes
     taken = set(mapping.columns) | set(mapping.constants) | set(mapping.columns.values())
     kept = [n for n, name in enumerate(header) if name not in taken]
@@ -137,8 +142,10 @@ def apply(mapping: Mapping, text: str, data_path: str) -> str:
             if recode is not None and cell.strip():
                 if cell.strip() not in recode:
                     known = ", ".join(f'"{k}"' for k in recode)
-                    raise DataError(f"{data_path}, line {line}, column `{header[n]}`: \"{cell.strip()}\" is not in "
-                                    f"[values.{name}] of {mapping.path} (it lists {known})")
+                    raise DataError(
+                        f'{data_path}, line {line}, column `{header[n]}`: "{cell.strip()}" is not in '
+                        f"[values.{name}] of {mapping.path} (it lists {known})"
+                    )
                 cell = recode[cell.strip()]
             if not cell.strip() and name in mapping.defaults:
                 cell = mapping.defaults[name]

@@ -63,10 +63,17 @@ def rows(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -> li
     names = list(columns)
     types = program.org_types
     out = []
-    for row, (org, org_type, period) in enumerate(zip(frame.org, frame.org_type.tolist(), _periods(frame),
-                                                       strict=True)):
-        out.append({"org": org, "org_type": types[org_type], "period": period,
-                    "values": {name: columns[name][row] for name in names}})
+    for row, (org, org_type, period) in enumerate(
+        zip(frame.org, frame.org_type.tolist(), _periods(frame), strict=True)
+    ):
+        out.append(
+            {
+                "org": org,
+                "org_type": types[org_type],
+                "period": period,
+                "values": {name: columns[name][row] for name in names},
+            }
+        )
     return out
 
 
@@ -100,8 +107,9 @@ def to_csv(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -> 
     writer.writerow(["org", "org_type", "period", *columns])
     cells = [[csv_text(v) for v in column] for column in columns.values()]
     types = program.org_types
-    for row, (org, org_type, period) in enumerate(zip(frame.org, frame.org_type.tolist(), _periods(frame),
-                                                       strict=True)):
+    for row, (org, org_type, period) in enumerate(
+        zip(frame.org, frame.org_type.tolist(), _periods(frame), strict=True)
+    ):
         writer.writerow([org, types[org_type], period or "", *(column[row] for column in cells)])
     return out.getvalue()
 
@@ -124,8 +132,7 @@ def to_table(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -
     """Aligned text: org, org_type, period (when the table has any) and each derived value; numbers right-aligned."""
     derived = [d for d in program.outputs() if isinstance(d, ir.Derived)]
     header = ["org", "org_type"] + (["period"] if frame.period is not None else []) + [d.name for d in derived]
-    right = [False] * (len(header) - len(derived)) + [
-        d.type.kind == "number" or d.type.numbered for d in derived]
+    right = [False] * (len(header) - len(derived)) + [d.type.kind == "number" or d.type.numbered for d in derived]
     columns: list[list[str]] = [list(frame.org), [program.org_types[t] for t in frame.org_type.tolist()]]
     if frame.period is not None:
         columns.append([p or "" for p in _periods(frame)])
@@ -133,8 +140,10 @@ def to_table(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -
     widths = [max([len(name), *map(len, column)]) for name, column in zip(header, columns, strict=True)]
 
     def line(cells: list[str]) -> str:
-        parts = [cell.rjust(width) if align else cell.ljust(width)
-                 for cell, width, align in zip(cells, widths, right, strict=True)]
+        parts = [
+            cell.rjust(width) if align else cell.ljust(width)
+            for cell, width, align in zip(cells, widths, right, strict=True)
+        ]
         return "  ".join(parts).rstrip()
 
     lines = [line(header), "  ".join("-" * width for width in widths)]

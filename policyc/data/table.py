@@ -67,8 +67,10 @@ def read_text(path: str) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise DataError(f"{path}, line {line}: the file is not UTF-8 text (byte 0x{raw[error.start]:02x}); "
-                        "save the table as UTF-8 CSV") from None
+        raise DataError(
+            f"{path}, line {line}: the file is not UTF-8 text (byte 0x{raw[error.start]:02x}); "
+            "save the table as UTF-8 CSV"
+        ) from None
     return text
 
 
@@ -77,8 +79,9 @@ def load_text(text: str, path: str, program: ir.Program, allow_missing: bool = F
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
-        raise DataError(f"{path}: the file is empty; expected a header row (org, org_type, ...) and one row per "
-                        "organisation")
+        raise DataError(
+            f"{path}: the file is empty; expected a header row (org, org_type, ...) and one row per organisation"
+        )
     stream = io.StringIO(text, newline="")
     reader = csv.reader(stream)
     header, header_line = _header(reader, path)
@@ -90,8 +93,10 @@ def load_text(text: str, path: str, program: ir.Program, allow_missing: bool = F
     warnings: list[str] = []
     if needed_missing:
         if not allow_missing:
-            raise DataError(f"{path}: missing columns the policy reads: {', '.join(needed_missing)} "
-                            "(use --allow-missing to take them as missing)")
+            raise DataError(
+                f"{path}: missing columns the policy reads: {', '.join(needed_missing)} "
+                "(use --allow-missing to take them as missing)"
+            )
         shown = ", ".join(needed_missing[:WARN_LIST])
         if len(needed_missing) > WARN_LIST:
             shown += f" and {len(needed_missing) - WARN_LIST} more"
@@ -131,8 +136,9 @@ def _header(reader: Any, path: str) -> tuple[list[str], int]:
                 return [name.strip() for name in row], reader.line_num
     except csv.Error as error:
         raise DataError(f"{path}, line {reader.line_num}: {error}") from None
-    raise DataError(f"{path}: the file is empty; expected a header row (org, org_type, ...) and one row per "
-                    "organisation")
+    raise DataError(
+        f"{path}: the file is empty; expected a header row (org, org_type, ...) and one row per organisation"
+    )
 
 
 def _columns(header: list[str], line: int, path: str, program: ir.Program) -> dict[str, int]:
@@ -148,8 +154,9 @@ def _columns(header: list[str], line: int, path: str, program: ir.Program) -> di
     absent = [name for name in required if name not in seen]
     if absent:
         why = " (the policy uses previous or run)" if "period" in absent else ""
-        raise DataError(f"{path}, line {line}: missing required column{'s' if len(absent) > 1 else ''} "
-                        f"{', '.join(absent)}{why}")
+        raise DataError(
+            f"{path}, line {line}: missing required column{'s' if len(absent) > 1 else ''} {', '.join(absent)}{why}"
+        )
     wanted = ["org", "org_type", "period"] + [d.name for d in program.outputs()]
     return {name: seen[name] for name in wanted if name in seen}
 
@@ -188,8 +195,11 @@ class _Table:
         self.program = program
         self.width = len(header)
         types = {d.name: d.type for d in program.outputs()}
-        self.columns = [_Column(name, pos, types.get(name)) for name, pos in columns.items()
-                        if name not in ("org", "org_type", "period")]
+        self.columns = [
+            _Column(name, pos, types.get(name))
+            for name, pos in columns.items()
+            if name not in ("org", "org_type", "period")
+        ]
         self.org_pos = columns["org"]
         self.type_pos = columns["org_type"]
         self.period_pos = columns.get("period")
@@ -219,7 +229,7 @@ class _Table:
                 lines: Sequence[int] = range(done + 1, reader.line_num + 1)
             else:
                 # A quoted line break in this chunk: read it again a record at a time to know where each starts.
-                chunk, lines = _located(text[at:stream.tell()], done)
+                chunk, lines = _located(text[at : stream.tell()], done)
             done = reader.line_num
             lengths = set(map(len, chunk))
             if 0 in lengths:  # blank lines hold no record
@@ -229,8 +239,10 @@ class _Table:
             if lengths - {self.width}:
                 i = next(i for i, row in enumerate(chunk) if len(row) != self.width)
                 count = len(chunk[i])
-                raise DataError(f"{self.path}, line {lines[i]}: {count} cell{'s' if count != 1 else ''}, "
-                                f"but the header has {self.width} columns")
+                raise DataError(
+                    f"{self.path}, line {lines[i]}: {count} cell{'s' if count != 1 else ''}, "
+                    f"but the header has {self.width} columns"
+                )
             self._add_rows(chunk, list(lines))
         if not self.lines:
             raise DataError(f"{self.path}: no rows after the header; expected one row per organisation")
@@ -264,8 +276,9 @@ class _Table:
         stripped = [c.strip() for c in cells]
         empty = [i for i, c in enumerate(stripped) if not c]
         if empty:
-            self._problem(lines[empty[0]], self.org_pos, "org",
-                          "expected an organisation code, found an empty cell", len(empty))
+            self._problem(
+                lines[empty[0]], self.org_pos, "org", "expected an organisation code, found an empty cell", len(empty)
+            )
         self.org.extend(stripped)
 
     def _org_type(self, cells: Sequence[str], lines: list[int]) -> None:
@@ -276,8 +289,13 @@ class _Table:
             bad = [i for i, code in enumerate(codes) if code < 0]
             if bad:
                 expected = "one of " + ", ".join(self.program.org_types)
-                self._problem(lines[bad[0]], self.type_pos, "org_type",
-                              f"expected {expected}, found {_shown(cells[bad[0]])}", len(bad))
+                self._problem(
+                    lines[bad[0]],
+                    self.type_pos,
+                    "org_type",
+                    f"expected {expected}, found {_shown(cells[bad[0]])}",
+                    len(bad),
+                )
         self.org_type.append(np.array(codes, dtype=np.int64))
 
     def _period(self, cells: Sequence[str], lines: list[int]) -> None:
@@ -293,9 +311,13 @@ class _Table:
             codes.append(code)
         if bad:
             assert self.period_pos is not None
-            self._problem(lines[bad[0]], self.period_pos, "period",
-                          f"expected a period like 2025Q3 (year, Q, quarter 1 to 4), found {_shown(cells[bad[0]])}",
-                          len(bad))
+            self._problem(
+                lines[bad[0]],
+                self.period_pos,
+                "period",
+                f"expected a period like 2025Q3 (year, Q, quarter 1 to 4), found {_shown(cells[bad[0]])}",
+                len(bad),
+            )
         self.period.append(np.array(codes, dtype=np.int64))
 
     def _problem(self, line: int, position: int, name: str, what: str, count: int) -> None:
@@ -322,8 +344,9 @@ class _Table:
                     what = f"org {org} appears twice for period {format_period(int(period[row]))}"
                 else:
                     what = f"org {org} appears twice (a table without a period column has one row per organisation)"
-                self.problems.append(_Problem(line, self.org_pos,
-                                              f"{self.path}, line {line}: {what}; first on line {earlier}"))
+                self.problems.append(
+                    _Problem(line, self.org_pos, f"{self.path}, line {line}: {what}; first on line {earlier}")
+                )
                 return
             first[key] = row
 
@@ -335,8 +358,10 @@ class _Table:
             if column.first is not None:
                 assert column.type is not None
                 line, cell = column.first
-                message = (f"{self.path}, line {line}, column {column.name}: expected {expected(column.type)}, "
-                           f"found {_shown(cell)}")
+                message = (
+                    f"{self.path}, line {line}, column {column.name}: expected {expected(column.type)}, "
+                    f"found {_shown(cell)}"
+                )
                 problems.append(_Problem(line, column.position, message, column.bad - 1))
         if problems:
             first = min(problems, key=lambda p: (p.line, p.position))

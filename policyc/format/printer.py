@@ -72,12 +72,20 @@ def format_text(path: str, text: str) -> tuple[str | None, Diagnostics]:
         same = again.policy is not None and not again.diagnostics.has_errors and again.policy == parsed.policy
     except RecursionError:
         diags = Diagnostics()
-        diags.error("PC902", "the policy is nested too deeply to format", whole_file,
-                    "split the deepest expression into named values")
+        diags.error(
+            "PC902",
+            "the policy is nested too deeply to format",
+            whole_file,
+            "split the deepest expression into named values",
+        )
         return None, diags
     if not same:
-        diags.error("PC901", "the formatter would change the meaning of this file; it was left as it is",
-                    whole_file, "please report this with the file")
+        diags.error(
+            "PC901",
+            "the formatter would change the meaning of this file; it was left as it is",
+            whole_file,
+            "please report this with the file",
+        )
         return None, diags
     return printed, diags
 
@@ -202,8 +210,9 @@ class _Writer:
                 wrap = True
             else:
                 # What must share the line with this piece: up to the next break as shallow as this.
-                end = next((later for later in range(index + 1, len(pieces)) if breaks[later - 1][1] <= depth),
-                           len(pieces))
+                end = next(
+                    (later for later in range(index + 1, len(pieces)) if breaks[later - 1][1] <= depth), len(pieces)
+                )
                 following = "".join(pieces[index:end])
                 # A line that a string or comment already makes too long gains nothing by wrapping.
                 fits = len(line.rstrip()) <= self.width
@@ -353,8 +362,7 @@ def _row(row: ast.TableRow) -> list[Part]:
     return ["when ", *_expr(row.condition, OR), ": ", *_expr(row.result, OR)]
 
 
-def _expression_line(writer: _Writer, indent: int, comments: tuple[str, ...], head: str,
-                     expr: ast.Expr) -> None:
+def _expression_line(writer: _Writer, indent: int, comments: tuple[str, ...], head: str, expr: ast.Expr) -> None:
     """`head expr` at `indent`; a table that is the whole expression puts each row on a line below."""
     if isinstance(expr, ast.Table):
         writer.begin(indent, comments, head)

@@ -38,21 +38,41 @@ class _Lowering:
         columns, scores = [], []
         for decl in [*scope.inputs.values(), *scope.metrics.values()]:
             kind = "metric" if isinstance(decl, ast.Metric) else ("judgement" if decl.judgement else "input")
-            columns.append(ir.Column(decl.name.text, kind, self.types[decl.name.text], self.applies(decl.applies),
-                                     _provenance(decl.provenance), span=decl.name.span))
+            columns.append(
+                ir.Column(
+                    decl.name.text,
+                    kind,
+                    self.types[decl.name.text],
+                    self.applies(decl.applies),
+                    _provenance(decl.provenance),
+                    span=decl.name.span,
+                )
+            )
         for metric in scope.metrics.values():
             if metric.scoring is not None:
                 scores.append(self.score(metric))
         derived = [self.derived(scope.values[name]) for name in scope.order]
         header = scope.header
         cohort_names: dict[str, int] = {}
-        cohorts = tuple(cohort_names.setdefault(scope.cohort_of.get(t, f"type:{t}"), len(cohort_names))
-                        for t in self.org_types)
+        cohorts = tuple(
+            cohort_names.setdefault(scope.cohort_of.get(t, f"type:{t}"), len(cohort_names)) for t in self.org_types
+        )
         outcome = scope.outcome.name.text if scope.outcome is not None else None
-        descriptions = tuple((name, tuple((item.key.text, item.label) for item in scale.items if item.label))
-                             for name, scale in scope.scales.items())
-        return ir.Program(header.name, header.version, _provenance(header.provenance), self.org_types, cohorts,
-                          (*columns, *scores, *derived), outcome, self.uses_periods, descriptions)
+        descriptions = tuple(
+            (name, tuple((item.key.text, item.label) for item in scale.items if item.label))
+            for name, scale in scope.scales.items()
+        )
+        return ir.Program(
+            header.name,
+            header.version,
+            _provenance(header.provenance),
+            self.org_types,
+            cohorts,
+            (*columns, *scores, *derived),
+            outcome,
+            self.uses_periods,
+            descriptions,
+        )
 
     def applies(self, applies: ast.Applies | None) -> tuple[int, ...]:
         if applies is None or applies.org_types is None:
@@ -67,9 +87,11 @@ class _Lowering:
         t = self.types[f"{name}.score"]
         scoring = metric.scoring
         if isinstance(scoring, ast.Ranked):
-            model = ir.Ranked(metric.direction == "higher",
-                              _float(scoring.standard.value) if scoring.standard else None,
-                              _float(scoring.floor.value) if scoring.floor else None)
+            model = ir.Ranked(
+                metric.direction == "higher",
+                _float(scoring.standard.value) if scoring.standard else None,
+                _float(scoring.floor.value) if scoring.floor else None,
+            )
         elif isinstance(scoring, ast.Bands):
             model = ir.Bands(tuple(self.band(row, t) for row in scoring.rows))
         elif isinstance(scoring, ast.Scores):
@@ -78,32 +100,61 @@ class _Lowering:
         else:
             model = ir.Relative(_float(scoring.k.value), scoring.side == "below")
         weight = _float(constant(metric.weight.value)) if metric.weight is not None else 1.0
-        return ir.Score(f"{name}.score", name, model, weight, t, _provenance(metric.provenance),
-                        _low_is_better(model, metric.direction), span=scoring.span)
+        return ir.Score(
+            f"{name}.score",
+            name,
+            model,
+            weight,
+            t,
+            _provenance(metric.provenance),
+            _low_is_better(model, metric.direction),
+            span=scoring.span,
+        )
 
     def band(self, row: ast.BandRow, t: Type) -> ir.Band:
         result = row.result
         value = _float(Decimal(result.text)) if result.kind == "number" else t.labels.index(result.text)
-        return ir.Band(_float(row.lower.value.value) if row.lower else None, bool(row.lower and row.lower.inclusive),
-                       _float(row.upper.value.value) if row.upper else None, bool(row.upper and row.upper.inclusive),
-                       value)
+        return ir.Band(
+            _float(row.lower.value.value) if row.lower else None,
+            bool(row.lower and row.lower.inclusive),
+            _float(row.upper.value.value) if row.upper else None,
+            bool(row.upper and row.upper.inclusive),
+            value,
+        )
 
     # ------------------------------------------------------------ derived values
 
     def derived(self, value: ast.Value) -> ir.Derived:
         t = self.types[value.name.text]
-        adjusts = tuple(ir.Adjust(a.kind, self.to(a.value, t), self.expr(a.condition), _provenance(a.provenance),
-                                  span=_through(a.span, a.condition.span)) for a in value.adjusts)
-        return ir.Derived(value.name.text, t, self.to(value.expr, t), adjusts, _provenance(value.provenance),
-                          span=_through(value.name.span, value.expr.span))
+        adjusts = tuple(
+            ir.Adjust(
+                a.kind,
+                self.to(a.value, t),
+                self.expr(a.condition),
+                _provenance(a.provenance),
+                span=_through(a.span, a.condition.span),
+            )
+            for a in value.adjusts
+        )
+        return ir.Derived(
+            value.name.text,
+            t,
+            self.to(value.expr, t),
+            adjusts,
+            _provenance(value.provenance),
+            span=_through(value.name.span, value.expr.span),
+        )
 
     def to(self, expr, t: Type) -> ir.Expr:
         """An expression lowered where a value of type `t` is wanted, its labels recoded to `t`'s."""
         return _recode(self.expr(expr, t), t)
 
     def is_bare_label(self, expr) -> bool:
-        return isinstance(expr, ast.Ref) and self.scope.named(expr.name.text) is None \
+        return (
+            isinstance(expr, ast.Ref)
+            and self.scope.named(expr.name.text) is None
             and expr.name.text not in ("org", "org_type", "period")
+        )
 
     def label(self, expr: ast.Ref, expected: Type | None) -> ir.Const:
         name = expr.name.text
@@ -161,8 +212,9 @@ class _Lowering:
             return ir.Cast(self.expr(expr.operand), numbers, scale, span=span)
         if isinstance(expr, ast.Table):
             t = self.common([row.result for row in expr.rows], expected)
-            rows = tuple((self.expr(row.condition), self.to(row.result, t)) for row in expr.rows
-                         if row.condition is not None)
+            rows = tuple(
+                (self.expr(row.condition), self.to(row.result, t)) for row in expr.rows if row.condition is not None
+            )
             otherwise = next((self.to(row.result, t) for row in expr.rows if row.condition is None), None)
             return ir.Table(rows, otherwise, t, span=span)
         if isinstance(expr, ast.Call):

@@ -162,8 +162,26 @@ class Quartile(Node):
     type: Type
 
 
-Expr = (Const | Load | Unary | Binary | IsMissing | Recode | Table | Cast | Round | Aggregate | Extreme
-        | Step | IfMissing | Previous | Run | Cohort | Quantile | Quartile)
+Expr = (
+    Const
+    | Load
+    | Unary
+    | Binary
+    | IsMissing
+    | Recode
+    | Table
+    | Cast
+    | Round
+    | Aggregate
+    | Extreme
+    | Step
+    | IfMissing
+    | Previous
+    | Run
+    | Cohort
+    | Quantile
+    | Quartile
+)
 
 
 # ---------------------------------------------------------------- scoring models

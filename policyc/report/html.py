@@ -45,10 +45,13 @@ def render_html(document: dict) -> str:
         f'<script type="application/json" id="report-data">{_blob(document)}</script>',
         f"<script>{_SCRIPT}</script>",
     ]
-    return (f'<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_e(document['title'])}</title><style>{_STYLE}</style></head>\n<body>"
-            + "\n".join(s for s in sections if s) + "\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(document['title'])}</title><style>{_STYLE}</style></head>\n<body>"
+        + "\n".join(s for s in sections if s)
+        + "\n</body></html>\n"
+    )
 
 
 # ---------------------------------------------------------------- values, labels and colours
@@ -86,7 +89,7 @@ def _normal(text: str) -> str:
 
 def _mix(colour: str, white: float) -> str:
     """`colour` lightened towards white by the fraction `white`."""
-    rgb = [int(colour[k:k + 2], 16) for k in (1, 3, 5)]
+    rgb = [int(colour[k : k + 2], 16) for k in (1, 3, 5)]
     return "#" + "".join(f"{round(c + (255 - c) * white):02x}" for c in rgb)
 
 
@@ -117,39 +120,57 @@ def _policy_title(policy: dict) -> str:
 
 
 def _nav(differences: bool) -> str:
-    links = [("summary", "Summary"), ("crosstab", "Cross-tabulation"), ("distribution", "Distribution"),
-             ("movers", "Movers"), ("organisations", "Organisations"), ("assumptions", "Assumptions")]
+    links = [
+        ("summary", "Summary"),
+        ("crosstab", "Cross-tabulation"),
+        ("distribution", "Distribution"),
+        ("movers", "Movers"),
+        ("organisations", "Organisations"),
+        ("assumptions", "Assumptions"),
+    ]
     if differences:
         links.append(("differences", "Differences"))
     anchors = "".join(f'<a href="#{target}">{text}</a>' for target, text in links)
-    return (f'<nav class="nav"><div class="wrap"><span class="brand">policyc<span> compare</span></span>{anchors}'
-            '<label class="search"><svg viewBox="0 0 16 16" aria-hidden="true"><circle cx="7" cy="7" r="5"/>'
-            '<path d="M11 11l3.5 3.5"/></svg><input id="search" type="search" autocomplete="off" spellcheck="false" '
-            'placeholder="Search organisation code or name" aria-label="Search organisations by code or name">'
-            "</label></div></nav>")
+    return (
+        f'<nav class="nav"><div class="wrap"><span class="brand">policyc<span> compare</span></span>{anchors}'
+        '<label class="search"><svg viewBox="0 0 16 16" aria-hidden="true"><circle cx="7" cy="7" r="5"/>'
+        '<path d="M11 11l3.5 3.5"/></svg><input id="search" type="search" autocomplete="off" spellcheck="false" '
+        'placeholder="Search organisation code or name" aria-label="Search organisations by code or name">'
+        "</label></div></nav>"
+    )
 
 
 def _masthead(document: dict) -> str:
     cards = []
     for side, policy in enumerate(document["policies"]):
-        facts = [("File", f'<code>{_e(policy["file"])}</code>'),
-                 ("Outcome", f'<code>{_e(policy["outcome"])}</code>: '
-                             + " &rsaquo; ".join(_e(v) for v in policy["scale"])),
-                 ("Rows rated", f'{policy["rated"]:,} rated, {policy["not_rated"]:,} not covered'),
-                 ("Assumptions", f'<a href="#assumptions-{_SIDES[side].lower()}" data-open="assumptions-'
-                                 f'{_SIDES[side].lower()}">{len(policy["assumptions"])} behind the outcome</a>')]
+        facts = [
+            ("File", f"<code>{_e(policy['file'])}</code>"),
+            ("Outcome", f"<code>{_e(policy['outcome'])}</code>: " + " &rsaquo; ".join(_e(v) for v in policy["scale"])),
+            ("Rows rated", f"{policy['rated']:,} rated, {policy['not_rated']:,} not covered"),
+            (
+                "Assumptions",
+                f'<a href="#assumptions-{_SIDES[side].lower()}" data-open="assumptions-'
+                f'{_SIDES[side].lower()}">{len(policy["assumptions"])} behind the outcome</a>',
+            ),
+        ]
         rows = "".join(f"<dt>{term}</dt><dd>{text}</dd>" for term, text in facts)
-        cards.append(f'<div class="policy policy-{_SIDES[side].lower()}"><h2>{_side_tag(side)}'
-                     f"{_policy_title(policy)}</h2><dl>{rows}</dl></div>")
+        cards.append(
+            f'<div class="policy policy-{_SIDES[side].lower()}"><h2>{_side_tag(side)}'
+            f"{_policy_title(policy)}</h2><dl>{rows}</dl></div>"
+        )
     periods = document.get("periods") or []
-    scope = [f'{len(document["rows"]):,} rows']
+    scope = [f"{len(document['rows']):,} rows"]
     if periods:
-        scope.append(f"{len(periods)} period{'s' if len(periods) != 1 else ''} ({_e(periods[0])}"
-                     + (f" to {_e(periods[-1])})" if len(periods) > 1 else ")"))
-    data = f'Data <code>{_e(document["data"])}</code> &middot; ' if document.get("data") else ""
-    return (f'<header class="masthead"><div class="wrap"><p class="eyebrow">Policy comparison report</p>'
-            f'<h1>{_e(document["title"])}</h1><p class="sub">{data}{" &middot; ".join(scope)}</p></div></header>'
-            f'<div class="wrap policies">{"".join(cards)}</div>')
+        scope.append(
+            f"{len(periods)} period{'s' if len(periods) != 1 else ''} ({_e(periods[0])}"
+            + (f" to {_e(periods[-1])})" if len(periods) > 1 else ")")
+        )
+    data = f"Data <code>{_e(document['data'])}</code> &middot; " if document.get("data") else ""
+    return (
+        f'<header class="masthead"><div class="wrap"><p class="eyebrow">Policy comparison report</p>'
+        f'<h1>{_e(document["title"])}</h1><p class="sub">{data}{" &middot; ".join(scope)}</p></div></header>'
+        f'<div class="wrap policies">{"".join(cards)}</div>'
+    )
 
 
 def _summary(rows: list[dict]) -> str:
@@ -162,13 +183,18 @@ def _summary(rows: list[dict]) -> str:
     def share(n: int) -> str:  # of the rows that both policies rate: only they can move
         return f"{100 * n / both:.0f}% of those rated by both" if both else "&nbsp;"
 
-    tiles = [("Rows compared", total, f"{both:,} rated under both", ""),
-             ("Moved", moved, share(moved), "kpi-moved"),
-             ("Better under B", better, share(better), "kpi-better"),
-             ("Worse under B", worse, share(worse), "kpi-worse"),
-             ("Unchanged", both - moved, share(both - moved), "")]
-    body = "".join(f'<div class="kpi {cls}"><span class="k">{name}</span><span class="n">{n:,}</span>'
-                   f'<span class="s">{note}</span></div>' for name, n, note, cls in tiles)
+    tiles = [
+        ("Rows compared", total, f"{both:,} rated under both", ""),
+        ("Moved", moved, share(moved), "kpi-moved"),
+        ("Better under B", better, share(better), "kpi-better"),
+        ("Worse under B", worse, share(worse), "kpi-worse"),
+        ("Unchanged", both - moved, share(both - moved), ""),
+    ]
+    body = "".join(
+        f'<div class="kpi {cls}"><span class="k">{name}</span><span class="n">{n:,}</span>'
+        f'<span class="s">{note}</span></div>'
+        for name, n, note, cls in tiles
+    )
     return f'<section id="summary" class="kpis" aria-label="Summary">{body}</section>'
 
 
@@ -192,24 +218,30 @@ def _crosstab(document: dict, tiers: list[dict]) -> str:
                 hue = "76,98,114" if _special(a_policy, a_value) or _special(b_policy, b_value) else "0,94,184"
                 ink = ";color:#fff" if share > 0.5 else ""
                 style = f' style="background:rgba({hue},{0.06 + 0.86 * share:.3f}){ink}"'
-            cells.append(f'<td class="cell{" zero" if not count else ""}"{style} data-a="{_e(a_value)}" '
-                         f'data-b="{_e(b_value)}" tabindex="0" title="{_e(a_value)} under A, {_e(b_value)} under B: '
-                         f'{count:,}">{count:,}</td>')
-        body.append(f'<tr><th scope="row">{_label(a_policy, a_colours, a_value)}</th>{"".join(cells)}'
-                    f'<td class="total">{sum(counts[i]):,}</td></tr>')
+            cells.append(
+                f'<td class="cell{" zero" if not count else ""}"{style} data-a="{_e(a_value)}" '
+                f'data-b="{_e(b_value)}" tabindex="0" title="{_e(a_value)} under A, {_e(b_value)} under B: '
+                f'{count:,}">{count:,}</td>'
+            )
+        body.append(
+            f'<tr><th scope="row">{_label(a_policy, a_colours, a_value)}</th>{"".join(cells)}'
+            f'<td class="total">{sum(counts[i]):,}</td></tr>'
+        )
     column_totals = "".join(f'<td class="total">{sum(row[j] for row in counts):,}</td>' for j in range(len(b_values)))
     grand = sum(sum(row) for row in counts)
-    return (f'<section id="crosstab" class="card"><div class="section-head"><h2>Cross-tabulation of outcomes</h2>'
-            f'<div class="legend-scale"><span>0</span><i></i><span>{peak:,}</span></div></div>'
-            f'<p class="lede">Each row of the data counted once: its outcome under A ({_e(a_policy["outcome"])}, '
-            f'down the side) against its outcome under B ({_e(b_policy["outcome"])}, across the top). Shading is '
-            "proportional to the count, in grey where one side has no outcome; choose a cell to list its "
-            "organisations.</p>"
-            f'<div class="table-scroll"><table class="xtab"><thead><tr><th class="corner" rowspan="2">'
-            f'{_side_tag(0)}{_e(a_policy["name"])} &darr;</th><th class="bhead" colspan="{len(b_values)}">'
-            f'{_side_tag(1)}{_e(b_policy["name"])} &rarr;</th><th rowspan="2" class="total-h">Total</th></tr>'
-            f'<tr>{head}</tr></thead><tbody>{"".join(body)}</tbody><tfoot><tr><th scope="row">Total</th>'
-            f'{column_totals}<td class="total grand">{grand:,}</td></tr></tfoot></table></div></section>')
+    return (
+        f'<section id="crosstab" class="card"><div class="section-head"><h2>Cross-tabulation of outcomes</h2>'
+        f'<div class="legend-scale"><span>0</span><i></i><span>{peak:,}</span></div></div>'
+        f'<p class="lede">Each row of the data counted once: its outcome under A ({_e(a_policy["outcome"])}, '
+        f"down the side) against its outcome under B ({_e(b_policy['outcome'])}, across the top). Shading is "
+        "proportional to the count, in grey where one side has no outcome; choose a cell to list its "
+        "organisations.</p>"
+        f'<div class="table-scroll"><table class="xtab"><thead><tr><th class="corner" rowspan="2">'
+        f'{_side_tag(0)}{_e(a_policy["name"])} &darr;</th><th class="bhead" colspan="{len(b_values)}">'
+        f'{_side_tag(1)}{_e(b_policy["name"])} &rarr;</th><th rowspan="2" class="total-h">Total</th></tr>'
+        f'<tr>{head}</tr></thead><tbody>{"".join(body)}</tbody><tfoot><tr><th scope="row">Total</th>'
+        f'{column_totals}<td class="total grand">{grand:,}</td></tr></tfoot></table></div></section>'
+    )
 
 
 def _distribution(document: dict, tiers: list[dict]) -> str:
@@ -227,26 +259,39 @@ def _distribution(document: dict, tiers: list[dict]) -> str:
         figures = []
         for period, counts in zip(shown, counted, strict=True):
             y_title = "Organisation-periods" if periods and not period else "Organisations"
-            note = f'{counts["not rated"]:,} not rated: org types the policy does not cover' \
-                if counts["not rated"] else "Every row rated"
-            figures.append(f'<div class="chart-group" data-period="{_e(period)}"{" hidden" if period else ""}>'
-                           f"{_bar_chart(policy, values, counts, colours, y_title)}"
-                           f'<p class="chart-note">{note}.</p></div>')
-        charts.append(f'<figure class="chart-card"><figcaption>{_side_tag(side)}{_policy_title(policy)} '
-                      f'<span class="muted">&middot; {_e(policy["outcome"])}</span></figcaption>'
-                      f'{"".join(figures)}</figure>')
+            note = (
+                f"{counts['not rated']:,} not rated: org types the policy does not cover"
+                if counts["not rated"]
+                else "Every row rated"
+            )
+            figures.append(
+                f'<div class="chart-group" data-period="{_e(period)}"{" hidden" if period else ""}>'
+                f"{_bar_chart(policy, values, counts, colours, y_title)}"
+                f'<p class="chart-note">{note}.</p></div>'
+            )
+        charts.append(
+            f'<figure class="chart-card"><figcaption>{_side_tag(side)}{_policy_title(policy)} '
+            f'<span class="muted">&middot; {_e(policy["outcome"])}</span></figcaption>'
+            f"{''.join(figures)}</figure>"
+        )
     selector = ""
     if periods:
         options = "".join(f'<option value="{_e(p)}">{_e(p)}</option>' for p in periods)
-        selector = (f'<label class="control">Period <select id="dist-period"><option value="">All periods</option>'
-                    f"{options}</select></label>")
-    legend = "".join(f'<span><i class="sw" style="background:{_TIER_COLOUR[t]}"></i>{name}</span>'
-                     for t, name in (("high", "High tier"), ("middle", "Middle tier"), ("low", "Low tier")))
+        selector = (
+            f'<label class="control">Period <select id="dist-period"><option value="">All periods</option>'
+            f"{options}</select></label>"
+        )
+    legend = "".join(
+        f'<span><i class="sw" style="background:{_TIER_COLOUR[t]}"></i>{name}</span>'
+        for t, name in (("high", "High tier"), ("middle", "Middle tier"), ("low", "Low tier"))
+    )
     legend += f'<span><i class="sw" style="background:{_MISSING_COLOUR}"></i>Missing</span>'
-    return (f'<section id="distribution" class="card"><div class="section-head"><h2>Distribution of outcomes</h2>'
-            f'{selector}</div><p class="lede">How many rows each regime places on each value of its scale, best '
-            f'first; bars coloured by tier.</p><div class="charts">{"".join(charts)}</div>'
-            f'<div class="legend">{legend}</div></section>')
+    return (
+        f'<section id="distribution" class="card"><div class="section-head"><h2>Distribution of outcomes</h2>'
+        f'{selector}</div><p class="lede">How many rows each regime places on each value of its scale, best '
+        f'first; bars coloured by tier.</p><div class="charts">{"".join(charts)}</div>'
+        f'<div class="legend">{legend}</div></section>'
+    )
 
 
 def _reported(outcome: dict | None) -> str:
@@ -274,7 +319,7 @@ def _wrap(text: str, width: int, lines: int) -> list[str]:
             out.append(word)
     if len(out) > lines:
         out = out[:lines]
-        out[-1] = out[-1][:max(1, width - 1)].rstrip() + "\u2026"
+        out[-1] = out[-1][: max(1, width - 1)].rstrip() + "\u2026"
     return out
 
 
@@ -283,14 +328,20 @@ def _bar_chart(policy: dict, values: list[str], counts: Counter, colours: dict, 
     plot_w, plot_h = width - left - right, height - top - bottom
     axis_top, step = _axis(max((counts[v] for v in values), default=0))
     rated = sum(counts[v] for v in values)
-    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-           f'aria-label="{_e(policy["name"])}: rows by {_e(policy["outcome"])}">']
+    out = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{_e(policy["name"])}: rows by {_e(policy["outcome"])}">'
+    ]
     for tick in range(0, axis_top + 1, step):
         y = top + plot_h - plot_h * tick / axis_top
-        out.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>'
-                   f'<text class="tick" x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">{tick:,}</text>')
-    out.append(f'<text class="axis-title" transform="translate(16 {top + plot_h / 2:.1f}) rotate(-90)" '
-               f'text-anchor="middle">{y_title}</text>')
+        out.append(
+            f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<text class="tick" x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">{tick:,}</text>'
+        )
+    out.append(
+        f'<text class="axis-title" transform="translate(16 {top + plot_h / 2:.1f}) rotate(-90)" '
+        f'text-anchor="middle">{y_title}</text>'
+    )
     band = plot_w / max(1, len(values))
     bar = min(76.0, band * 0.62)
     for n, value in enumerate(values):
@@ -300,44 +351,56 @@ def _bar_chart(policy: dict, values: list[str], counts: Counter, colours: dict, 
         centre = x + bar / 2
         share = f"{100 * count / rated:.0f}%" if rated else "0%"
         description = policy["descriptions"].get(value) or ""
-        out.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" rx="3" '
-                   f'fill="{colours.get(value, _MISSING_COLOUR)}" data-value="{_e(value)}" data-count="{count}">'
-                   f"<title>{_e(value)}{': ' + _e(description) if description else ''}: {count:,} ({share})</title>"
-                   f'</rect><text class="count" x="{centre:.1f}" y="{y - 7:.1f}" text-anchor="middle">{count:,}'
-                   f'<tspan class="pct"> &middot; {share}</tspan></text>'
-                   f'<text class="xv" x="{centre:.1f}" y="{top + plot_h + 19}" text-anchor="middle">{_e(value)}</text>')
+        out.append(
+            f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" rx="3" '
+            f'fill="{colours.get(value, _MISSING_COLOUR)}" data-value="{_e(value)}" data-count="{count}">'
+            f"<title>{_e(value)}{': ' + _e(description) if description else ''}: {count:,} ({share})</title>"
+            f'</rect><text class="count" x="{centre:.1f}" y="{y - 7:.1f}" text-anchor="middle">{count:,}'
+            f'<tspan class="pct"> &middot; {share}</tspan></text>'
+            f'<text class="xv" x="{centre:.1f}" y="{top + plot_h + 19}" text-anchor="middle">{_e(value)}</text>'
+        )
         if description and _normal(description) != _normal(value):
             for k, line in enumerate(_wrap(description, max(8, int(band / 6.4)), 3)):
-                out.append(f'<text class="xd" x="{centre:.1f}" y="{top + plot_h + 35 + 14 * k}" '
-                           f'text-anchor="middle">{_e(line)}</text>')
-    out.append(f'<line class="base" x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}"/>'
-               f'<text class="axis-title" x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">'
-               f'{_e(policy["outcome"])}, best to worst</text></svg>')
+                out.append(
+                    f'<text class="xd" x="{centre:.1f}" y="{top + plot_h + 35 + 14 * k}" '
+                    f'text-anchor="middle">{_e(line)}</text>'
+                )
+    out.append(
+        f'<line class="base" x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}"/>'
+        f'<text class="axis-title" x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">'
+        f"{_e(policy['outcome'])}, best to worst</text></svg>"
+    )
     return "".join(out)
 
 
 def _table(table_id: str, columns: list[tuple[str, str | None]]) -> str:
-    heads = "".join(f'<th scope="col" data-sort="{key}">{text}</th>' if key else f'<th scope="col">{text}</th>'
-                    for text, key in columns)
-    return (f'<div class="table-scroll tall"><table class="data" id="{table_id}"><thead><tr>{heads}</tr></thead>'
-            "<tbody></tbody></table></div>")
+    heads = "".join(
+        f'<th scope="col" data-sort="{key}">{text}</th>' if key else f'<th scope="col">{text}</th>'
+        for text, key in columns
+    )
+    return (
+        f'<div class="table-scroll tall"><table class="data" id="{table_id}"><thead><tr>{heads}</tr></thead>'
+        "<tbody></tbody></table></div>"
+    )
 
 
 def _row_columns(periods: bool, policies: list[dict]) -> list[tuple[str, str | None]]:
     columns: list[tuple[str, str | None]] = [("", None), ("Organisation", "org")]
     if periods:
         columns.append(("Period", "period"))
-    return columns + [(f'{_side_tag(side)}{_e(p["outcome"])}', "ab"[side]) for side, p in enumerate(policies)]
+    return columns + [(f"{_side_tag(side)}{_e(p['outcome'])}", "ab"[side]) for side, p in enumerate(policies)]
 
 
 def _movers(document: dict) -> str:
     policies = document["policies"]
     columns = _row_columns(bool(document.get("periods")), policies) + [("Change", "change"), ("Reason", None)]
-    return (f'<section id="movers" class="card"><div class="section-head"><h2>Movers</h2>'
-            '<span class="count" id="movers-count"></span></div><p class="lede">Rows whose standing differs between '
-            "the two regimes, largest change first; the reason is each outcome&rsquo;s first decisive step. Choose a "
-            f'row for both explanations.</p>{_table("movers-table", columns)}'
-            "<noscript><p>The tables need JavaScript.</p></noscript></section>")
+    return (
+        f'<section id="movers" class="card"><div class="section-head"><h2>Movers</h2>'
+        '<span class="count" id="movers-count"></span></div><p class="lede">Rows whose standing differs between '
+        "the two regimes, largest change first; the reason is each outcome&rsquo;s first decisive step. Choose a "
+        f"row for both explanations.</p>{_table('movers-table', columns)}"
+        "<noscript><p>The tables need JavaScript.</p></noscript></section>"
+    )
 
 
 def _organisations(document: dict) -> str:
@@ -345,49 +408,67 @@ def _organisations(document: dict) -> str:
     controls = []
     if periods:
         options = "".join(f'<option value="{_e(p)}">{_e(p)}</option>' for p in periods)
-        controls.append(f'<label class="control">Period <select id="org-period"><option value="">All</option>'
-                        f"{options}</select></label>")
+        controls.append(
+            f'<label class="control">Period <select id="org-period"><option value="">All</option>'
+            f"{options}</select></label>"
+        )
     types = sorted({r["org_type"] for r in document["rows"]})
     options = "".join(f'<option value="{_e(t)}">{_e(t)}</option>' for t in types)
-    controls.append(f'<label class="control">Type <select id="org-type"><option value="">All</option>{options}'
-                    "</select></label>")
+    controls.append(
+        f'<label class="control">Type <select id="org-type"><option value="">All</option>{options}</select></label>'
+    )
     controls.append('<label class="control check"><input type="checkbox" id="org-moved"> Moved only</label>')
-    controls.append('<span class="chip" id="cell-filter" hidden><span></span><button type="button" '
-                    'aria-label="Clear the cross-tabulation filter">&times;</button></span>')
+    controls.append(
+        '<span class="chip" id="cell-filter" hidden><span></span><button type="button" '
+        'aria-label="Clear the cross-tabulation filter">&times;</button></span>'
+    )
     columns = _row_columns(bool(periods), document["policies"]) + [("Change", "change"), ("&Delta;", "delta")]
-    return (f'<section id="organisations" class="card"><div class="section-head"><h2>Organisations</h2>'
-            f'<span class="count" id="organisations-count"></span></div><div class="filters">{"".join(controls)}'
-            "</div>" + _table("organisations-table", columns) + "</section>")
+    return (
+        f'<section id="organisations" class="card"><div class="section-head"><h2>Organisations</h2>'
+        f'<span class="count" id="organisations-count"></span></div><div class="filters">{"".join(controls)}'
+        "</div>" + _table("organisations-table", columns) + "</section>"
+    )
 
 
 def _assumptions(policies: list[dict]) -> str:
     blocks = []
     for side, policy in enumerate(policies):
-        items = "".join(f'<li><span class="where">{_e(a["where"])}</span>{_e(a["text"])}</li>'
-                        for a in policy["assumptions"])
+        items = "".join(
+            f'<li><span class="where">{_e(a["where"])}</span>{_e(a["text"])}</li>' for a in policy["assumptions"]
+        )
         body = f'<ol class="assume-list">{items}</ol>' if items else '<p class="muted">None recorded.</p>'
         n = len(policy["assumptions"])
-        blocks.append(f'<details id="assumptions-{_SIDES[side].lower()}" class="assume"><summary>{_side_tag(side)}'
-                      f'{_policy_title(policy)} <span class="muted">&middot; {n} assumption{"s" if n != 1 else ""}'
-                      f"</span></summary>{body}</details>")
-    return (f'<section id="assumptions" class="card"><h2>Assumptions</h2><p class="lede">What each policy&rsquo;s '
-            "outcome rests on where its source gives no rule or number; each explanation counts the ones it "
-            f'uses.</p><div class="two">{"".join(blocks)}</div></section>')
+        blocks.append(
+            f'<details id="assumptions-{_SIDES[side].lower()}" class="assume"><summary>{_side_tag(side)}'
+            f'{_policy_title(policy)} <span class="muted">&middot; {n} assumption{"s" if n != 1 else ""}'
+            f"</span></summary>{body}</details>"
+        )
+    return (
+        f'<section id="assumptions" class="card"><h2>Assumptions</h2><p class="lede">What each policy&rsquo;s '
+        "outcome rests on where its source gives no rule or number; each explanation counts the ones it "
+        f'uses.</p><div class="two">{"".join(blocks)}</div></section>'
+    )
 
 
 def _differences(differences: list[dict]) -> str:
     rows = []
     for d in differences:
-        texts = "".join(f"<td><pre>{_e(t)}</pre></td>" if t is not None else '<td class="muted">&mdash;</td>'
-                        for t in (d.get("a"), d.get("b")))
-        rows.append(f'<tr><td><code>{_e(d["name"])}</code></td><td><span class="kind kind-{_e(d["change"])}">'
-                    f'{_e(d["change"])}</span></td>{texts}</tr>')
-    return (f'<section id="differences" class="card"><h2>Declarations that differ</h2><p class="lede">'
-            f"{len(differences)} declaration{'s' if len(differences) != 1 else ''} of the policy text added, removed "
-            f'or changed from A to B.</p><div class="table-scroll"><table class="data diff"><thead><tr>'
-            f'<th scope="col">Declaration</th><th scope="col">Change</th><th scope="col">{_side_tag(0)}Text</th>'
-            f'<th scope="col">{_side_tag(1)}Text</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
-            "</section>")
+        texts = "".join(
+            f"<td><pre>{_e(t)}</pre></td>" if t is not None else '<td class="muted">&mdash;</td>'
+            for t in (d.get("a"), d.get("b"))
+        )
+        rows.append(
+            f'<tr><td><code>{_e(d["name"])}</code></td><td><span class="kind kind-{_e(d["change"])}">'
+            f"{_e(d['change'])}</span></td>{texts}</tr>"
+        )
+    return (
+        f'<section id="differences" class="card"><h2>Declarations that differ</h2><p class="lede">'
+        f"{len(differences)} declaration{'s' if len(differences) != 1 else ''} of the policy text added, removed "
+        f'or changed from A to B.</p><div class="table-scroll"><table class="data diff"><thead><tr>'
+        f'<th scope="col">Declaration</th><th scope="col">Change</th><th scope="col">{_side_tag(0)}Text</th>'
+        f'<th scope="col">{_side_tag(1)}Text</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+        "</section>"
+    )
 
 
 # ---------------------------------------------------------------- the rows, for the script
@@ -418,13 +499,29 @@ def _blob(document: dict) -> str:
     def delta(value: float | None) -> float | None:
         return round(value, 4) if value is not None and math.isfinite(value) else None
 
-    rows = [[r["org"], r.get("name"), r["org_type"], r.get("period"), outcome(r["outcomes"][0]),
-             outcome(r["outcomes"][1]), int(bool(r["moved"])), _DIRECTION.get(r["direction"], 0), delta(r["delta"])]
-            for r in document["rows"]]
-    policies = [{"name": p["name"], "scale": p["scale"], "descriptions": p["descriptions"]}
-                for p in document["policies"]]
-    text = json.dumps({"strings": strings, "policies": policies, "periods": document.get("periods") or [],
-                       "rows": rows}, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    rows = [
+        [
+            r["org"],
+            r.get("name"),
+            r["org_type"],
+            r.get("period"),
+            outcome(r["outcomes"][0]),
+            outcome(r["outcomes"][1]),
+            int(bool(r["moved"])),
+            _DIRECTION.get(r["direction"], 0),
+            delta(r["delta"]),
+        ]
+        for r in document["rows"]
+    ]
+    policies = [
+        {"name": p["name"], "scale": p["scale"], "descriptions": p["descriptions"]} for p in document["policies"]
+    ]
+    text = json.dumps(
+        {"strings": strings, "policies": policies, "periods": document.get("periods") or [], "rows": rows},
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,
+    )
     # No "<" at all, so neither "</script" nor "<!--" can end or derail the element; JSON.parse reads them back.
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 

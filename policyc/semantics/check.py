@@ -24,8 +24,10 @@ SIGNATURES = {
     "previous": "write `previous(x)`: `x` in the previous period",
     "run": "write `run(condition)`: how many periods in a row it has held",
     "if_missing": "write `if_missing(x, fallback)`",
-    "rank": "write `rank(x)`", "percentile_rank": "write `percentile_rank(x)`",
-    "cohort_mean": "write `cohort_mean(x)`", "cohort_sd": "write `cohort_sd(x)`",
+    "rank": "write `rank(x)`",
+    "percentile_rank": "write `percentile_rank(x)`",
+    "cohort_mean": "write `cohort_mean(x)`",
+    "cohort_sd": "write `cohort_sd(x)`",
     "quantile": "write `quantile(x, 0.25, method: linear)`",
     "quartile": "write `quartile(x, method: linear)`",
 }
@@ -59,6 +61,7 @@ def constant(expr) -> Decimal | None:
 
 def select(scope: Scope, selector: ast.Selector) -> list[ast.Metric]:
     """The scored metrics that `metric scores [in domain D [/ S]]` stands for, in declaration order."""
+
     def chosen(metric: ast.Metric) -> bool:
         if metric.scoring is None:
             return False
@@ -68,7 +71,8 @@ def select(scope: Scope, selector: ast.Selector) -> list[ast.Metric]:
         if where is None or where.domain.text != selector.domain.text:
             return False
         return selector.subdomain is None or (
-            where.subdomain is not None and where.subdomain.text == selector.subdomain.text)
+            where.subdomain is not None and where.subdomain.text == selector.subdomain.text
+        )
 
     return [m for m in scope.metrics.values() if chosen(m)]
 
@@ -125,26 +129,39 @@ class Checker:
             kinds = {type(item.key) for item in scale.items}
             if len(kinds) > 1:
                 self.malformed_scales.add(scale.name.text)
-                self.error("PC313", f"scale `{scale.name.text}` mixes numbers and labels", scale.span,
-                           "a scale is either all labels (best first) or all numbers (best first)")
+                self.error(
+                    "PC313",
+                    f"scale `{scale.name.text}` mixes numbers and labels",
+                    scale.span,
+                    "a scale is either all labels (best first) or all numbers (best first)",
+                )
             seen = set()
             for item in scale.items:
                 key = item_key(item)
                 if key in seen:
-                    self.error("PC313", f"`{item.key.text}` appears twice in scale `{scale.name.text}`",
-                               item.span, "each value of a scale appears once")
+                    self.error(
+                        "PC313",
+                        f"`{item.key.text}` appears twice in scale `{scale.name.text}`",
+                        item.span,
+                        "each value of a scale appears once",
+                    )
                 seen.add(key)
                 if isinstance(item.key, ast.Name) and self.scope.named(key) is not None:
-                    self.error("PC208", f"`{key}` is both a label of scale `{scale.name.text}` and a value",
-                               item.key.span, f"rename the label or the value `{key}`")
+                    self.error(
+                        "PC208",
+                        f"`{key}` is both a label of scale `{scale.name.text}` and a value",
+                        item.key.span,
+                        f"rename the label or the value `{key}`",
+                    )
 
     def check_domains(self) -> None:
         for domain in self.scope.domains.values():
             seen = set()
             for sub in domain.subdomains:
                 if sub.text in seen:
-                    self.error("PC202", f"sub-domain `{sub.text}` is listed twice", sub.span,
-                               "remove the repeated name")
+                    self.error(
+                        "PC202", f"sub-domain `{sub.text}` is listed twice", sub.span, "remove the repeated name"
+                    )
                 seen.add(sub.text)
 
     def scale_type(self, name: str) -> Type:
@@ -160,8 +177,9 @@ class Checker:
             names = [n.text for n in decl_type.labels]
             for n, label in enumerate(decl_type.labels):
                 if label.text in names[:n]:
-                    self.error("PC313", f"label `{label.text}` is listed twice", label.span,
-                               "remove the repeated label")
+                    self.error(
+                        "PC313", f"label `{label.text}` is listed twice", label.span, "remove the repeated label"
+                    )
             return Type("labels", labels=tuple(dict.fromkeys(names)))
         name = decl_type.name.text
         if name in UNITS:
@@ -173,8 +191,12 @@ class Checker:
             return scale
         hint = did_you_mean(name, [*UNITS, *self.scope.scales])
         units = ", ".join(UNITS)
-        self.error("PC201", f"unknown unit or scale `{name}`", decl_type.name.span,
-                   hint or f"a type is `yes/no`, `one of a / b`, a scale of this policy, or a unit: {units}")
+        self.error(
+            "PC201",
+            f"unknown unit or scale `{name}`",
+            decl_type.name.span,
+            hint or f"a type is `yes/no`, `one of a / b`, a scale of this policy, or a unit: {units}",
+        )
         return ERROR
 
     def index_labels(self) -> None:
@@ -199,8 +221,12 @@ class Checker:
             names = ", ".join(f"`{n.text}`" for n in applies.org_types)
             declared = ", ".join(f"`{t}`" for t in self.scope.org_types)
             hint = did_you_mean(applies.org_types[0].text, self.scope.org_types)
-            self.error("PC212", f"applies to no org type of the policy ({names})", applies.span,
-                       hint or f"the org types of this policy are {declared}")
+            self.error(
+                "PC212",
+                f"applies to no org type of the policy ({names})",
+                applies.span,
+                hint or f"the org types of this policy are {declared}",
+            )
             return []
         for name in applies.org_types:
             if name.text not in self.scope.org_types:
@@ -213,8 +239,12 @@ class Checker:
         name = metric.name.text
         raw = self.types[name]
         if metric.applies is None:
-            self.error("PC213", f"metric `{name}` does not say which org types it applies to",
-                       metric.name.span, "add `for acute, ...` (the source table's last column) or `for all`")
+            self.error(
+                "PC213",
+                f"metric `{name}` does not say which org types it applies to",
+                metric.name.span,
+                "add `for acute, ...` (the source table's last column) or `for all`",
+            )
         else:
             self.check_applies(metric.applies)
         if metric.domain is not None:
@@ -224,8 +254,12 @@ class Checker:
             if weight is None:
                 self.infer(metric.weight.value)  # its names are read, even though it is wrong
             if weight is None or weight <= 0:
-                self.error("PC314", "a weight is a positive constant number", metric.weight.value.span,
-                           "write a number such as `1/3`")
+                self.error(
+                    "PC314",
+                    "a weight is a positive constant number",
+                    metric.weight.value.span,
+                    "write a number such as `1/3`",
+                )
         scoring = metric.scoring
         score = ERROR
         if scoring is None:
@@ -242,12 +276,19 @@ class Checker:
                 wrong = "below" if metric.direction == "lower" else "above"
                 if scoring.side == wrong:
                     right = "above" if wrong == "below" else "below"
-                    self.error("PC311", f"`{name}` is {metric.direction} is better, so it fails "
-                               f"{right} the mean, not {wrong} it", scoring.span,
-                               f"write `fails more than {scoring.k.text} sd {right} mean`")
+                    self.error(
+                        "PC311",
+                        f"`{name}` is {metric.direction} is better, so it fails {right} the mean, not {wrong} it",
+                        scoring.span,
+                        f"write `fails more than {scoring.k.text} sd {right} mean`",
+                    )
             if scoring.k.value <= 0:
-                self.error("PC314", "the number of standard deviations must be positive", scoring.k.span,
-                           "write a number above 0, such as `fails more than 1 sd below mean`")
+                self.error(
+                    "PC314",
+                    "the number of standard deviations must be positive",
+                    scoring.k.span,
+                    "write a number above 0, such as `fails more than 1 sd below mean`",
+                )
         elif isinstance(scoring, ast.Bands):
             self.need_number(metric, raw, "banded")
             score = self.check_bands(scoring, metric.direction, raw)
@@ -258,14 +299,21 @@ class Checker:
 
     def need_number(self, metric: ast.Metric, raw: Type, how: str) -> None:
         if not raw.is_error and raw.kind != "number":
-            self.error("PC312", f"metric `{metric.name.text}` is {raw}, so it cannot be {how}",
-                       metric.scoring.span,
-                       "give the metric a unit (percent, rate, ...), or map its labels with `scores`")
+            self.error(
+                "PC312",
+                f"metric `{metric.name.text}` is {raw}, so it cannot be {how}",
+                metric.scoring.span,
+                "give the metric a unit (percent, rate, ...), or map its labels with `scores`",
+            )
 
     def need_direction(self, metric: ast.Metric, how: str) -> bool:
         if metric.direction is None:
-            self.error("PC312", f"metric `{metric.name.text}` is {how} but does not say which way is better",
-                       metric.scoring.span, "add `higher is better` or `lower is better`")
+            self.error(
+                "PC312",
+                f"metric `{metric.name.text}` is {how} but does not say which way is better",
+                metric.scoring.span,
+                "add `higher is better` or `lower is better`",
+            )
             return False
         return True
 
@@ -274,27 +322,42 @@ class Checker:
         standard, floor = ranked.standard, ranked.floor
         for bound, what in ((standard, "standard"), (floor, "floor")):
             if bound is not None and raw.unit == "percent" and not 0 <= bound.value <= 100:
-                self.error("PC307", f"a {what} of {bound.text} is not a percentage", bound.span,
-                           "a percent lies between 0 and 100")
+                self.error(
+                    "PC307",
+                    f"a {what} of {bound.text} is not a percentage",
+                    bound.span,
+                    "a percent lies between 0 and 100",
+                )
         if standard is None or floor is None or metric.direction is None:
             return
         higher = metric.direction == "higher"
         if (standard.value <= floor.value) if higher else (standard.value >= floor.value):
             side = "above" if higher else "below"
-            self.error("PC307", f"the standard ({standard.text}) must be {side} the floor ({floor.text}) "
-                       f"when {metric.direction} is better", ranked.span,
-                       "meeting the standard scores 1 and failing the floor scores 4; swap them, "
-                       "or check the metric's direction")
+            self.error(
+                "PC307",
+                f"the standard ({standard.text}) must be {side} the floor ({floor.text}) "
+                f"when {metric.direction} is better",
+                ranked.span,
+                "meeting the standard scores 1 and failing the floor scores 4; swap them, "
+                "or check the metric's direction",
+            )
 
     def check_bands(self, bands: ast.Bands, direction: str | None, raw: Type) -> Type:
         intervals = []
         for row in bands.rows:
             lo = row.lower.value.value if row.lower else None
             hi = row.upper.value.value if row.upper else None
-            if lo is not None and hi is not None and (lo > hi or (lo == hi and not (
-                    row.lower.inclusive and row.upper.inclusive))):
-                self.error("PC306", "this band holds no value", row.span,
-                           "the lower bound must come first and be below the upper bound")
+            if (
+                lo is not None
+                and hi is not None
+                and (lo > hi or (lo == hi and not (row.lower.inclusive and row.upper.inclusive)))
+            ):
+                self.error(
+                    "PC306",
+                    "this band holds no value",
+                    row.span,
+                    "the lower bound must come first and be below the upper bound",
+                )
                 continue
             intervals.append((row, lo, hi))
         if len(intervals) == len(bands.rows):
@@ -321,17 +384,30 @@ class Checker:
             low_incl = low_row.upper.inclusive if low_row.upper else True
             high_incl = high_row.lower.inclusive if high_row.lower else True
             if low_hi is None or high_lo is None or low_hi > high_lo:
-                self.error("PC305", "this band overlaps another", high_row.span,
-                           "a value must fall in one band only; make each band end where the next begins")
+                self.error(
+                    "PC305",
+                    "this band overlaps another",
+                    high_row.span,
+                    "a value must fall in one band only; make each band end where the next begins",
+                )
             elif low_hi < high_lo:
-                self.error("PC304", f"values between {low_hi} and {high_lo} fall in no band", high_row.span,
-                           f"start this band at {low_hi}, or end the other at {high_lo}")
+                self.error(
+                    "PC304",
+                    f"values between {low_hi} and {high_lo} fall in no band",
+                    high_row.span,
+                    f"start this band at {low_hi}, or end the other at {high_lo}",
+                )
             elif low_incl and high_incl:
-                self.error("PC305", f"{low_hi} falls in two bands", high_row.span,
-                           f"use `<` on one side of {low_hi} and `<=` on the other")
+                self.error(
+                    "PC305",
+                    f"{low_hi} falls in two bands",
+                    high_row.span,
+                    f"use `<` on one side of {low_hi} and `<=` on the other",
+                )
             elif not low_incl and not high_incl:
-                self.error("PC304", f"{low_hi} itself falls in no band", high_row.span,
-                           f"use `<=` on one side of {low_hi}")
+                self.error(
+                    "PC304", f"{low_hi} itself falls in no band", high_row.span, f"use `<=` on one side of {low_hi}"
+                )
 
     def band_results(self, bands: ast.Bands) -> Type:
         results = [row.result for row in bands.rows]
@@ -346,51 +422,78 @@ class Checker:
                 self.mark_produced(found, names)
                 return found
             stray = next((lit for lit in results if lit.text not in self.labels), results[0])
-            self.error("PC303", f"the band results are not all labels of one scale (`{stray.text}`)",
-                       stray.span, did_you_mean(stray.text, self.labels) or
-                       "declare a scale that holds every result of the table")
+            self.error(
+                "PC303",
+                f"the band results are not all labels of one scale (`{stray.text}`)",
+                stray.span,
+                did_you_mean(stray.text, self.labels) or "declare a scale that holds every result of the table",
+            )
             return ERROR
-        self.error("PC316", "band results mix kinds: all numbers, or all labels of one scale",
-                   bands.span, "make every result a score, or every result a label")
+        self.error(
+            "PC316",
+            "band results mix kinds: all numbers, or all labels of one scale",
+            bands.span,
+            "make every result a score, or every result a label",
+        )
         return ERROR
 
     def check_scores(self, metric: ast.Metric, raw: Type, scores: ast.Scores) -> None:
         if raw.is_error:
             return
         if raw.kind not in ("labels", "scale") or raw.numbered:
-            self.error("PC312", f"metric `{metric.name.text}` is {raw}; `scores` maps labels to scores",
-                       scores.span, "give the metric a scale or `one of ...` type")
+            self.error(
+                "PC312",
+                f"metric `{metric.name.text}` is {raw}; `scores` maps labels to scores",
+                scores.span,
+                "give the metric a scale or `one of ...` type",
+            )
             return
         mapped = []
         for pair in scores.pairs:
             if pair.label.text not in raw.labels:
-                self.error("PC303", f"`{pair.label.text}` is not {raw}", pair.label.span,
-                           did_you_mean(pair.label.text, raw.labels) or "map only the metric's labels")
+                self.error(
+                    "PC303",
+                    f"`{pair.label.text}` is not {raw}",
+                    pair.label.span,
+                    did_you_mean(pair.label.text, raw.labels) or "map only the metric's labels",
+                )
             elif pair.label.text in mapped:
-                self.error("PC310", f"`{pair.label.text}` is mapped twice", pair.label.span,
-                           "give each label one score")
+                self.error(
+                    "PC310", f"`{pair.label.text}` is mapped twice", pair.label.span, "give each label one score"
+                )
             mapped.append(pair.label.text)
-        meant = {m for text in mapped if text not in raw.labels
-                 for m in difflib.get_close_matches(text, raw.labels, n=1, cutoff=0.6)}
+        meant = {
+            m
+            for text in mapped
+            if text not in raw.labels
+            for m in difflib.get_close_matches(text, raw.labels, n=1, cutoff=0.6)
+        }
         missing = [label for label in raw.labels if label not in mapped and label not in meant]
         if missing:
             names = ", ".join(f"`{m}`" for m in missing)
-            self.error("PC310", f"`scores` gives no score for {names}", scores.span,
-                       "give every label a score")
+            self.error("PC310", f"`scores` gives no score for {names}", scores.span, "give every label a score")
 
     def check_domain_ref(self, domain: ast.Name, sub: ast.Name | None) -> bool:
         """Whether the domain (and sub-domain) exist; reports them if not."""
         if domain.text not in self.scope.domains:
-            self.error("PC201", f"unknown domain `{domain.text}`", domain.span,
-                       did_you_mean(domain.text, self.scope.domains) or "declare it with `domain`")
+            self.error(
+                "PC201",
+                f"unknown domain `{domain.text}`",
+                domain.span,
+                did_you_mean(domain.text, self.scope.domains) or "declare it with `domain`",
+            )
             return False
         self.used.add(f"domain:{domain.text}")
         decl = self.scope.domains[domain.text]
         subs = [s.text for s in decl.subdomains]
         if sub is not None and sub.text not in subs:
             listed = ", ".join(f"`{s}`" for s in subs) or "none"
-            self.error("PC201", f"unknown sub-domain `{sub.text}` of domain `{domain.text}`", sub.span,
-                       did_you_mean(sub.text, subs) or f"its sub-domains are {listed}")
+            self.error(
+                "PC201",
+                f"unknown sub-domain `{sub.text}` of domain `{domain.text}`",
+                sub.span,
+                did_you_mean(sub.text, subs) or f"its sub-domains are {listed}",
+            )
             return False
         return True
 
@@ -403,27 +506,43 @@ class Checker:
         for adjust in value.adjusts:
             self.expect_bool(adjust.condition, "the condition of an adjustment")
             if adjust.kind != "becomes" and not t.is_error and t.kind != "scale":
-                self.error("PC301", f"`{adjust.kind}` needs a scale, and `{name}` is {t}", adjust.span,
-                           f"give `{name}` a scale (e.g. `... as segment`), or use `becomes`")
+                self.error(
+                    "PC301",
+                    f"`{adjust.kind}` needs a scale, and `{name}` is {t}",
+                    adjust.span,
+                    f"give `{name}` a scale (e.g. `... as segment`), or use `becomes`",
+                )
                 self.infer(adjust.value)
                 continue
             got = self.infer(adjust.value, t)
             if not same(t, got):
-                self.error("PC301", f"`{name}` is {t}, but this adjustment gives {got}", adjust.value.span,
-                           f"give a value of the same type as `{name}`")
+                self.error(
+                    "PC301",
+                    f"`{name}` is {t}, but this adjustment gives {got}",
+                    adjust.value.span,
+                    f"give a value of the same type as `{name}`",
+                )
             if isinstance(adjust.condition, ast.Bool) and not adjust.condition.value:
-                self.diags.warning("PC351", "this adjustment never applies", adjust.span,
-                                   "its condition is always `no`; remove it")
+                self.diags.warning(
+                    "PC351", "this adjustment never applies", adjust.span, "its condition is always `no`; remove it"
+                )
 
     def expect_bool(self, expr, what: str) -> None:
         t = self.infer(expr)
         if not t.is_error and t.kind != "bool":
-            self.error("PC301", f"{what} must be yes/no, not {t}", expr.span,
-                       "compare it with something, e.g. `x is y` or `x >= 3`")
+            self.error(
+                "PC301",
+                f"{what} must be yes/no, not {t}",
+                expr.span,
+                "compare it with something, e.g. `x is y` or `x >= 3`",
+            )
 
     def is_bare_label(self, expr) -> bool:
-        return isinstance(expr, ast.Ref) and self.scope.named(expr.name.text) is None \
+        return (
+            isinstance(expr, ast.Ref)
+            and self.scope.named(expr.name.text) is None
             and expr.name.text not in ("org", "org_type", "period")
+        )
 
     def infer(self, expr, expected: Type | None = None, produce: bool = True) -> Type:
         if isinstance(expr, ast.Number):
@@ -432,8 +551,12 @@ class Checker:
                     if produce:
                         self.mark_produced(expected, [number_key(expr.value)])
                     return expected
-                self.error("PC303", f"{expr.text} is not a value of scale `{expected.scale}`", expr.span,
-                           f"scale `{expected.scale}` has " + ", ".join(expected.labels))
+                self.error(
+                    "PC303",
+                    f"{expr.text} is not a value of scale `{expected.scale}`",
+                    expr.span,
+                    f"scale `{expected.scale}` has " + ", ".join(expected.labels),
+                )
                 return ERROR
             return number()
         if isinstance(expr, ast.Bool):
@@ -471,9 +594,12 @@ class Checker:
         if name == "org_type":
             return self.org_type
         if name in ("org", "period"):
-            self.error("PC301", f"`{name}` cannot be used in a rule", expr.span,
-                       "rules see one organisation and period at a time; use `previous(...)` or `run(...)` "
-                       "to look back")
+            self.error(
+                "PC301",
+                f"`{name}` cannot be used in a rule",
+                expr.span,
+                "rules see one organisation and period at a time; use `previous(...)` or `run(...)` to look back",
+            )
             return ERROR
         if expected is not None and expected.kind in ("labels", "scale") and not expected.numbered:
             if name in expected.labels:
@@ -481,8 +607,12 @@ class Checker:
                     self.mark_produced(expected, [name])
                 return expected
             if name in self.labels:
-                self.error("PC303", f"`{name}` is not {expected}", expr.span,
-                           did_you_mean(name, expected.labels) or "use one of: " + ", ".join(expected.labels))
+                self.error(
+                    "PC303",
+                    f"`{name}` is not {expected}",
+                    expr.span,
+                    did_you_mean(name, expected.labels) or "use one of: " + ", ".join(expected.labels),
+                )
                 return ERROR
         owners = self.labels.get(name, [])
         if len(owners) == 1:
@@ -491,12 +621,20 @@ class Checker:
             return owners[0]
         if len(owners) > 1:
             scales = ", ".join(str(t) for t in owners)
-            self.error("PC211", f"`{name}` is a label of more than one scale ({scales})", expr.span,
-                       "compare it with a value of the scale you mean, so the scale is clear")
+            self.error(
+                "PC211",
+                f"`{name}` is a label of more than one scale ({scales})",
+                expr.span,
+                "compare it with a value of the scale you mean, so the scale is clear",
+            )
             return ERROR
         hint = did_you_mean(name, [*self.scope.value_names(), *self.labels])
-        self.error("PC201", f"unknown name `{name}`", expr.span,
-                   hint or "declare it as an input, metric or value, or as a label of a scale")
+        self.error(
+            "PC201",
+            f"unknown name `{name}`",
+            expr.span,
+            hint or "declare it as an input, metric or value, or as a label of a scale",
+        )
         return ERROR
 
     def infer_member(self, expr: ast.Member) -> Type:
@@ -504,25 +642,40 @@ class Checker:
         self.used.add(f"input:{target}")
         if target not in self.scope.metrics:
             what = "is not a metric" if self.scope.named(target) else "is not declared"
-            self.error("PC201", f"`{target}` {what}; only metrics have a `.score`", expr.target.span,
-                       did_you_mean(target, self.scope.metrics) or "use the name of a metric")
+            self.error(
+                "PC201",
+                f"`{target}` {what}; only metrics have a `.score`",
+                expr.target.span,
+                did_you_mean(target, self.scope.metrics) or "use the name of a metric",
+            )
             return ERROR
         if expr.member.text != "score":
-            self.error("PC201", f"a metric has no `.{expr.member.text}`", expr.member.span,
-                       f"write `{target}.score` for its score, or `{target}` for its value")
+            self.error(
+                "PC201",
+                f"a metric has no `.{expr.member.text}`",
+                expr.member.span,
+                f"write `{target}.score` for its score, or `{target}` for its value",
+            )
             return ERROR
         metric = self.scope.metrics[target]
         if metric.scoring is None:
-            self.error("PC312", f"metric `{target}` is not scored", expr.span,
-                       "give it a scoring model (`ranked`, `bands`, `scores` or `fails ...`)")
+            self.error(
+                "PC312",
+                f"metric `{target}` is not scored",
+                expr.span,
+                "give it a scoring model (`ranked`, `bands`, `scores` or `fails ...`)",
+            )
             return ERROR
         return self.types.get(f"{target}.score", ERROR)
 
     def need_numeric(self, t: Type, expr, what: str) -> bool:
         if t.is_error or t.kind == "number":
             return True
-        help_text = ("compare scale values with `better than`, `worse than` or `is`"
-                     if t.kind == "scale" else "use a number here")
+        help_text = (
+            "compare scale values with `better than`, `worse than` or `is`"
+            if t.kind == "scale"
+            else "use a number here"
+        )
         self.error("PC301", f"{what} needs numbers, and this is {t}", expr.span, help_text)
         return False
 
@@ -540,8 +693,9 @@ class Checker:
             return BOOL if op in ast.COMPARISON else ERROR
         if op in ("+", "-", "<", "<=", ">", ">="):
             if not units_agree(left, right):
-                self.error("PC302", f"`{op}` between {left.unit} and {right.unit}", expr.span,
-                           "both sides need the same unit")
+                self.error(
+                    "PC302", f"`{op}` between {left.unit} and {right.unit}", expr.span, "both sides need the same unit"
+                )
             return BOOL if op in ast.COMPARISON else number(left.unit or right.unit)
         if left.unit and right.unit:
             return number(None)
@@ -558,17 +712,21 @@ class Checker:
             return BOOL
         if op in ("better than", "worse than"):
             if t1.kind != "scale" or not same(t1, t2):
-                self.error("PC301", f"`{op}` compares two values of one scale, not {t1} and {t2}", expr.span,
-                           "use `<` or `>` for numbers" if t1.kind == "number" else "compare values of one scale")
+                self.error(
+                    "PC301",
+                    f"`{op}` compares two values of one scale, not {t1} and {t2}",
+                    expr.span,
+                    "use `<` or `>` for numbers" if t1.kind == "number" else "compare values of one scale",
+                )
             return BOOL
         if t1.kind == "number" and t2.kind == "number":
             if not units_agree(t1, t2):
-                self.error("PC302", f"`{op}` between {t1.unit} and {t2.unit}", expr.span,
-                           "both sides need the same unit")
+                self.error(
+                    "PC302", f"`{op}` between {t1.unit} and {t2.unit}", expr.span, "both sides need the same unit"
+                )
             return BOOL
         if not (same(t1, t2) or same(t2, t1)):
-            self.error("PC301", f"`{op}` between {t1} and {t2}", expr.span,
-                       "compare values of the same kind")
+            self.error("PC301", f"`{op}` between {t1} and {t2}", expr.span, "compare values of the same kind")
         return BOOL
 
     def infer_cast(self, expr: ast.Cast) -> Type:
@@ -576,16 +734,24 @@ class Checker:
         self.need_numeric(t, expr.operand, "`as`")
         name = expr.scale.text
         if name not in self.scope.scales:
-            self.error("PC201", f"unknown scale `{name}`", expr.scale.span,
-                       did_you_mean(name, self.scope.scales) or "declare it with `scale`")
+            self.error(
+                "PC201",
+                f"unknown scale `{name}`",
+                expr.scale.span,
+                did_you_mean(name, self.scope.scales) or "declare it with `scale`",
+            )
             return ERROR
         self.used.add(f"scale:{name}")
         if name in self.malformed_scales:
             return ERROR
         scale = self.scale_type(name)
         if not scale.numbered:
-            self.error("PC315", f"scale `{name}` has labels; only a numbered scale takes a number", expr.span,
-                       "use a decision table (`when ...: label`) to turn a number into a label")
+            self.error(
+                "PC315",
+                f"scale `{name}` has labels; only a numbered scale takes a number",
+                expr.span,
+                "use a decision table (`when ...: label`) to turn a number into a label",
+            )
             return ERROR
         self.produced.setdefault(name, set()).update(scale.labels)
         return scale
@@ -619,8 +785,12 @@ class Checker:
             if result is None or result.is_error:
                 result = t
             elif not t.is_error and not same(result, t) and not same(t, result):
-                self.error("PC317", f"{what} give different kinds of value: {result} and {t}", e.span,
-                           "every result must be of the same type")
+                self.error(
+                    "PC317",
+                    f"{what} give different kinds of value: {result} and {t}",
+                    e.span,
+                    "every result must be of the same type",
+                )
                 return ERROR
             else:
                 result = join(result, t)
@@ -633,9 +803,14 @@ class Checker:
                 continue
             self.expect_bool(row.condition, "the condition of a `when` row")
             if any(row.condition == earlier for earlier in seen) or any(
-                    isinstance(c, ast.Bool) and c.value for c in seen):
-                self.diags.warning("PC351", "this row can never be chosen", row.span,
-                                   "an earlier row already catches every case it would; remove or reorder it")
+                isinstance(c, ast.Bool) and c.value for c in seen
+            ):
+                self.diags.warning(
+                    "PC351",
+                    "this row can never be chosen",
+                    row.span,
+                    "an earlier row already catches every case it would; remove or reorder it",
+                )
             seen.append(row.condition)
         return self.infer_alternatives([row.result for row in table.rows], expected, "the rows of this table")
 
@@ -651,8 +826,12 @@ class Checker:
         handler = getattr(self, f"fn_{name}", None)
         if handler is None:
             known = sorted(n[3:] for n in dir(self) if n.startswith("fn_"))
-            self.error("PC206", f"unknown function `{name}`", call.func.span,
-                       did_you_mean(name, known) or "the functions are " + ", ".join(known))
+            self.error(
+                "PC206",
+                f"unknown function `{name}`",
+                call.func.span,
+                did_you_mean(name, known) or "the functions are " + ", ".join(known),
+            )
             for arg in call.args:
                 if not isinstance(arg, (ast.Selector, ast.NamedArg)):
                     self.infer(arg)
@@ -661,14 +840,22 @@ class Checker:
         named = {a.name.text: a for a in call.args if isinstance(a, ast.NamedArg)}
         for arg in positional:
             if isinstance(arg, ast.Selector) and name not in SELECTOR_FUNCTIONS:
-                self.error("PC308", f"`metric scores` cannot be an argument of `{name}`", arg.span,
-                           "use it in " + ", ".join(f"`{f}`" for f in SELECTOR_FUNCTIONS))
+                self.error(
+                    "PC308",
+                    f"`metric scores` cannot be an argument of `{name}`",
+                    arg.span,
+                    "use it in " + ", ".join(f"`{f}`" for f in SELECTOR_FUNCTIONS),
+                )
                 return ERROR
         allowed = {"quantile": ("method",), "quartile": ("method",)}.get(name, ())
         for key, arg in named.items():
             if key not in allowed:
-                self.error("PC308", f"`{name}` takes no argument `{key}`", arg.name.span,
-                           f"`{name}` takes `method`" if allowed else "remove it")
+                self.error(
+                    "PC308",
+                    f"`{name}` takes no argument `{key}`",
+                    arg.name.span,
+                    f"`{name}` takes `method`" if allowed else "remove it",
+                )
         return handler(call, positional, named, expected)
 
     def arity(self, call: ast.Call, args: list, low: int, high: int | None = None) -> bool:
@@ -676,9 +863,12 @@ class Checker:
         if low <= len(args) <= high:
             return True
         want = f"{low}" if low == high else (f"at least {low}" if high == 99 else f"{low} to {high}")
-        self.error("PC308", f"`{call.func.text}` takes {want} argument{'s' if want != '1' else ''}, "
-                   f"not {len(args)}", call.span,
-                   SIGNATURES.get(call.func.text, f"give `{call.func.text}` at least one value"))
+        self.error(
+            "PC308",
+            f"`{call.func.text}` takes {want} argument{'s' if want != '1' else ''}, not {len(args)}",
+            call.span,
+            SIGNATURES.get(call.func.text, f"give `{call.func.text}` at least one value"),
+        )
         for arg in args:
             if not isinstance(arg, ast.Selector):
                 self.infer(arg)
@@ -686,16 +876,24 @@ class Checker:
 
     def integer_literal(self, arg, what: str) -> None:
         if not isinstance(arg, ast.Number) or arg.value != arg.value.to_integral_value() or arg.value < 0:
-            self.error("PC308", f"{what} must be a whole number written out", arg.span,
-                       "write a number such as 2, not an expression or a fraction")
+            self.error(
+                "PC308",
+                f"{what} must be a whole number written out",
+                arg.span,
+                "write a number such as 2, not an expression or a fraction",
+            )
 
     def selection(self, selector: ast.Selector) -> list[ast.Metric]:
         if selector.domain is not None and not self.check_domain_ref(selector.domain, selector.subdomain):
             return []
         chosen = select(self.scope, selector)
         if not chosen:
-            self.error("PC320", "`metric scores` selects no scored metric", selector.span,
-                       "check the domain, or give its metrics a scoring model")
+            self.error(
+                "PC320",
+                "`metric scores` selects no scored metric",
+                selector.span,
+                "check the domain, or give its metrics a scoring model",
+            )
         return chosen
 
     def many(self, call: ast.Call, args: list, want: str) -> Type:
@@ -710,22 +908,33 @@ class Checker:
                 for metric in self.selection(arg):
                     t = self.types.get(f"{metric.name.text}.score", ERROR)
                     if not t.is_error and t.kind != want:
-                        self.error("PC301", f"`{call.func.text}` needs {wanted}, but metric "
-                                   f"`{metric.name.text}` scores {t}", arg.span,
-                                   "select metrics whose scores are all of one kind")
+                        self.error(
+                            "PC301",
+                            f"`{call.func.text}` needs {wanted}, but metric `{metric.name.text}` scores {t}",
+                            arg.span,
+                            "select metrics whose scores are all of one kind",
+                        )
                         failed = True
                         break
                     result = t if result is None else join(result, t)
                 continue
             t = self.infer(arg)  # every argument is checked, so one mistake does not hide another
             if not t.is_error and t.kind != want:
-                self.error("PC301", f"`{call.func.text}` needs {wanted}, not {t}", arg.span,
-                           "narrow the arguments to values of one kind")
+                self.error(
+                    "PC301",
+                    f"`{call.func.text}` needs {wanted}, not {t}",
+                    arg.span,
+                    "narrow the arguments to values of one kind",
+                )
                 failed = True
                 continue
             if result is not None and want == "number" and not units_agree(result, t):
-                self.error("PC302", f"`{call.func.text}` of {result.unit} and {t.unit}", arg.span,
-                           "every argument needs the same unit")
+                self.error(
+                    "PC302",
+                    f"`{call.func.text}` of {result.unit} and {t.unit}",
+                    arg.span,
+                    "every argument needs the same unit",
+                )
             result = t if result is None else join(result, t)
         return ERROR if failed or result is None else result
 
@@ -751,8 +960,12 @@ class Checker:
 
     def _weighted(self, call, args, named, expected):
         if not args or not all(isinstance(arg, ast.Selector) for arg in args):
-            self.error("PC308", f"`{call.func.text}` takes `metric scores` (weighted by each metric's weight)",
-                       call.span, f"write `{call.func.text}(metric scores in domain ...)`")
+            self.error(
+                "PC308",
+                f"`{call.func.text}` takes `metric scores` (weighted by each metric's weight)",
+                call.span,
+                f"write `{call.func.text}(metric scores in domain ...)`",
+            )
             return ERROR
         return self.many(call, args, "number")
 
@@ -767,8 +980,12 @@ class Checker:
             return ERROR
         t = self.infer_alternatives(args, expected, f"the arguments of `{call.func.text}`")
         if not t.is_error and t.kind != "scale":
-            self.error("PC301", f"`{call.func.text}` picks from a scale, and these are {t}", call.span,
-                       "use `min` or `max` for numbers")
+            self.error(
+                "PC301",
+                f"`{call.func.text}` picks from a scale, and these are {t}",
+                call.span,
+                "use `min` or `max` for numbers",
+            )
             return ERROR
         return t
 
@@ -779,8 +996,12 @@ class Checker:
             return ERROR
         t = self.infer(args[0], expected)
         if not t.is_error and t.kind != "scale":
-            self.error("PC301", f"`{call.func.text}` moves along a scale, and this is {t}", args[0].span,
-                       "give a value of a scale; for numbers use `+` or `-`")
+            self.error(
+                "PC301",
+                f"`{call.func.text}` moves along a scale, and this is {t}",
+                args[0].span,
+                "give a value of a scale; for numbers use `+` or `-`",
+            )
         self.integer_literal(args[1], "the number of steps")
         return t
 
@@ -819,8 +1040,12 @@ class Checker:
         value = arg.value
         if not isinstance(value, ast.Ref) or value.name.text not in QUANTILE_METHODS:
             shown = value.name.text if isinstance(value, ast.Ref) else "this"
-            self.error("PC308", f"unknown quantile method `{shown}`", value.span,
-                       did_you_mean(shown, QUANTILE_METHODS) or "methods: " + ", ".join(QUANTILE_METHODS))
+            self.error(
+                "PC308",
+                f"unknown quantile method `{shown}`",
+                value.span,
+                did_you_mean(shown, QUANTILE_METHODS) or "methods: " + ", ".join(QUANTILE_METHODS),
+            )
 
     def fn_quantile(self, call, args, named, expected):
         self.method(named)
@@ -847,8 +1072,12 @@ class Checker:
             return
         name = outcome.name.text
         if self.scope.named(name) is None:
-            self.error("PC201", f"unknown name `{name}`", outcome.name.span,
-                       did_you_mean(name, self.scope.value_names()) or "name a value of the policy")
+            self.error(
+                "PC201",
+                f"unknown name `{name}`",
+                outcome.name.span,
+                did_you_mean(name, self.scope.value_names()) or "name a value of the policy",
+            )
         else:
             self.used.add(f"input:{name}")
 
@@ -859,25 +1088,34 @@ class Checker:
         for given in test.givens:
             if given.row is not None:
                 if given.row.text in rows:
-                    self.error("PC202", f"row `{given.row.text}` is given twice", given.row.span,
-                               "give each row its own name")
+                    self.error(
+                        "PC202", f"row `{given.row.text}` is given twice", given.row.span, "give each row its own name"
+                    )
                 rows[given.row.text] = given
             elif len(test.givens) > 1:
-                self.error("PC318", "a test with several rows names each one", given.span,
-                           "write `given a: org_type ..., ...`")
+                self.error(
+                    "PC318", "a test with several rows names each one", given.span, "write `given a: org_type ..., ...`"
+                )
             keys = [a.key for a in given.items]
             if "org_type" not in keys and len(self.scope.org_types) != 1:
-                self.error("PC318", "this row does not say its org type", given.span,
-                           "add `org_type acute` (or another org type of the policy)")
+                self.error(
+                    "PC318",
+                    "this row does not say its org type",
+                    given.span,
+                    "add `org_type acute` (or another org type of the policy)",
+                )
             for item in given.items:
                 self.check_assignment(item)
         for expect in test.expects:
             if expect.row is not None and expect.row.text not in rows:
-                self.error("PC201", f"unknown row `{expect.row.text}`", expect.row.span,
-                           did_you_mean(expect.row.text, rows) or "name a row of a `given` line")
+                self.error(
+                    "PC201",
+                    f"unknown row `{expect.row.text}`",
+                    expect.row.span,
+                    did_you_mean(expect.row.text, rows) or "name a row of a `given` line",
+                )
             elif expect.row is None and len(test.givens) > 1:
-                self.error("PC318", "say which row this expectation is for", expect.span,
-                           "write `expect a: ...`")
+                self.error("PC318", "say which row this expectation is for", expect.span, "write `expect a: ...`")
             for item in expect.items:
                 t = self.check_assignment(item)
                 if item.tolerance is not None and t is not None and not t.is_error and t.kind != "number":
@@ -890,8 +1128,12 @@ class Checker:
             return None
         if key == "period":
             if lit.kind != "period":
-                self.error("PC301", "a period is a year and a quarter", lit.span,
-                           "write it like 2025Q3 (financial year 2025/26, quarter 3)")
+                self.error(
+                    "PC301",
+                    "a period is a year and a quarter",
+                    lit.span,
+                    "write it like 2025Q3 (financial year 2025/26, quarter 3)",
+                )
             return None
         if key == "org_type":
             expected = self.org_type
@@ -900,8 +1142,12 @@ class Checker:
         else:
             pool = [*self.types, "org", "org_type", "period"]
             span = item.name.span.cover(item.member.span if item.member else None)
-            self.error("PC201", f"unknown name `{key}`", span,
-                       did_you_mean(key, pool) or "use an input, metric or value of the policy")
+            self.error(
+                "PC201",
+                f"unknown name `{key}`",
+                span,
+                did_you_mean(key, pool) or "use an input, metric or value of the policy",
+            )
             return None
         self.literal_fits(lit, expected)
         return expected
@@ -912,13 +1158,21 @@ class Checker:
         if lit.kind == "number" and t.kind == "scale" and t.numbered:
             if number_key(Decimal(lit.text)) in t.labels:
                 return
-            self.error("PC303", f"{lit.text} is not a value of scale `{t.scale}`", lit.span,
-                       "use one of " + ", ".join(t.labels))
+            self.error(
+                "PC303",
+                f"{lit.text} is not a value of scale `{t.scale}`",
+                lit.span,
+                "use one of " + ", ".join(t.labels),
+            )
             return
         if lit.kind == "label" and t.kind in ("labels", "scale"):
             if lit.text not in t.labels:
-                self.error("PC303", f"`{lit.text}` is not {t}", lit.span,
-                           did_you_mean(lit.text, t.labels) or "use one of " + ", ".join(t.labels))
+                self.error(
+                    "PC303",
+                    f"`{lit.text}` is not {t}",
+                    lit.span,
+                    did_you_mean(lit.text, t.labels) or "use one of " + ", ".join(t.labels),
+                )
             return
         fits = {"number": "number", "bool": "bool"}.get(lit.kind) == t.kind
         if not fits:
@@ -931,22 +1185,35 @@ class Checker:
         for name, decl in self.scope.inputs.items():
             if f"input:{name}" not in self.used:
                 what = "judgement" if decl.judgement else "input"
-                self.diags.warning("PC250", f"no rule reads {what} `{name}`", decl.name.span,
-                                   "use it in a rule, or remove it")
+                self.diags.warning(
+                    "PC250", f"no rule reads {what} `{name}`", decl.name.span, "use it in a rule, or remove it"
+                )
         for name, scale in self.scope.scales.items():
             if f"scale:{name}" not in self.used:
-                self.diags.warning("PC251", f"scale `{name}` is never used", scale.name.span,
-                                   "use it as a type or in a rule, or remove it")
+                self.diags.warning(
+                    "PC251",
+                    f"scale `{name}` is never used",
+                    scale.name.span,
+                    "use it as a type or in a rule, or remove it",
+                )
                 continue
             produced = self.produced.get(name, set())
             for item in scale.items:
                 if item_key(item) not in produced:
-                    self.diags.warning("PC350", f"no rule can give `{item.key.text}` on scale `{name}`",
-                                       item.span, "a rule that gives it is missing, or the value is not needed")
+                    self.diags.warning(
+                        "PC350",
+                        f"no rule can give `{item.key.text}` on scale `{name}`",
+                        item.span,
+                        "a rule that gives it is missing, or the value is not needed",
+                    )
         for name, domain in self.scope.domains.items():
             if f"domain:{name}" not in self.used:
-                self.diags.warning("PC251", f"domain `{name}` has no metric", domain.name.span,
-                                   "put metrics in it with `in domain`, or remove it")
+                self.diags.warning(
+                    "PC251",
+                    f"domain `{name}` has no metric",
+                    domain.name.span,
+                    "put metrics in it with `in domain`, or remove it",
+                )
 
 
 def check(policy: ast.Policy, scope: Scope, diags: Diagnostics) -> Checked:

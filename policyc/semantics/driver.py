@@ -44,15 +44,23 @@ def _load(source: Source, sources: dict[str, Source], diags: Diagnostics, stack:
         return policy, False
     base_path = Path(source.path).parent / header.extends
     if base_path.resolve() in stack:
-        diags.error("PC209", f"`{header.extends}` extends this file in turn", header.extends_span,
-                    "a chain of variants cannot loop; extend the original policy")
+        diags.error(
+            "PC209",
+            f"`{header.extends}` extends this file in turn",
+            header.extends_span,
+            "a chain of variants cannot loop; extend the original policy",
+        )
         return None, True
     try:
         base_source = read_source(base_path)
     except (OSError, UnicodeDecodeError, ValueError) as error:  # ValueError: a NUL in the path
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        diags.error("PC209", f"cannot read the base policy `{header.extends}`: {reason}", header.extends_span,
-                    "the path is relative to this file's folder")
+        diags.error(
+            "PC209",
+            f"cannot read the base policy `{header.extends}`: {reason}",
+            header.extends_span,
+            "the path is relative to this file's folder",
+        )
         return None, True
     sources[base_source.path] = base_source
     base, _ = _load(base_source, sources, diags, (*stack, base_path.resolve()))
@@ -73,8 +81,12 @@ def check_source(source: Source) -> Result:
         order_values(scope, diags)
         checked = check(policy, scope, diags)
     except RecursionError:
-        diags.error("PC902", "the policy is nested too deeply to check", source.span(0, 0),
-                    "split the deepest expression into named values")
+        diags.error(
+            "PC902",
+            "the policy is nested too deeply to check",
+            source.span(0, 0),
+            "split the deepest expression into named values",
+        )
         return result
     if not diags.has_errors:
         result.checked = checked

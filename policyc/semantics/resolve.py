@@ -10,8 +10,18 @@ from policyc.syntax import ast
 from policyc.syntax.diagnostics import Diagnostics, did_you_mean
 
 UNITS = (
-    "percent", "count", "rate", "ratio", "number", "score", "days", "weeks", "hours", "minutes",
-    "years", "money",
+    "percent",
+    "count",
+    "rate",
+    "ratio",
+    "number",
+    "score",
+    "days",
+    "weeks",
+    "hours",
+    "minutes",
+    "years",
+    "money",
 )
 # Names every policy has: the columns that identify a row.
 BUILTIN_VALUES = ("org", "org_type", "period")
@@ -73,24 +83,37 @@ def merge(base: ast.Policy, extension: ast.Policy, diags: Diagnostics) -> ast.Po
         key = _key(decl)
         replace = getattr(decl, "replace", False)
         if isinstance(decl, ast.OrgTypes):
-            diags.error("PC205", "a variant cannot declare org types again", decl.span,
-                        "the org types come from the base policy; remove this declaration")
+            diags.error(
+                "PC205",
+                "a variant cannot declare org types again",
+                decl.span,
+                "the org types come from the base policy; remove this declaration",
+            )
             continue
         if key is not None and key in base_names and key[0] != "test":
             if not replace:
-                diags.error("PC205", f"`{key[1]}` is already declared by the base policy",
-                            decl_span(decl), f"write `replace` before it to change `{key[1]}` in this variant")
+                diags.error(
+                    "PC205",
+                    f"`{key[1]}` is already declared by the base policy",
+                    decl_span(decl),
+                    f"write `replace` before it to change `{key[1]}` in this variant",
+                )
                 continue
             items[base_names[key]] = decl
         elif replace:
             same_kind = [k[1] for k in base_names if k[0] == key[0]]
             hint = did_you_mean(key[1], same_kind)
-            diags.error("PC204", f"`{key[1]}` replaces nothing: the base policy does not declare it",
-                        decl_span(decl), hint or "remove `replace` to add it as a new declaration")
+            diags.error(
+                "PC204",
+                f"`{key[1]}` replaces nothing: the base policy does not declare it",
+                decl_span(decl),
+                hint or "remove `replace` to add it as a new declaration",
+            )
         else:
             added.append(decl)
-    return ast.Policy(tuple([header, *items, *added]) if header else tuple(items + added),
-                      extension.end_comments, span=extension.span)
+    return ast.Policy(
+        tuple([header, *items, *added]) if header else tuple(items + added), extension.end_comments, span=extension.span
+    )
 
 
 def decl_span(decl: ast.Decl):
@@ -110,28 +133,40 @@ def build_scope(policy: ast.Policy, diags: Diagnostics, *, is_variant: bool = Fa
     headers = [i for i in policy.items if isinstance(i, ast.Header)]
     if not headers:
         first = policy.items[0].span if policy.items else policy.span
-        diags.error("PC104", "the policy has no header", first,
-                    'begin the file with `policy "Name" version "..."`')
+        diags.error("PC104", "the policy has no header", first, 'begin the file with `policy "Name" version "..."`')
     else:
         scope.header = headers[0]
         for extra in headers[1:]:
-            diags.error("PC104", "a file holds one policy", extra.span,
-                        "remove this second `policy` header, or move it to a file of its own")
+            diags.error(
+                "PC104",
+                "a file holds one policy",
+                extra.span,
+                "remove this second `policy` header, or move it to a file of its own",
+            )
         if policy.items[0] is not headers[0]:
-            diags.error("PC104", "the `policy` header must come first", headers[0].span,
-                        "move the header to the top of the file")
+            diags.error(
+                "PC104",
+                "the `policy` header must come first",
+                headers[0].span,
+                "move the header to the top of the file",
+            )
     seen_org_decl = False
     names_seen: dict[str, ast.Decl] = {}
     for decl in policy.items:
         if isinstance(decl, ast.OrgTypes):
             if seen_org_decl:
-                diags.error("PC202", "org types are declared twice", decl.span,
-                            "list every org type in one `org types` declaration")
+                diags.error(
+                    "PC202",
+                    "org types are declared twice",
+                    decl.span,
+                    "list every org type in one `org types` declaration",
+                )
             seen_org_decl = True
             for name in decl.names:
                 if name.text in scope.org_types:
-                    diags.error("PC202", f"org type `{name.text}` is listed twice", name.span,
-                                "remove the repeated name")
+                    diags.error(
+                        "PC202", f"org type `{name.text}` is listed twice", name.span, "remove the repeated name"
+                    )
                 scope.org_types.setdefault(name.text, name)
         elif isinstance(decl, (ast.Input, ast.Metric, ast.Value)):
             _define(scope, names_seen, decl, diags)
@@ -143,21 +178,31 @@ def build_scope(policy: ast.Policy, diags: Diagnostics, *, is_variant: bool = Fa
             _unique(scope.cohorts, decl, "cohort", diags)
         elif isinstance(decl, ast.Outcome):
             if scope.outcome is not None:
-                diags.error("PC202", "the outcome is declared twice", decl.span,
-                            "a policy has one outcome; remove one of them")
+                diags.error(
+                    "PC202", "the outcome is declared twice", decl.span, "a policy has one outcome; remove one of them"
+                )
             else:
                 scope.outcome = decl
         elif isinstance(decl, ast.Test):
             if any(t.name == decl.name for t in scope.tests):
-                diags.error("PC202", f"test `{decl.name}` is declared twice", decl.name_span,
-                            "give each test its own name")
+                diags.error(
+                    "PC202", f"test `{decl.name}` is declared twice", decl.name_span, "give each test its own name"
+                )
             scope.tests.append(decl)
         if not is_variant and getattr(decl, "replace", False):
-            diags.error("PC204", "`replace` is only for a variant that extends a base policy",
-                        decl_span(decl), 'add `extends "base.policy"` to the header, or remove `replace`')
+            diags.error(
+                "PC204",
+                "`replace` is only for a variant that extends a base policy",
+                decl_span(decl),
+                'add `extends "base.policy"` to the header, or remove `replace`',
+            )
     if not seen_org_decl and headers:
-        diags.error("PC104", "the policy does not declare its org types", scope.header.span,
-                    "add a line such as `org types acute, ambulance`")
+        diags.error(
+            "PC104",
+            "the policy does not declare its org types",
+            scope.header.span,
+            "add a line such as `org types acute, ambulance`",
+        )
     _check_cohorts(scope, diags)
     return scope
 
@@ -166,13 +211,15 @@ def _define(scope: Scope, seen: dict, decl, diags: Diagnostics) -> None:
     name = decl.name.text
     if name in seen:
         what = {ast.Input: "input", ast.Metric: "metric", ast.Value: "value"}
-        diags.error("PC202", f"`{name}` is already declared (as {what[type(seen[name])]} on line "
-                    f"{seen[name].name.span.line})", decl.name.span,
-                    "rename one of them, or remove the duplicate")
+        diags.error(
+            "PC202",
+            f"`{name}` is already declared (as {what[type(seen[name])]} on line {seen[name].name.span.line})",
+            decl.name.span,
+            "rename one of them, or remove the duplicate",
+        )
         return
     if name in BUILTIN_VALUES:
-        diags.error("PC202", f"`{name}` is a column every table has", decl.name.span,
-                    "choose another name")
+        diags.error("PC202", f"`{name}` is a column every table has", decl.name.span, "choose another name")
         return
     seen[name] = decl
     table = {ast.Input: scope.inputs, ast.Metric: scope.metrics, ast.Value: scope.values}[type(decl)]
@@ -182,8 +229,9 @@ def _define(scope: Scope, seen: dict, decl, diags: Diagnostics) -> None:
 def _unique(table: dict, decl, kind: str, diags: Diagnostics) -> None:
     name = decl.name.text
     if name in table:
-        diags.error("PC202", f"{kind} `{name}` is declared twice", decl.name.span,
-                    "rename one of them, or remove the duplicate")
+        diags.error(
+            "PC202", f"{kind} `{name}` is declared twice", decl.name.span, "rename one of them, or remove the duplicate"
+        )
         return
     table[name] = decl
 
@@ -194,9 +242,12 @@ def _check_cohorts(scope: Scope, diags: Diagnostics) -> None:
             if member.text not in scope.org_types:
                 unknown_org_type(member, scope, diags)
             elif member.text in scope.cohort_of:
-                diags.error("PC214", f"org type `{member.text}` is already scored in cohort "
-                            f"`{scope.cohort_of[member.text]}`", member.span,
-                            "an org type belongs to one cohort; remove it from one of them")
+                diags.error(
+                    "PC214",
+                    f"org type `{member.text}` is already scored in cohort `{scope.cohort_of[member.text]}`",
+                    member.span,
+                    "an org type belongs to one cohort; remove it from one of them",
+                )
             else:
                 scope.cohort_of[member.text] = cohort.name.text
 
@@ -204,8 +255,9 @@ def _check_cohorts(scope: Scope, diags: Diagnostics) -> None:
 def unknown_org_type(name: ast.Name, scope: Scope, diags: Diagnostics) -> None:
     hint = did_you_mean(name.text, scope.org_types)
     declared = ", ".join(f"`{t}`" for t in scope.org_types) or "none"
-    diags.error("PC201", f"unknown org type `{name.text}`", name.span,
-                hint or f"the org types of this policy are {declared}")
+    diags.error(
+        "PC201", f"unknown org type `{name.text}`", name.span, hint or f"the org types of this policy are {declared}"
+    )
 
 
 # ---------------------------------------------------------------- dependencies
@@ -260,14 +312,17 @@ def order_values(scope: Scope, diags: Diagnostics) -> None:
         stack.append(name)
         for dep, where in depends_on(scope.values[name], scope):
             if state.get(dep) == 1:
-                cycle = stack[stack.index(dep):] + [dep]
+                cycle = stack[stack.index(dep) :] + [dep]
                 key = frozenset(cycle)
                 if key not in reported:
                     reported.add(key)
                     path = " -> ".join(f"`{c}`" for c in cycle)
-                    help_text = ("a value cannot use itself; to count periods use `run(...)`, for the "
-                                 "last period `previous(...)` of another value" if len(cycle) == 2
-                                 else "break the cycle: one of these must not depend on the others")
+                    help_text = (
+                        "a value cannot use itself; to count periods use `run(...)`, for the "
+                        "last period `previous(...)` of another value"
+                        if len(cycle) == 2
+                        else "break the cycle: one of these must not depend on the others"
+                    )
                     diags.error("PC203", f"`{dep}` depends on itself: {path}", where.span, help_text)
             elif dep not in state:
                 visit(dep)

@@ -70,6 +70,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
 
 def render_text(diag: Diagnostic, sources: dict[str, Source], color: bool = False) -> str:
     """`file:line:col: error[PC201]: message`, the quoted line with the span underlined, and help."""
+
     def paint(text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if color else text
 

@@ -35,12 +35,14 @@ class _Builder(Transformer):
     def span(self, meta) -> Span | None:
         if getattr(meta, "empty", True):
             return None
-        return Span(self.source.path, meta.line, meta.column, meta.end_line, meta.end_column,
-                    meta.start_pos, meta.end_pos)
+        return Span(
+            self.source.path, meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos
+        )
 
     def tspan(self, token: Token) -> Span:
-        return Span(self.source.path, token.line, token.column, token.end_line, token.end_column,
-                    token.start_pos, token.end_pos)
+        return Span(
+            self.source.path, token.line, token.column, token.end_line, token.end_column, token.start_pos, token.end_pos
+        )
 
     def name(self, token: Token) -> ast.Name:
         return ast.Name(str(token), span=self.tspan(token))
@@ -76,12 +78,10 @@ class _Builder(Transformer):
                 version = child[1]
             elif isinstance(child, tuple) and child[0] == "extends":
                 if extends is not None:
-                    self.diags.error("PC105", "a policy extends one base", child[2],
-                                     "remove the second `extends`")
+                    self.diags.error("PC105", "a policy extends one base", child[2], "remove the second `extends`")
                     continue
                 extends, extends_span = child[1], child[2]
-        return ast.Header(name, version, extends, tuple(provenance), span=self.span(meta),
-                          extends_span=extends_span)
+        return ast.Header(name, version, extends, tuple(provenance), span=self.span(meta), extends_span=extends_span)
 
     def version(self, meta, children):
         return ("version", unescape(children[0]))
@@ -146,13 +146,21 @@ class _Builder(Transformer):
         type_ = rest[index]
         applies = None
         provenance = []
-        for child in rest[index + 1:]:
+        for child in rest[index + 1 :]:
             if isinstance(child, ast.Applies):
                 applies = child
             else:
                 provenance.append(child)
-        return ast.Input(self.name(name_token), title, type_, applies, kind.type == "JUDGEMENT",
-                         tuple(provenance), replace, span=self.span(meta))
+        return ast.Input(
+            self.name(name_token),
+            title,
+            type_,
+            applies,
+            kind.type == "JUDGEMENT",
+            tuple(provenance),
+            replace,
+            span=self.span(meta),
+        )
 
     def bool_type(self, meta, children):
         return ast.BoolType(span=self.span(meta))
@@ -181,7 +189,7 @@ class _Builder(Transformer):
         type_ = rest[index]
         fields: dict[str, object] = {}
         provenance = []
-        for clause in rest[index + 1:]:
+        for clause in rest[index + 1 :]:
             if isinstance(clause, ast.Provenance):
                 provenance.append(clause)
                 continue
@@ -197,13 +205,25 @@ class _Builder(Transformer):
                 key, value, span = "scoring", clause, clause.span
             if key in fields:
                 what = "scoring model" if key == "scoring" else key
-                self.diags.error("PC105", f"metric `{name.text}` has a second {what}", span,
-                                 f"a metric has one {what}; remove this one")
+                self.diags.error(
+                    "PC105",
+                    f"metric `{name.text}` has a second {what}",
+                    span,
+                    f"a metric has one {what}; remove this one",
+                )
                 continue
             fields[key] = value
         return ast.Metric(
-            name, title, type_, fields.get("direction"), fields.get("applies"), fields.get("domain"),
-            fields.get("weight"), fields.get("scoring"), tuple(provenance), replace,
+            name,
+            title,
+            type_,
+            fields.get("direction"),
+            fields.get("applies"),
+            fields.get("domain"),
+            fields.get("weight"),
+            fields.get("scoring"),
+            tuple(provenance),
+            replace,
             span=self.span(meta),
         )
 
@@ -271,8 +291,7 @@ class _Builder(Transformer):
         replace, rest = self.replace_flag(children)
         provenance, rest2 = self.split(rest[2:], ast.Provenance)
         adjusts = [c for c in rest2 if isinstance(c, ast.Adjust)]
-        return ast.Value(self.name(rest[0]), rest[1], tuple(provenance), tuple(adjusts), replace,
-                         span=self.span(meta))
+        return ast.Value(self.name(rest[0]), rest[1], tuple(provenance), tuple(adjusts), replace, span=self.span(meta))
 
     def adjust(self, meta, children):
         kind, value, condition, *provenance = children
@@ -375,8 +394,14 @@ class _Builder(Transformer):
     def test(self, meta, children):
         givens, rest = self.split(children[1:], ast.Given)
         expects, provenance = self.split(rest, ast.Expect)
-        return ast.Test(unescape(children[0]), tuple(givens), tuple(expects), tuple(provenance),
-                        span=self.span(meta), name_span=self.tspan(children[0]))
+        return ast.Test(
+            unescape(children[0]),
+            tuple(givens),
+            tuple(expects),
+            tuple(provenance),
+            span=self.span(meta),
+            name_span=self.tspan(children[0]),
+        )
 
     def _row(self, children):
         if children and isinstance(children[0], Token):

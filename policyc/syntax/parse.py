@@ -108,12 +108,17 @@ def _record(error: UnexpectedInput, source: Source, diags: Diagnostics, end: int
         if char == '"':
             end = source.text.find("\n", offset)
             end = len(source.text) if end < 0 else end
-            diags.error("PC103", "unterminated string", source.span(offset, end),
-                        'close the string with `"` on the same line')
+            diags.error(
+                "PC103", "unterminated string", source.span(offset, end), 'close the string with `"` on the same line'
+            )
         else:
             shown = repr(char)[1:-1] if char.isprintable() else f"U+{ord(char):04X}"
-            diags.error("PC102", f"unexpected character `{shown}`", source.span(offset, offset + 1),
-                        "remove it; names are letters, digits and `_`, and text goes in double quotes")
+            diags.error(
+                "PC102",
+                f"unexpected character `{shown}`",
+                source.span(offset, offset + 1),
+                "remove it; names are letters, digits and `_`, and text goes in double quotes",
+            )
         return offset
     assert isinstance(error, UnexpectedToken)
     token = error.token
@@ -124,9 +129,11 @@ def _record(error: UnexpectedInput, source: Source, diags: Diagnostics, end: int
     names = _describe(expected)
     help_text = _expected_text(names)
     if token.type == "NAME" or str(token) in keywords():
-        candidates = [parser().get_terminal(t).pattern.value for t in expected
-                      if t in {term.name for term in parser().terminals}
-                      and parser().get_terminal(t).pattern.type == "str"]
+        candidates = [
+            parser().get_terminal(t).pattern.value
+            for t in expected
+            if t in {term.name for term in parser().terminals} and parser().get_terminal(t).pattern.type == "str"
+        ]
         hint = did_you_mean(str(token), candidates)
         if hint:
             help_text = hint if len(names) == 1 else f"{hint} ({help_text})"
@@ -155,13 +162,21 @@ def _stray_word(error: UnexpectedToken, source: Source, diags: Diagnostics) -> b
     span = source.span(before.start(1), before.end(1))
     if expected == {"EQUAL"} and token.type != "EQUAL":
         hint = did_you_mean(word, keywords())
-        diags.error("PC101", f"unexpected `{word}`", span,
-                    hint or f"a new value is written `{word} = ...`; otherwise `{word}` has no place here")
+        diags.error(
+            "PC101",
+            f"unexpected `{word}`",
+            span,
+            hint or f"a new value is written `{word} = ...`; otherwise `{word}` has no place here",
+        )
         return True
     line_start = source.text.rfind("\n", 0, before.start(1)) + 1
-    if token.type == "EQUAL" and word in keywords() and not source.text[line_start:before.start(1)].strip():
-        diags.error("PC101", f"`{word}` cannot name a value", span,
-                    f"`{word}` is a keyword of the language; choose another name")
+    if token.type == "EQUAL" and word in keywords() and not source.text[line_start : before.start(1)].strip():
+        diags.error(
+            "PC101",
+            f"`{word}` cannot name a value",
+            span,
+            f"`{word}` is a keyword of the language; choose another name",
+        )
         return True
     return False
 
@@ -219,7 +234,8 @@ def _unfinished_before(error: UnexpectedInput, text: str, offset: int):
         parser().parse(_masked(text[:line_start], offset))
     except UnexpectedInput as earlier:
         ended = isinstance(earlier, UnexpectedEOF) or (
-            isinstance(earlier, UnexpectedToken) and earlier.token.type == "$END")
+            isinstance(earlier, UnexpectedToken) and earlier.token.type == "$END"
+        )
         if ended:
             return earlier, line_start
     return error, None

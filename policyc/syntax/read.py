@@ -31,8 +31,12 @@ def parse_source(source: Source) -> Parsed:
         if isinstance(error, VisitError) and not isinstance(error.orig_exc, RecursionError):
             raise
         policy = None
-        diags.error("PC902", "the policy is nested too deeply to read", source.span(0, 0),
-                    "split the deepest expression into named values")
+        diags.error(
+            "PC902",
+            "the policy is nested too deeply to read",
+            source.span(0, 0),
+            "split the deepest expression into named values",
+        )
     return Parsed(source, policy, diags)
 
 
