@@ -305,30 +305,21 @@ def evaluate(
 
 
 def evaluated(compiled, data: str, allow_missing: bool, mapping: str | None):
-    """The table read (through the mapping, if any) and evaluated: (frame, module, values, notes, mapping, text)."""
-    from policyc.backend.compile import describe_failure
-    from policyc.backend.frame import EvalError
-    from policyc.data import mapping as mappings
-    from policyc.data.table import DataError, load_text, read_text
+    """The table read (through the mapping, if any) and evaluated, or an exit with the message."""
+    from policyc.analysis.evaluation import RuleFailed, evaluate_file
+    from policyc.data.table import DataError
 
     try:
-        text = read_text(data)
-        read = mappings.load(mapping) if mapping is not None else None
-        loaded = load_text(
-            mappings.apply(read, text, data) if read else text, data, compiled.program, allow_missing=allow_missing
-        )
+        evaluation = evaluate_file(compiled, data, mapping=mapping, allow_missing=allow_missing)
     except DataError as error:
         fail(f"error: {error.message}")
-    for warning in loaded.warnings:
+    except RuleFailed as error:
+        for warning in error.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        fail(f"error: {error.message}")
+    for warning in evaluation.warnings:
         click.echo(f"warning: {warning}", err=True)
-    frame = loaded.frame
-    notes: dict = {}
-    try:
-        module = compiled.module()
-        values = module.evaluate(frame, notes)
-    except EvalError as error:
-        fail(f"error: {describe_failure(error, frame, data)}")
-    return frame, module, values, notes, read, text
+    return evaluation
 
 
 def run_eval(
@@ -338,15 +329,15 @@ def run_eval(
     from policyc.data import results
     from policyc.syntax.diagnostics import did_you_mean
 
-    frame, module, values, notes, _, _ = evaluated(compiled, data, allow_missing, mapping)
+    run = evaluated(compiled, data, allow_missing, mapping)
     render_output = {"table": results.to_table, "json": results.to_json, "csv": results.to_csv}[fmt]
-    text = render_output(compiled.program, frame, values)
+    text = render_output(compiled.program, run.frame, run.values)
     if org is None:
         deliver(text, out)
         return
-    explanation = explain(compiled, module, frame, values, notes, org)
+    explanation = explain(compiled, run.module, run.frame, run.values, run.notes, org)
     if explanation is None:
-        hint = did_you_mean(org, sorted(set(frame.org)))
+        hint = did_you_mean(org, sorted(set(run.frame.org)))
         fail(f"error: no organisation `{org}` in {data}" + (f"; {hint}" if hint else ""))
     if out is not None:
         deliver(text, out)
@@ -409,14 +400,16 @@ def run_agree(
 ) -> None:
     from policyc.analysis import agreement
 
-    frame, module, values, notes, read, text = evaluated(compiled, data, allow_missing, mapping)
+    run = evaluated(compiled, data, allow_missing, mapping)
+    read = run.mapping
+    assert read is not None  # --map is required
     if read.published is None:
         fail(f"error: {mapping}: no [published] table naming the column that holds the published outcome")
     try:
-        cells = agreement.published_cells(text, read.published)
+        cells = agreement.published_cells(run.text, read.published)
     except KeyError as error:
         fail(f"error: {mapping}: [published] names columns that {data} lacks: {error.args[0]}")
-    result = agreement.compare(compiled, module, frame, values, notes, cells, read.published)
+    result = agreement.compare(compiled, run.module, run.frame, run.values, run.notes, cells, read.published)
     program = compiled.program
     title = (
         f"{program.name}{' ' + program.version if program.version else ''} ({policy})\nagainst {read.title} ({data})"

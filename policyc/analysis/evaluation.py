@@ -1,0 +1,69 @@
+"""A compiled policy run on one table: read (through a column mapping, if any), checked and evaluated.
+
+The command line and the Python API both evaluate through here, so a table means the same, and fails
+with the same messages, wherever it is read.
+"""
+
+from __future__ import annotations
+
+import types
+
+import attrs
+import numpy as np
+
+from policyc.backend.compile import Compiled, describe_failure
+from policyc.backend.frame import EvalError, Frame
+from policyc.data import mapping as mappings
+from policyc.data.table import load_text, read_text
+
+
+class RuleFailed(Exception):
+    """A rule that cannot give a value on some row; `message` names the policy line and the table's row."""
+
+    def __init__(self, message: str, warnings: list[str]):
+        super().__init__(message)
+        self.message = message
+        self.warnings = warnings  # what reading the table warned of before the rule failed
+
+
+@attrs.frozen(eq=False)
+class Evaluation:
+    compiled: Compiled
+    frame: Frame
+    module: types.ModuleType  # the loaded evaluator, for explanations that re-run a step
+    values: dict[str, np.ndarray]  # every named value, encoded (docs/semantics.md)
+    notes: dict  # each adjustment's condition and the value before it, for explanations
+    warnings: list[str]
+    mapping: mappings.Mapping | None
+    text: str  # the table's text as read, before the mapping, for the columns the policy does not read
+
+
+def evaluate_text(
+    compiled: Compiled,
+    text: str,
+    path: str,
+    *,
+    mapping: mappings.Mapping | None = None,
+    allow_missing: bool = False,
+) -> Evaluation:
+    """Evaluate `compiled` on CSV text read from `path` (which names it in messages).
+
+    Raises DataError for a table that cannot be read for the policy, RuleFailed for a rule that cannot give a value.
+    """
+    table = mappings.apply(mapping, text, path) if mapping is not None else text
+    loaded = load_text(table, path, compiled.program, allow_missing=allow_missing)
+    notes: dict = {}
+    module = compiled.module()
+    try:
+        values = module.evaluate(loaded.frame, notes)
+    except EvalError as error:
+        raise RuleFailed(describe_failure(error, loaded.frame, path), loaded.warnings) from None
+    return Evaluation(compiled, loaded.frame, module, values, notes, loaded.warnings, mapping, text)
+
+
+def evaluate_file(
+    compiled: Compiled, path: str, *, mapping: str | None = None, allow_missing: bool = False
+) -> Evaluation:
+    """Evaluate `compiled` on the CSV file at `path`, through the mapping file `mapping` if given."""
+    read = mappings.load(mapping) if mapping is not None else None
+    return evaluate_text(compiled, read_text(path), path, mapping=read, allow_missing=allow_missing)
