@@ -6,6 +6,8 @@ scale value is its position in its type's `labels` (a scale's best first), and N
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import attrs
 
 from policyc.semantics.types import Type
@@ -280,6 +282,7 @@ class Derived(Node):
 
 
 Decl = Column | Score | Derived
+_D = TypeVar("_D", Column, Score, Derived)
 
 
 @attrs.frozen
@@ -297,14 +300,46 @@ class Program:
 
     def description(self, scale: str | None, value: str) -> str | None:
         """The words a scale gives one of its values (`under_review`: "Performance under review"), if any."""
+        if scale is None:
+            return None
         return dict(dict(self.descriptions).get(scale, ())).get(value)
 
     @property
     def columns(self) -> tuple[Column, ...]:
         return tuple(d for d in self.decls if isinstance(d, Column))
 
+    @property
+    def scores(self) -> tuple[Score, ...]:
+        return tuple(d for d in self.decls if isinstance(d, Score))
+
+    @property
+    def derived_values(self) -> tuple[Derived, ...]:
+        return tuple(d for d in self.decls if isinstance(d, Derived))
+
     def decl(self, name: str) -> Decl:
-        return next(d for d in self.decls if d.name == name)
+        """The declaration named `name`, of whichever kind; a KeyError naming it when the policy has none."""
+        for d in self.decls:
+            if d.name == name:
+                return d
+        raise KeyError(f"the policy {self.name!r} declares no value {name!r}")
+
+    def column(self, name: str) -> Column:
+        """The input, judgement or metric named `name`; a TypeError when `name` is a score or a derived value."""
+        return self._of_kind(name, Column, "an input, judgement or metric")
+
+    def score(self, name: str) -> Score:
+        """The metric score named `name` (`m.score`); a TypeError when `name` is some other kind of value."""
+        return self._of_kind(name, Score, "a metric score")
+
+    def derived(self, name: str) -> Derived:
+        """The derived value named `name`; a TypeError when `name` is an input, a metric or a score."""
+        return self._of_kind(name, Derived, "a derived value")
+
+    def _of_kind(self, name: str, kind: type[_D], wanted: str) -> _D:
+        decl = self.decl(name)
+        if not isinstance(decl, kind):
+            raise TypeError(f"{name!r} in the policy {self.name!r} is {_kind_words(decl)}, not {wanted}")
+        return decl
 
     def outputs(self) -> tuple[Decl, ...]:
         """Every named value, in the order results report them: a metric's score after the metric."""
@@ -318,6 +353,12 @@ class Program:
             elif isinstance(d, Derived):
                 out.append(d)
         return tuple(out)
+
+
+def _kind_words(decl: Decl) -> str:
+    if isinstance(decl, Column):
+        return "an input" if decl.kind == "input" else f"a {decl.kind}"
+    return "a metric score" if isinstance(decl, Score) else "a derived value"
 
 
 def children(expr: Expr) -> tuple[Expr, ...]:
