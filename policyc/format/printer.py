@@ -1,9 +1,8 @@
-"""The formatter: a syntax tree back to canonical policy text, checked by parsing what it prints."""
+"""The formatter: a syntax tree back to canonical policy text (laid out by `layout`), checked by parsing it back."""
 
 from __future__ import annotations
 
-import attrs
-
+from policyc.format.layout import WIDTH, Break, Comments, Nest, Part, Trailing, Writer, wrapped
 from policyc.syntax import ast
 from policyc.syntax.diagnostics import Diagnostics
 from policyc.syntax.read import parse_text
@@ -16,13 +15,8 @@ TABLE, OR, AND, NOT, COMPARE, CAST, SUM, PRODUCT, NEGATE, ATOM = range(10)
 BINARY_LEVEL = {"or": OR, "and": AND, "+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT}
 BINARY_LEVEL.update((op, COMPARE) for op in ast.COMPARISON)
 
-# A clause indents STEP under the line it belongs to; where a comment breaks an expression, the
-# expression goes on CONTINUATION deeper than the line it began on.
+# A clause indents STEP under the line it belongs to.
 STEP = 2
-CONTINUATION = 4
-
-# A line longer than WIDTH wraps its lists onto lines CONTINUATION deeper; strings never split.
-WIDTH = 100
 
 # Declarations of these kinds that fit on one line stay together, without blank lines between.
 GROUP = {
@@ -41,8 +35,8 @@ def print_policy(policy: ast.Policy, width: int = WIDTH) -> str:
     out: list[str] = []
     previous_group = None
     for index, decl in enumerate(policy.items):
-        writer = _Writer(width)
-        _DECLARATIONS[type(decl)](writer, decl)
+        writer = Writer(width)
+        _declaration(writer, decl)
         lines = writer.finish()
         one_line = len(lines) - len(decl.comments) == 1
         group = GROUP.get(type(decl)) if one_line else None
@@ -90,146 +84,6 @@ def format_text(path: str, text: str) -> tuple[str | None, Diagnostics]:
     return printed, diags
 
 
-# ---------------------------------------------------------------- lines and comments
-
-
-@attrs.frozen
-class _Comments:
-    """Leading comments inside an expression: they need lines of their own."""
-
-    lines: tuple[str, ...]
-
-
-@attrs.frozen
-class _Trailing:
-    """A comment that ends the line after the unit just written."""
-
-    text: str
-
-
-@attrs.frozen
-class _Break:
-    """A place a line too long may wrap. An `every` break wraps whenever its line is too long; the
-    others fill: they wrap only where the next piece would not fit."""
-
-    every: bool = False
-
-
-@attrs.frozen
-class _Nest:
-    """Into (+1) or out of (-1) parentheses: a fill break measures what follows it up to the next
-    break as shallow as itself, so a line wraps outside parentheses before it wraps inside them."""
-
-    step: int
-
-
-Part = str | _Comments | _Trailing | _Break | _Nest
-
-
-class _Writer:
-    """Builds lines; an expression continues on a new line wherever a comment forces one, and a
-    line too long wraps at its breaks, its continuation lines CONTINUATION deeper than it."""
-
-    def __init__(self, width: int = WIDTH) -> None:
-        self.width = width
-        self.lines: list[str] = []
-        # The open line, in pieces between its breaks, and for each break whether it is `every`
-        # and how deep in parentheses it stands.
-        self.open: list[str] | None = None
-        self.breaks: list[tuple[bool, int]] = []
-        self.depth = 0
-        self.indent = 0
-
-    def begin(self, indent: int, comments: tuple[str, ...], text: str) -> None:
-        """A new line at `indent`, after its leading comments; continuation lines go deeper."""
-        self.end()
-        self.indent = indent
-        self.depth = 0
-        self.comments(comments)
-        self.write(text)
-        self.indent = indent + CONTINUATION
-
-    def write(self, *parts: Part) -> None:
-        for part in parts:
-            if isinstance(part, _Comments):
-                self.comments(part.lines)
-            elif isinstance(part, _Trailing):
-                self.trailing(part.text)
-            elif isinstance(part, _Nest):
-                self.depth += part.step
-            elif isinstance(part, _Break):
-                if self.open is not None:
-                    self.open.append("")
-                    self.breaks.append((part.every, self.depth))
-            elif self.open is None:
-                self.open = [" " * self.indent + part.lstrip(" ")]
-                self.breaks = []
-            else:
-                self.open[-1] += part
-
-    def comments(self, lines: tuple[str, ...]) -> None:
-        if lines:
-            self.end()
-            self.lines.extend(" " * self.indent + line for line in lines)
-
-    def trailing(self, comment: str | None) -> None:
-        if comment is None:
-            return
-        # Only a tree the parser cannot give (a trailing comment after a unit's last clause) gets here
-        # with no line open; the comment then stands on a line of its own.
-        if self.open is None:
-            self.open = [" " * self.indent + comment]
-            self.breaks = []
-        else:
-            # The comment must end the line that holds the unit's last token: it joins the last
-            # piece with text in it, so no wrap can come between them.
-            while len(self.open) > 1 and not self.open[-1].strip():
-                self.open[-2] += self.open.pop()
-                self.breaks.pop()
-            self.open[-1] += "  " + comment
-        self.end()
-
-    def end(self) -> None:
-        if self.open is not None:
-            self.lines.extend(self._layout(self.open, self.breaks))
-        self.open = None
-
-    def _layout(self, pieces: list[str], breaks: list[tuple[bool, int]]) -> list[str]:
-        """The open line, wrapped at its breaks if it is longer than the width."""
-        whole = "".join(pieces).rstrip()
-        if not whole.strip():
-            return []
-        if len(whole) <= self.width:
-            return [whole]
-        lines = []
-        line = pieces[0]
-        for index in range(1, len(pieces)):
-            piece = pieces[index]
-            every, depth = breaks[index - 1]
-            if every:
-                wrap = True
-            else:
-                # What must share the line with this piece: up to the next break as shallow as this.
-                end = next(
-                    (later for later in range(index + 1, len(pieces)) if breaks[later - 1][1] <= depth), len(pieces)
-                )
-                following = "".join(pieces[index:end])
-                # A line that a string or comment already makes too long gains nothing by wrapping.
-                fits = len(line.rstrip()) <= self.width
-                wrap = fits and len((line + following).rstrip()) > self.width
-            if wrap and piece.strip() and line.strip():
-                lines.append(line.rstrip())
-                line = " " * self.indent + piece.lstrip(" ")
-            else:
-                line += piece
-        lines.append(line.rstrip())
-        return lines
-
-    def finish(self) -> list[str]:
-        self.end()
-        return self.lines
-
-
 # ---------------------------------------------------------------- small pieces
 
 
@@ -237,26 +91,12 @@ def _string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _list(items, separator: str = ", ", every: bool = False) -> list[Part]:
-    """Items that may wrap: after a comma, or before any other separator (` > `, ` / `); the first
-    item may go to the next line too when it does not fit. Each item is a string or a list of parts."""
-    parts: list[Part] = [_Break()]
-    for index, item in enumerate(items):
-        if index:
-            if separator.startswith(","):
-                parts.extend([separator, _Break(every)])
-            else:
-                parts.extend([_Break(every), separator])
-        parts.extend([item] if isinstance(item, str) else item)
-    return parts
-
-
 def _names(names: tuple[ast.Name, ...]) -> list[Part]:
-    return _list([name.text for name in names])
+    return wrapped([name.text for name in names])
 
 
-def _replace(decl) -> str:
-    return "replace " if decl.replace else ""
+def _replace(replace: bool) -> str:
+    return "replace " if replace else ""
 
 
 def _title(title: str | None) -> str:
@@ -267,7 +107,7 @@ def _type(type_: ast.Type) -> list[Part]:
     if isinstance(type_, ast.BoolType):
         return ["yes/no"]
     if isinstance(type_, ast.LabelsType):
-        return ["one of ", *_list([label.text for label in type_.labels], " / ")]
+        return ["one of ", *wrapped([label.text for label in type_.labels], " / ")]
     return [type_.name.text]
 
 
@@ -279,7 +119,7 @@ def _literal(literal: ast.Literal) -> str:
     return _string(literal.text) if literal.kind == "string" else literal.text
 
 
-def _provenance(writer: _Writer, provenance: tuple[ast.Provenance, ...], indent: int) -> None:
+def _provenance(writer: Writer, provenance: tuple[ast.Provenance, ...], indent: int) -> None:
     for item in provenance:
         writer.begin(indent, item.comments, f"{item.kind} {_string(item.text)}")
         writer.trailing(item.trailing)
@@ -303,7 +143,7 @@ def _level(expr: ast.Expr) -> int:
 def _expr(expr: ast.Expr, at_least: int = TABLE) -> list[Part]:
     """The parts of an expression that stands where the grammar wants precedence `at_least`."""
     if _level(expr) < at_least:
-        return ["(", _Nest(1), *_expr(expr), _Nest(-1), ")"]
+        return ["(", Nest(1), *_expr(expr), Nest(-1), ")"]
     if isinstance(expr, ast.Number):
         return [expr.text]
     if isinstance(expr, ast.Bool):
@@ -315,7 +155,7 @@ def _expr(expr: ast.Expr, at_least: int = TABLE) -> list[Part]:
     if isinstance(expr, ast.Member):
         return [f"{expr.target.text}.{expr.member.text}"]
     if isinstance(expr, ast.Call):
-        return [f"{expr.func.text}(", _Nest(1), *_list([_arg(arg) for arg in expr.args]), _Nest(-1), ")"]
+        return [f"{expr.func.text}(", Nest(1), *wrapped([_arg(arg) for arg in expr.args]), Nest(-1), ")"]
     if isinstance(expr, ast.Unary):
         if expr.op == "not":
             return ["not ", *_expr(expr.operand, NOT)]
@@ -325,20 +165,20 @@ def _expr(expr: ast.Expr, at_least: int = TABLE) -> list[Part]:
         # Arithmetic and logic associate to the left; comparisons do not chain at all.
         left = level + 1 if level == COMPARE else level
         # A long condition wraps before `and` and `or`.
-        wrap = [_Break()] if level in (OR, AND) else []
+        wrap = [Break()] if level in (OR, AND) else []
         return [*_expr(expr.left, left), *wrap, f" {expr.op} ", *_expr(expr.right, level + 1)]
     if isinstance(expr, ast.Cast):
         return [*_expr(expr.operand, SUM), f" as {expr.scale.text}"]
     if isinstance(expr, ast.Table):
-        parts = []
+        parts: list[Part] = []
         for index, row in enumerate(expr.rows):
             if index:
                 parts.append(" ")
             if row.comments:
-                parts.append(_Comments(row.comments))
+                parts.append(Comments(row.comments))
             parts.extend(_row(row))
             if row.trailing is not None:
-                parts.append(_Trailing(row.trailing))
+                parts.append(Trailing(row.trailing))
         return parts
     raise TypeError(f"not an expression: {expr!r}")
 
@@ -362,7 +202,7 @@ def _row(row: ast.TableRow) -> list[Part]:
     return ["when ", *_expr(row.condition, OR), ": ", *_expr(row.result, OR)]
 
 
-def _expression_line(writer: _Writer, indent: int, comments: tuple[str, ...], head: str, expr: ast.Expr) -> None:
+def _expression_line(writer: Writer, indent: int, comments: tuple[str, ...], head: str, expr: ast.Expr) -> None:
     """`head expr` at `indent`; a table that is the whole expression puts each row on a line below."""
     if isinstance(expr, ast.Table):
         writer.begin(indent, comments, head)
@@ -378,62 +218,63 @@ def _expression_line(writer: _Writer, indent: int, comments: tuple[str, ...], he
 # ---------------------------------------------------------------- declarations
 
 
-def _header(writer: _Writer, header: ast.Header) -> None:
+def _header(writer: Writer, header: ast.Header) -> None:
     first = f"policy {_string(header.name)}"
     if header.version is not None:
         first += f" version {_string(header.version)}"
+    extends = None if header.extends is None else f"extends {_string(header.extends)}"
     # A comment at the end of the header's last line belongs to a provenance line that ends it,
     # so a header with provenance keeps its own comment only when `extends` comes last.
-    extends_last = header.extends is not None and header.trailing is not None and bool(header.provenance)
-    if header.extends is not None and not extends_last:
-        first += f" extends {_string(header.extends)}"
+    extends_last = extends is not None and header.trailing is not None and bool(header.provenance)
+    if extends is not None and not extends_last:
+        first += " " + extends
     writer.begin(0, header.comments, first)
     _provenance(writer, header.provenance, STEP)
-    if extends_last:
-        writer.begin(STEP, (), f"extends {_string(header.extends)}")
+    if extends is not None and extends_last:
+        writer.begin(STEP, (), extends)
     writer.trailing(header.trailing)
 
 
-def _org_types(writer: _Writer, decl: ast.OrgTypes) -> None:
+def _org_types(writer: Writer, decl: ast.OrgTypes) -> None:
     writer.begin(0, decl.comments, "org types ")
     writer.write(*_names(decl.names))
     _provenance(writer, decl.provenance, STEP)
     writer.trailing(decl.trailing)
 
 
-def _cohort(writer: _Writer, decl: ast.Cohort) -> None:
-    writer.begin(0, decl.comments, f"{_replace(decl)}cohort {decl.name.text}: ")
+def _cohort(writer: Writer, decl: ast.Cohort) -> None:
+    writer.begin(0, decl.comments, f"{_replace(decl.replace)}cohort {decl.name.text}: ")
     writer.write(*_names(decl.members))
     _provenance(writer, decl.provenance, STEP)
     writer.trailing(decl.trailing)
 
 
-def _outcome(writer: _Writer, decl: ast.Outcome) -> None:
-    writer.begin(0, decl.comments, f"{_replace(decl)}outcome {decl.name.text}")
+def _outcome(writer: Writer, decl: ast.Outcome) -> None:
+    writer.begin(0, decl.comments, f"{_replace(decl.replace)}outcome {decl.name.text}")
     _provenance(writer, decl.provenance, STEP)
     writer.trailing(decl.trailing)
 
 
-def _scale(writer: _Writer, decl: ast.Scale) -> None:
+def _scale(writer: Writer, decl: ast.Scale) -> None:
     # A scale too long for its line puts each item on a line of its own, in order.
-    items = _list([item.key.text + _title(item.label) for item in decl.items], " > ", every=True)
-    writer.begin(0, decl.comments, f"{_replace(decl)}scale {decl.name.text}: ")
+    items = wrapped([item.key.text + _title(item.label) for item in decl.items], " > ", every=True)
+    writer.begin(0, decl.comments, f"{_replace(decl.replace)}scale {decl.name.text}: ")
     writer.write(*items)
     _provenance(writer, decl.provenance, STEP)
     writer.trailing(decl.trailing)
 
 
-def _domain(writer: _Writer, decl: ast.Domain) -> None:
-    writer.begin(0, decl.comments, f"{_replace(decl)}domain {decl.name.text}{_title(decl.title)}")
+def _domain(writer: Writer, decl: ast.Domain) -> None:
+    writer.begin(0, decl.comments, f"{_replace(decl.replace)}domain {decl.name.text}{_title(decl.title)}")
     if decl.subdomains:
         writer.write(": ", *_names(decl.subdomains))
     _provenance(writer, decl.provenance, STEP)
     writer.trailing(decl.trailing)
 
 
-def _input(writer: _Writer, decl: ast.Input) -> None:
+def _input(writer: Writer, decl: ast.Input) -> None:
     kind = "judgement" if decl.judgement else "input"
-    writer.begin(0, decl.comments, f"{_replace(decl)}{kind} {decl.name.text}{_title(decl.title)}: ")
+    writer.begin(0, decl.comments, f"{_replace(decl.replace)}{kind} {decl.name.text}{_title(decl.title)}: ")
     writer.write(*_type(decl.type))
     if decl.applies is not None:
         writer.write(" ", *_applies(decl.applies))
@@ -441,8 +282,8 @@ def _input(writer: _Writer, decl: ast.Input) -> None:
     writer.trailing(decl.trailing)
 
 
-def _metric(writer: _Writer, metric: ast.Metric) -> None:
-    writer.begin(0, metric.comments, f"{_replace(metric)}metric {metric.name.text}{_title(metric.title)}")
+def _metric(writer: Writer, metric: ast.Metric) -> None:
+    writer.begin(0, metric.comments, f"{_replace(metric.replace)}metric {metric.name.text}{_title(metric.title)}")
     described: list[list[Part]] = []
     if metric.direction is not None:
         described.append([f"{metric.direction} is better"])
@@ -458,14 +299,15 @@ def _metric(writer: _Writer, metric: ast.Metric) -> None:
         writer.write(*_type(metric.type))
     else:
         for index, part in enumerate([_type(metric.type), *described]):
-            writer.write(*([", ", _Break()] if index else []), *part)
+            separator: list[Part] = [", ", Break()] if index else []
+            writer.write(*separator, *part)
     if metric.domain is not None:
         _in_domain(writer, metric.domain)
     if metric.weight is not None:
         _expression_line(writer, STEP, metric.weight.comments, "weight", metric.weight.value)
         writer.trailing(metric.weight.trailing)
     if metric.scoring is not None:
-        _SCORING[type(metric.scoring)](writer, metric.scoring)
+        _scoring(writer, metric.scoring)
     _provenance(writer, metric.provenance, STEP)
     if described_last:
         writer.begin(STEP, (), "")
@@ -474,7 +316,7 @@ def _metric(writer: _Writer, metric: ast.Metric) -> None:
     writer.trailing(metric.trailing)
 
 
-def _in_domain(writer: _Writer, clause: ast.InDomain) -> None:
+def _in_domain(writer: Writer, clause: ast.InDomain) -> None:
     text = f"in domain {clause.domain.text}"
     if clause.subdomain is not None:
         text += f" / {clause.subdomain.text}"
@@ -482,7 +324,7 @@ def _in_domain(writer: _Writer, clause: ast.InDomain) -> None:
     writer.trailing(clause.trailing)
 
 
-def _ranked(writer: _Writer, clause: ast.Ranked) -> None:
+def _ranked(writer: Writer, clause: ast.Ranked) -> None:
     text = "ranked"
     if clause.standard is not None:
         text += f", standard {clause.standard.text}"
@@ -492,7 +334,7 @@ def _ranked(writer: _Writer, clause: ast.Ranked) -> None:
     writer.trailing(clause.trailing)
 
 
-def _bands(writer: _Writer, clause: ast.Bands) -> None:
+def _bands(writer: Writer, clause: ast.Bands) -> None:
     writer.begin(STEP, clause.comments, "bands")
     writer.trailing(clause.trailing)
     for row in clause.rows:
@@ -514,19 +356,19 @@ def _band_range(row: ast.BandRow) -> str:
     raise ValueError("a band row needs a bound")
 
 
-def _scores(writer: _Writer, clause: ast.Scores) -> None:
+def _scores(writer: Writer, clause: ast.Scores) -> None:
     writer.begin(STEP, clause.comments, "scores ")
-    writer.write(*_list([f"{pair.label.text} {pair.score.text}" for pair in clause.pairs]))
+    writer.write(*wrapped([f"{pair.label.text} {pair.score.text}" for pair in clause.pairs]))
     writer.trailing(clause.trailing)
 
 
-def _relative(writer: _Writer, clause: ast.Relative) -> None:
+def _relative(writer: Writer, clause: ast.Relative) -> None:
     writer.begin(STEP, clause.comments, f"fails more than {clause.k.text} sd {clause.side} mean")
     writer.trailing(clause.trailing)
 
 
-def _value(writer: _Writer, value: ast.Value) -> None:
-    _expression_line(writer, 0, value.comments, f"{_replace(value)}{value.name.text} =", value.expr)
+def _value(writer: Writer, value: ast.Value) -> None:
+    _expression_line(writer, 0, value.comments, f"{_replace(value.replace)}{value.name.text} =", value.expr)
     _provenance(writer, value.provenance, STEP)
     for adjust in value.adjusts:
         writer.begin(STEP, adjust.comments, f"{adjust.kind} ")
@@ -536,7 +378,7 @@ def _value(writer: _Writer, value: ast.Value) -> None:
     writer.trailing(value.trailing)
 
 
-def _test(writer: _Writer, test: ast.Test) -> None:
+def _test(writer: Writer, test: ast.Test) -> None:
     writer.begin(0, test.comments, f"test {_string(test.name)}")
     for keyword, rows in (("given", test.givens), ("expect", test.expects)):
         for row in rows:
@@ -544,7 +386,7 @@ def _test(writer: _Writer, test: ast.Test) -> None:
             if row.row is not None:
                 text += f"{row.row.text}: "
             writer.begin(STEP, row.comments, text)
-            writer.write(*_list([_assignment(item) for item in row.items]))
+            writer.write(*wrapped([_assignment(item) for item in row.items]))
             writer.trailing(row.trailing)
     _provenance(writer, test.provenance, STEP)
     writer.trailing(test.trailing)
@@ -557,22 +399,37 @@ def _assignment(item: ast.Assignment) -> str:
     return text
 
 
-_SCORING = {
-    ast.Ranked: _ranked,
-    ast.Bands: _bands,
-    ast.Scores: _scores,
-    ast.Relative: _relative,
-}
+def _scoring(writer: Writer, clause: ast.Scoring) -> None:
+    match clause:
+        case ast.Ranked():
+            _ranked(writer, clause)
+        case ast.Bands():
+            _bands(writer, clause)
+        case ast.Scores():
+            _scores(writer, clause)
+        case ast.Relative():
+            _relative(writer, clause)
 
-_DECLARATIONS = {
-    ast.Header: _header,
-    ast.OrgTypes: _org_types,
-    ast.Cohort: _cohort,
-    ast.Outcome: _outcome,
-    ast.Scale: _scale,
-    ast.Domain: _domain,
-    ast.Input: _input,
-    ast.Metric: _metric,
-    ast.Value: _value,
-    ast.Test: _test,
-}
+
+def _declaration(writer: Writer, decl: ast.Decl) -> None:
+    match decl:
+        case ast.Header():
+            _header(writer, decl)
+        case ast.OrgTypes():
+            _org_types(writer, decl)
+        case ast.Cohort():
+            _cohort(writer, decl)
+        case ast.Outcome():
+            _outcome(writer, decl)
+        case ast.Scale():
+            _scale(writer, decl)
+        case ast.Domain():
+            _domain(writer, decl)
+        case ast.Input():
+            _input(writer, decl)
+        case ast.Metric():
+            _metric(writer, decl)
+        case ast.Value():
+            _value(writer, decl)
+        case ast.Test():
+            _test(writer, decl)
