@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import attrs
+from typing import Any
+
 import lark
 from lark import Token, Transformer, v_args
+from lark.tree import Meta
 
 from policyc.syntax import ast
+from policyc.syntax.comments import attach_comments
 from policyc.syntax.diagnostics import Diagnostics
 from policyc.syntax.source import Source, Span
 
@@ -23,49 +26,52 @@ def unescape(token: str) -> str:
     return "".join(out)
 
 
+# A band row's (lower, upper) bounds, either of them open.
+_Range = tuple[ast.Bound | None, ast.Bound | None]
+
+
 @v_args(meta=True)
-class _Builder(Transformer):
-    def __init__(self, source: Source, diags: Diagnostics):
+class _Builder(Transformer[Token, ast.Policy]):
+    def __init__(self, source: Source, diags: Diagnostics) -> None:
         super().__init__()
         self.source = source
         self.diags = diags
 
     # ------------------------------------------------------------ helpers
 
-    def span(self, meta) -> Span | None:
+    def span(self, meta: Meta) -> Span | None:
         if getattr(meta, "empty", True):
             return None
-        return Span(
-            self.source.path, meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos
-        )
+        return self.source.span(meta.start_pos, meta.end_pos)
 
     def tspan(self, token: Token) -> Span:
-        return Span(
-            self.source.path, token.line, token.column, token.end_line, token.end_column, token.start_pos, token.end_pos
-        )
+        # The lexer gives every token its place; only a token made by hand would lack one.
+        if token.start_pos is None or token.end_pos is None:
+            raise ValueError(f"the token {token!r} has no place in the source")
+        return self.source.span(token.start_pos, token.end_pos)
 
     def name(self, token: Token) -> ast.Name:
         return ast.Name(str(token), span=self.tspan(token))
 
     @staticmethod
-    def split(children, *kinds):
+    def split(children: list[Any], *kinds: type) -> tuple[list[Any], list[Any]]:
         """Children of the given node types, in order, and the rest."""
         picked = [c for c in children if isinstance(c, kinds)]
         rest = [c for c in children if not isinstance(c, kinds)]
         return picked, rest
 
     @staticmethod
-    def replace_flag(children) -> tuple[bool, list]:
+    def replace_flag(children: list[Any]) -> tuple[bool, list[Any]]:
         if children and isinstance(children[0], Token) and children[0].type == "REPLACE":
             return True, list(children[1:])
         return False, list(children)
 
     # ------------------------------------------------------------ top level
 
-    def start(self, meta, children):
+    def start(self, meta: Meta, children: list[Any]) -> ast.Policy:
         return ast.Policy(tuple(children), span=self.span(meta) or self.source.span(0, 0))
 
-    def header(self, meta, children):
+    def header(self, meta: Meta, children: list[Any]) -> ast.Header:
         name = unescape(children[0])
         version = None
         extends = None
@@ -83,42 +89,42 @@ class _Builder(Transformer):
                 extends, extends_span = child[1], child[2]
         return ast.Header(name, version, extends, tuple(provenance), span=self.span(meta), extends_span=extends_span)
 
-    def version(self, meta, children):
+    def version(self, meta: Meta, children: list[Any]) -> tuple[str, str]:
         return ("version", unescape(children[0]))
 
-    def extends(self, meta, children):
+    def extends(self, meta: Meta, children: list[Any]) -> tuple[str, str, Span]:
         return ("extends", unescape(children[0]), self.tspan(children[0]))
 
-    def provenance(self, meta, children):
+    def provenance(self, meta: Meta, children: list[Any]) -> ast.Provenance:
         kind, text = children
         return ast.Provenance(str(kind), unescape(text), span=self.span(meta))
 
-    def name_list(self, meta, children):
+    def name_list(self, meta: Meta, children: list[Any]) -> tuple[ast.Name, ...]:
         return tuple(self.name(t) for t in children)
 
-    def org_types(self, meta, children):
+    def org_types(self, meta: Meta, children: list[Any]) -> ast.OrgTypes:
         return ast.OrgTypes(children[0], tuple(children[1:]), span=self.span(meta))
 
-    def cohort(self, meta, children):
+    def cohort(self, meta: Meta, children: list[Any]) -> ast.Cohort:
         replace, rest = self.replace_flag(children)
         return ast.Cohort(self.name(rest[0]), rest[1], tuple(rest[2:]), replace, span=self.span(meta))
 
-    def outcome(self, meta, children):
+    def outcome(self, meta: Meta, children: list[Any]) -> ast.Outcome:
         replace, rest = self.replace_flag(children)
         return ast.Outcome(self.name(rest[0]), tuple(rest[1:]), replace, span=self.span(meta))
 
-    def scale(self, meta, children):
+    def scale(self, meta: Meta, children: list[Any]) -> ast.Scale:
         replace, rest = self.replace_flag(children)
         items, provenance = self.split(rest[1:], ast.ScaleItem)
         return ast.Scale(self.name(rest[0]), tuple(items), tuple(provenance), replace, span=self.span(meta))
 
-    def scale_item(self, meta, children):
+    def scale_item(self, meta: Meta, children: list[Any]) -> ast.ScaleItem:
         token = children[0]
         key = ast.Number(str(token), span=self.tspan(token)) if token.type == "NUMBER" else self.name(token)
         label = unescape(children[1]) if len(children) > 1 else None
         return ast.ScaleItem(key, label, span=self.span(meta))
 
-    def domain(self, meta, children):
+    def domain(self, meta: Meta, children: list[Any]) -> ast.Domain:
         replace, rest = self.replace_flag(children)
         name = self.name(rest[0])
         title = None
@@ -135,7 +141,7 @@ class _Builder(Transformer):
 
     # ------------------------------------------------------------ inputs and types
 
-    def input(self, meta, children):
+    def input(self, meta: Meta, children: list[Any]) -> ast.Input:
         replace, rest = self.replace_flag(children)
         kind, name_token = rest[0], rest[1]
         title = None
@@ -162,23 +168,23 @@ class _Builder(Transformer):
             span=self.span(meta),
         )
 
-    def bool_type(self, meta, children):
+    def bool_type(self, meta: Meta, children: list[Any]) -> ast.BoolType:
         return ast.BoolType(span=self.span(meta))
 
-    def labels_type(self, meta, children):
+    def labels_type(self, meta: Meta, children: list[Any]) -> ast.LabelsType:
         return ast.LabelsType(tuple(self.name(t) for t in children), span=self.span(meta))
 
-    def named_type(self, meta, children):
+    def named_type(self, meta: Meta, children: list[Any]) -> ast.NamedType:
         return ast.NamedType(self.name(children[0]), span=self.span(meta))
 
-    def applies(self, meta, children):
+    def applies(self, meta: Meta, children: list[Any]) -> ast.Applies:
         child = children[0]
         types = None if isinstance(child, Token) and child.type == "ALL" else child
         return ast.Applies(types, span=self.span(meta))
 
     # ------------------------------------------------------------ metrics
 
-    def metric(self, meta, children):
+    def metric(self, meta: Meta, children: list[Any]) -> ast.Metric:
         replace, rest = self.replace_flag(children)
         name = self.name(rest[0])
         index = 1
@@ -187,7 +193,7 @@ class _Builder(Transformer):
             title = unescape(rest[index])
             index += 1
         type_ = rest[index]
-        fields: dict[str, object] = {}
+        fields: dict[str, Any] = {}
         provenance = []
         for clause in rest[index + 1 :]:
             if isinstance(clause, ast.Provenance):
@@ -227,163 +233,163 @@ class _Builder(Transformer):
             span=self.span(meta),
         )
 
-    def direction(self, meta, children):
+    def direction(self, meta: Meta, children: list[Any]) -> tuple[str, str, Span | None]:
         return ("direction", str(children[0]), self.span(meta))
 
-    def in_domain(self, meta, children):
+    def in_domain(self, meta: Meta, children: list[Any]) -> ast.InDomain:
         sub = self.name(children[1]) if len(children) > 1 and children[1] is not None else None
         return ast.InDomain(self.name(children[0]), sub, span=self.span(meta))
 
-    def weight(self, meta, children):
+    def weight(self, meta: Meta, children: list[Any]) -> ast.Weight:
         return ast.Weight(children[0], span=self.span(meta))
 
-    def ranked(self, meta, children):
+    def ranked(self, meta: Meta, children: list[Any]) -> ast.Ranked:
         standard = next((c[1] for c in children if c[0] == "standard"), None)
         floor = next((c[1] for c in children if c[0] == "floor"), None)
         return ast.Ranked(standard, floor, span=self.span(meta))
 
-    def standard(self, meta, children):
+    def standard(self, meta: Meta, children: list[Any]) -> tuple[str, ast.Number]:
         return ("standard", children[0])
 
-    def floor(self, meta, children):
+    def floor(self, meta: Meta, children: list[Any]) -> tuple[str, ast.Number]:
         return ("floor", children[0])
 
-    def signed_number(self, meta, children):
+    def signed_number(self, meta: Meta, children: list[Any]) -> ast.Number:
         text = "".join(str(c) for c in children)
         return ast.Number(text, span=self.span(meta))
 
-    def bands(self, meta, children):
+    def bands(self, meta: Meta, children: list[Any]) -> ast.Bands:
         return ast.Bands(tuple(children), span=self.span(meta))
 
-    def band_row(self, meta, children):
+    def band_row(self, meta: Meta, children: list[Any]) -> ast.BandRow:
         (lower, upper), result = children
         return ast.BandRow(lower, upper, result, span=self.span(meta))
 
-    def less(self, meta, children):
+    def less(self, meta: Meta, children: list[Any]) -> str:
         return str(children[0])
 
     greater = less
 
-    def band_between(self, meta, children):
+    def band_between(self, meta: Meta, children: list[Any]) -> _Range:
         lower = ast.Bound(children[0], children[1] == "<=")
         upper = ast.Bound(children[3], children[2] == "<=") if len(children) > 2 and children[2] else None
         return lower, upper
 
-    def band_below(self, meta, children):
+    def band_below(self, meta: Meta, children: list[Any]) -> _Range:
         return None, ast.Bound(children[1], children[0] == "<=")
 
-    def band_above(self, meta, children):
+    def band_above(self, meta: Meta, children: list[Any]) -> _Range:
         return ast.Bound(children[1], children[0] == ">="), None
 
-    def scores(self, meta, children):
+    def scores(self, meta: Meta, children: list[Any]) -> ast.Scores:
         return ast.Scores(tuple(children), span=self.span(meta))
 
-    def label_score(self, meta, children):
+    def label_score(self, meta: Meta, children: list[Any]) -> ast.LabelScore:
         return ast.LabelScore(self.name(children[0]), children[1], span=self.span(meta))
 
-    def relative(self, meta, children):
+    def relative(self, meta: Meta, children: list[Any]) -> ast.Relative:
         k = ast.Number(str(children[0]), span=self.tspan(children[0]))
         return ast.Relative(k, str(children[1]), span=self.span(meta))
 
     # ------------------------------------------------------------ values
 
-    def value(self, meta, children):
+    def value(self, meta: Meta, children: list[Any]) -> ast.Value:
         replace, rest = self.replace_flag(children)
         provenance, rest2 = self.split(rest[2:], ast.Provenance)
         adjusts = [c for c in rest2 if isinstance(c, ast.Adjust)]
         return ast.Value(self.name(rest[0]), rest[1], tuple(provenance), tuple(adjusts), replace, span=self.span(meta))
 
-    def adjust(self, meta, children):
+    def adjust(self, meta: Meta, children: list[Any]) -> ast.Adjust:
         kind, value, condition, *provenance = children
         return ast.Adjust(kind, value, condition, tuple(provenance), span=self.span(meta))
 
-    def no_better(self, meta, children):
+    def no_better(self, meta: Meta, children: list[Any]) -> str:
         return "no better than"
 
-    def no_worse(self, meta, children):
+    def no_worse(self, meta: Meta, children: list[Any]) -> str:
         return "no worse than"
 
-    def becomes(self, meta, children):
+    def becomes(self, meta: Meta, children: list[Any]) -> str:
         return "becomes"
 
     # ------------------------------------------------------------ expressions
 
-    def table(self, meta, children):
+    def table(self, meta: Meta, children: list[Any]) -> ast.Table:
         return ast.Table(tuple(children), span=self.span(meta))
 
-    def table_row(self, meta, children):
+    def table_row(self, meta: Meta, children: list[Any]) -> ast.TableRow:
         return ast.TableRow(children[0], children[1], span=self.span(meta))
 
-    def otherwise_row(self, meta, children):
+    def otherwise_row(self, meta: Meta, children: list[Any]) -> ast.TableRow:
         return ast.TableRow(None, children[0], span=self.span(meta))
 
-    def or_(self, meta, children):
+    def or_(self, meta: Meta, children: list[Any]) -> ast.Binary:
         return ast.Binary("or", children[0], children[1], span=self.span(meta))
 
-    def and_(self, meta, children):
+    def and_(self, meta: Meta, children: list[Any]) -> ast.Binary:
         return ast.Binary("and", children[0], children[1], span=self.span(meta))
 
-    def not_(self, meta, children):
+    def not_(self, meta: Meta, children: list[Any]) -> ast.Unary:
         return ast.Unary("not", children[1], span=self.span(meta))
 
-    def compare(self, meta, children):
+    def compare(self, meta: Meta, children: list[Any]) -> ast.Binary:
         left, op, right = children
         return ast.Binary(op, left, right, span=self.span(meta))
 
-    def cmp_op(self, meta, children):
+    def cmp_op(self, meta: Meta, children: list[Any]) -> str:
         return str(children[0])
 
-    def is_(self, meta, children):
+    def is_(self, meta: Meta, children: list[Any]) -> str:
         return "is"
 
-    def is_not(self, meta, children):
+    def is_not(self, meta: Meta, children: list[Any]) -> str:
         return "is not"
 
-    def better(self, meta, children):
+    def better(self, meta: Meta, children: list[Any]) -> str:
         return "better than"
 
-    def worse(self, meta, children):
+    def worse(self, meta: Meta, children: list[Any]) -> str:
         return "worse than"
 
-    def cast(self, meta, children):
+    def cast(self, meta: Meta, children: list[Any]) -> ast.Cast:
         return ast.Cast(children[0], self.name(children[1]), span=self.span(meta))
 
-    def arith(self, meta, children):
+    def arith(self, meta: Meta, children: list[Any]) -> ast.Binary:
         left, op, right = children
         return ast.Binary(str(op), left, right, span=self.span(meta))
 
-    def neg(self, meta, children):
+    def neg(self, meta: Meta, children: list[Any]) -> ast.Unary:
         return ast.Unary("-", children[1], span=self.span(meta))
 
-    def number(self, meta, children):
+    def number(self, meta: Meta, children: list[Any]) -> ast.Number:
         return ast.Number(str(children[0]), span=self.span(meta))
 
-    def yes(self, meta, children):
+    def yes(self, meta: Meta, children: list[Any]) -> ast.Bool:
         return ast.Bool(True, span=self.span(meta))
 
-    def no(self, meta, children):
+    def no(self, meta: Meta, children: list[Any]) -> ast.Bool:
         return ast.Bool(False, span=self.span(meta))
 
-    def missing(self, meta, children):
+    def missing(self, meta: Meta, children: list[Any]) -> ast.Missing:
         return ast.Missing(span=self.span(meta))
 
-    def ref(self, meta, children):
+    def ref(self, meta: Meta, children: list[Any]) -> ast.Ref:
         return ast.Ref(self.name(children[0]), span=self.span(meta))
 
-    def member(self, meta, children):
+    def member(self, meta: Meta, children: list[Any]) -> ast.Member:
         return ast.Member(self.name(children[0]), self.name(children[1]), span=self.span(meta))
 
-    def call(self, meta, children):
+    def call(self, meta: Meta, children: list[Any]) -> ast.Call:
         func, args = children
         return ast.Call(self.name(func), tuple(args or ()), span=self.span(meta))
 
-    def args(self, meta, children):
+    def args(self, meta: Meta, children: list[Any]) -> list[Any]:
         return list(children)
 
-    def named_arg(self, meta, children):
+    def named_arg(self, meta: Meta, children: list[Any]) -> ast.NamedArg:
         return ast.NamedArg(self.name(children[0]), children[1], span=self.span(meta))
 
-    def selector(self, meta, children):
+    def selector(self, meta: Meta, children: list[Any]) -> ast.Selector:
         names = [self.name(c) for c in children if c is not None]
         domain = names[0] if names else None
         sub = names[1] if len(names) > 1 else None
@@ -391,7 +397,7 @@ class _Builder(Transformer):
 
     # ------------------------------------------------------------ tests
 
-    def test(self, meta, children):
+    def test(self, meta: Meta, children: list[Any]) -> ast.Test:
         givens, rest = self.split(children[1:], ast.Given)
         expects, provenance = self.split(rest, ast.Expect)
         return ast.Test(
@@ -403,35 +409,35 @@ class _Builder(Transformer):
             name_span=self.tspan(children[0]),
         )
 
-    def _row(self, children):
+    def _row(self, children: list[Any]) -> tuple[ast.Name | None, tuple[ast.Assignment, ...]]:
         if children and isinstance(children[0], Token):
             return self.name(children[0]), tuple(children[1:])
         return None, tuple(children)
 
-    def given(self, meta, children):
+    def given(self, meta: Meta, children: list[Any]) -> ast.Given:
         row, items = self._row(children)
         return ast.Given(row, items, span=self.span(meta))
 
-    def expect(self, meta, children):
+    def expect(self, meta: Meta, children: list[Any]) -> ast.Expect:
         row, items = self._row(children)
         return ast.Expect(row, items, span=self.span(meta))
 
-    def assignment(self, meta, children):
+    def assignment(self, meta: Meta, children: list[Any]) -> ast.Assignment:
         (name, member), value = children
         return ast.Assignment(name, member, value, span=self.span(meta))
 
-    def expectation(self, meta, children):
+    def expectation(self, meta: Meta, children: list[Any]) -> ast.Assignment:
         (name, member), value = children[0], children[1]
         tolerance = None
         if len(children) > 2 and children[2] is not None:
             tolerance = ast.Number(str(children[2]), span=self.tspan(children[2]))
         return ast.Assignment(name, member, value, tolerance, span=self.span(meta))
 
-    def dotted(self, meta, children):
+    def dotted(self, meta: Meta, children: list[Any]) -> tuple[ast.Name, ast.Name | None]:
         member = self.name(children[1]) if len(children) > 1 and children[1] is not None else None
         return self.name(children[0]), member
 
-    def literal(self, meta, children):
+    def literal(self, meta: Meta, children: list[Any]) -> ast.Literal:
         span = self.span(meta)
         if not children:
             return ast.Literal("missing", "missing", span=span)
@@ -443,73 +449,7 @@ class _Builder(Transformer):
         return ast.Literal(kinds[child.type], text, span=span)
 
 
-def _is_unit(node) -> bool:
-    return isinstance(node, ast.LineUnit) and node.span is not None
-
-
-def _walk_units(node, depth, out):
-    if isinstance(node, (tuple, list)):
-        for child in node:
-            _walk_units(child, depth, out)
-        return
-    if not attrs.has(type(node)):
-        return
-    if _is_unit(node):
-        out.append((node, depth))
-        depth += 1
-    for field in attrs.fields(type(node)):
-        if field.name not in ("span", "comments", "trailing"):
-            _walk_units(getattr(node, field.name), depth, out)
-
-
-def _rebuild(node, leading, trailing):
-    if isinstance(node, tuple):
-        return tuple(_rebuild(child, leading, trailing) for child in node)
-    if not attrs.has(type(node)):
-        return node
-    changes = {}
-    for field in attrs.fields(type(node)):
-        if field.name in ("span", "comments", "trailing") or not field.init:
-            continue
-        value = getattr(node, field.name)
-        new = _rebuild(value, leading, trailing)
-        if new is not value:
-            changes[field.name] = new
-    key = id(node)
-    if key in leading:
-        changes["comments"] = tuple(leading[key])
-    if key in trailing:
-        changes["trailing"] = trailing[key]
-    return attrs.evolve(node, **changes) if changes else node
-
-
-def attach_comments(policy: ast.Policy, comments: list[Token]) -> ast.Policy:
-    """Give each comment to the line unit it precedes, or that ends on its line (a trailing comment)."""
-    if not comments:
-        return policy
-    units: list[tuple[object, int]] = []
-    _walk_units(policy, 0, units)
-    leading: dict[int, list[str]] = {}
-    trailing: dict[int, str] = {}
-    end_comments: list[str] = []
-    for comment in comments:
-        text = str(comment).rstrip()
-        enders = [(u, d) for u, d in units if u.span.end_line == comment.line and u.span.end <= comment.start_pos]
-        if enders:
-            unit = max(enders, key=lambda ud: (ud[0].span.end, ud[1]))[0]
-            if id(unit) not in trailing:
-                trailing[id(unit)] = text
-                continue
-        after = [(u, d) for u, d in units if u.span.start >= comment.end_pos]
-        if not after:
-            end_comments.append(text)
-            continue
-        unit = min(after, key=lambda ud: (ud[0].span.start, ud[1]))[0]
-        leading.setdefault(id(unit), []).append(text)
-    rebuilt = _rebuild(policy, leading, trailing)
-    return attrs.evolve(rebuilt, end_comments=tuple(end_comments))
-
-
 def build(tree: lark.Tree, comments: list[Token], source: Source, diags: Diagnostics) -> ast.Policy:
+    """The syntax tree of a parse tree, each comment given to the line unit it belongs to."""
     policy = _Builder(source, diags).transform(tree)
     return attach_comments(policy, comments)

@@ -95,21 +95,24 @@ def _record(error: UnexpectedInput, source: Source, diags: Diagnostics, end: int
 
     `end` is where the text that failed stops, when it is a declaration cut short by the next one.
     """
-    ended = isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END")
-    if ended:
+    if isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END"):
         offset = len(source.text[:end].rstrip())
         message = "this declaration is unfinished" if end is not None else "unexpected end of file"
         expected = error.expected if isinstance(error, UnexpectedEOF) else (error.accepts or error.expected)
         diags.error("PC101", message, source.span(max(0, offset - 1), offset), _expected_text(_describe(expected)))
         return offset
     if isinstance(error, UnexpectedCharacters):
-        offset = error.pos_in_stream
+        # lark declares `pos_in_stream = None` on UnexpectedInput; UnexpectedCharacters sets it to the lexer's offset.
+        offset = error.pos_in_stream  # type: ignore[assignment]
         char = source.text[offset] if offset < len(source.text) else ""
         if char == '"':
-            end = source.text.find("\n", offset)
-            end = len(source.text) if end < 0 else end
+            line_end = source.text.find("\n", offset)
+            line_end = len(source.text) if line_end < 0 else line_end
             diags.error(
-                "PC103", "unterminated string", source.span(offset, end), 'close the string with `"` on the same line'
+                "PC103",
+                "unterminated string",
+                source.span(offset, line_end),
+                'close the string with `"` on the same line',
             )
         else:
             shown = repr(char)[1:-1] if char.isprintable() else f"U+{ord(char):04X}"
