@@ -8,12 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_differential import assert_commented, comments
 
 from policyc.backend.codegen import generate, mangle
 from policyc.backend.frame import EvalError, Frame
+from policyc.ir import nodes as ir
 from policyc.ir.lower import lower
 from policyc.semantics.driver import check_file, check_source
-from policyc.syntax.source import Source
+from policyc.semantics.types import BOOL, Type
+from policyc.syntax.source import Source, Span
 
 ROOT = Path(__file__).parent
 GOLDEN = ROOT / "golden" / "codegen"
@@ -104,10 +107,31 @@ def test_generated_module_matches_its_golden_file(path: Path) -> None:
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.name)
 def test_generated_modules_are_deterministic_and_hold_only_what_the_generator_emits(path: Path) -> None:
-    first = generate(lower(check_file(path).checked))
+    program = lower(check_file(path).checked)
+    first = generate(program)
     second = generate(lower(check_file(path).checked))
     assert first == second
     assert_safe(first)
+    assert_commented(first, program)
+
+
+def test_each_step_names_its_policy_line_by_the_file_name_alone() -> None:
+    path = ROOT.parent / "policies" / "oversight_2025.policy"
+    source = generate(lower(check_file(path.resolve()).checked))
+    assert "    t.step = 0  # oversight_2025.policy:" in source
+    assert all(str(path.parent) not in comment for _, _, comment in comments(source))
+
+
+def test_the_comment_check_refuses_a_step_without_its_line_and_a_comment_that_is_not_a_label() -> None:
+    program = program_of(
+        'policy "P"\norg types acute\nscale segment: 1 > 2\ninput x: number for all\ns = x as segment\n'
+    )
+    source = generate(program)
+    assert_commented(source, program)
+    with pytest.raises(AssertionError, match="without their policy line"):
+        assert_commented(source.replace("  # t.policy:5", ""), program)
+    with pytest.raises(AssertionError, match="names no labels"):
+        assert_commented(source.replace("# for all", "# for everyone"), program)
 
 
 ADVERSARIAL = (
@@ -145,6 +169,8 @@ def test_adversarial_names_and_strings_compile_to_safe_code(tmp_path: Path) -> N
     program = lower(result.checked)
     source = generate(program)
     assert_safe(source)
+    assert_commented(source, program)
+    assert all("ird" not in comment for _, _, comment in comments(source))
     module = module_of(source)
     assert module["POLICY"] == {"name": program.name, "version": program.version}
     assert module["SOURCES"][0][0] == str(path)
@@ -205,3 +231,43 @@ def test_adjustment_conditions_are_noted_for_explanations() -> None:
     assert module["SOURCES"][step][1] == 8
     np.testing.assert_array_equal(condition, [1.0, 0.0, np.nan])
     np.testing.assert_array_equal(before, [0.0, 0.0, 2.0])
+
+
+def labelled_program(file: str, org_type: str, labels: tuple[str, str, str]) -> ir.Program:
+    """`y` is the third label where `x` (for the first org type) is the second, else the first."""
+    span = Span(file, 3, 1, 3, 9, 0, 8)
+    kind = Type("labels", labels=labels)
+    rule = ir.Table(
+        ((ir.Binary("==", ir.Load("x", kind), ir.Const(1, kind), BOOL), ir.Const(2, kind)),), ir.Const(0, kind), kind
+    )
+    decls = (ir.Column("x", "input", kind, (0,), (), span=span), ir.Derived("y", kind, rule, (), (), span=span))
+    return ir.Program("P", None, (), (org_type, "community"), (0, 1), decls, None, False)
+
+
+def test_file_names_and_labels_that_hold_a_line_break_or_quotes_stay_inside_their_comments() -> None:
+    hostile = labelled_program(
+        'a\nimport os\n""".policy',
+        'acute\r\nraise SystemExit  # """',
+        ("ok", '"""\nimport os', "x\u2028\x00y"),
+    )
+    tame = labelled_program("p.policy", "acute", ("a", "b", "c"))
+    source = generate(hostile)
+    assert_safe(source)
+
+    def code(text: str) -> str:
+        """The module without its strings: what a comment's text would change, were it to become code."""
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                node.value = ""
+        return ast.dump(tree)
+
+    assert code(source) == code(generate(tame))
+    assert len(source.splitlines()) == len(generate(tame).splitlines())
+    written = [comment for _, code_before, comment in comments(source) if code_before]
+    assert '# a\\nimport os\\n""".policy:3' in written
+    assert '# """\\nimport os, x\\u2028\\x00y' in written
+    assert '# for acute\\r\\nraise SystemExit  # """' in written
+    assert all(comment.isprintable() for comment in written)
+    frame = Frame(("a", "b", "c"), np.array([0, 0, 1]), None, {"x": np.array([1.0, 0.0, 1.0])})
+    np.testing.assert_array_equal(module_of(source)["evaluate"](frame)["y"], [2.0, 0.0, np.nan])

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import ast
 import builtins
+import io
 import math
 import re
+import tokenize
+from pathlib import PurePath
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
@@ -187,23 +190,88 @@ def strings_a_module_may_hold(program: ir.Program) -> set[str]:
     return allowed | scale_names(program)
 
 
-def scale_names(program: ir.Program) -> set[str]:
-    """The scales the program's values are on (a cast names its scale in its message)."""
-    found = set()
+def types_of(program: ir.Program) -> list:
+    """The types of the program's values and of every part of its rules."""
+    found = []
 
     def visit(e: ir.Expr) -> None:
-        found.add(e.type.scale)
+        found.append(e.type)
         for child in ir.children(e):
             visit(child)
 
     for decl in program.decls:
-        found.add(decl.type.scale)
+        found.append(decl.type)
         if isinstance(decl, ir.Derived):
             visit(decl.expr)
             for adjust in decl.adjusts:
                 visit(adjust.value)
                 visit(adjust.condition)
-    return found - {None}
+    return found
+
+
+def scale_names(program: ir.Program) -> set[str]:
+    """The scales the program's values are on (a cast names its scale in its message)."""
+    return {t.scale for t in types_of(program)} - {None}
+
+
+# The comments of a module that are the same whatever the policy.
+FIXED_COMMENTS = {
+    "# Each org type's cohort, by the org type's position in ORG_TYPES.",
+    "# Where each step of the evaluation is written in the policy: (file, line, column).",
+    "# Labels are numbers here, their positions in their label set or scale (best first); a comment",
+    "# names the labels a line's numbers stand for, in order.",
+}
+
+
+def comments(source: str) -> list[tuple[int, str, str]]:
+    """Each comment of a module: its line, the code before it on that line, and the comment."""
+    lines = source.splitlines()
+    return [
+        (token.start[0], lines[token.start[0] - 1][: token.start[1]].strip(), token.string)
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type == tokenize.COMMENT
+    ]
+
+
+def label_words(program: ir.Program) -> set[str]:
+    """What a comment may call an encoded label: a label, `scale label` on a numbered scale, an org type."""
+    words = set(program.org_types) | {"all"}
+    for t in types_of(program):
+        words |= set(t.labels)
+        if t.numbered:
+            words |= {f"{t.scale} {label}" for label in t.labels}
+    return words
+
+
+def assert_commented(source: str, program: ir.Program) -> None:
+    """Every step names its policy file and line, and every other comment is fixed text or the policy's labels."""
+    tree = ast.parse(source)
+    (sources,) = [
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "SOURCES"
+    ]
+    steps = {
+        node.lineno: node.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Attribute)
+        and node.targets[0].attr == "step"
+        and isinstance(node.value, ast.Constant)
+    }
+    words = label_words(program)
+    commented = set()
+    for line, code, comment in comments(source):
+        if line in steps:
+            file, at, _ = sources[steps[line]]
+            assert comment == f"# {PurePath(file).name}:{at}", f"line {line}: {comment!r}"
+            commented.add(line)
+        elif not code:
+            assert comment in FIXED_COMMENTS, f"line {line}: {comment!r}"
+        else:
+            parts = comment.removeprefix("# ").removeprefix("for ").split(", ")
+            assert all(part in words for part in parts), f"line {line}: {comment!r} names no labels of the policy"
+    assert commented == set(steps), f"steps without their policy line: {sorted(set(steps) - commented)}"
 
 
 def assert_plain(source: str, program: ir.Program) -> None:
@@ -261,3 +329,4 @@ def test_compiled_modules_are_deterministic_and_hold_only_what_the_generator_emi
     assert generate(program) == source
     assert generate(program_of(text)) == source  # checking and lowering again change nothing
     assert_plain(source, program)
+    assert_commented(source, program)

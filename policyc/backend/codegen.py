@@ -1,21 +1,31 @@
 """The IR to the source of a Python module that evaluates a whole table with numpy column operations.
 
-The module imports only `policyc.backend.runtime`. User text reaches it only as `repr()` literals, and
-names only through `mangle`; `SOURCES` maps each step of the evaluation to its policy line.
+The module imports only `policyc.backend.runtime`. User text reaches its code only as `repr()` literals, and
+names only through `mangle`; its comments hold policy file names and labels only through `_comment`.
+`SOURCES` maps each step of the evaluation to its policy line, and each step's line names it too.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
+from pathlib import PurePath
 
 from policyc.ir import nodes as ir
+from policyc.semantics.types import Type
+from policyc.syntax.source import Span
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Generated helpers are named without these prefixes, so no policy name can shadow them.
 VALUE_PREFIX, SCORE_PREFIX = "v_", "s_"
 # Deeper expressions are split into temporaries, well inside Python's limit on nesting.
 MAX_DEPTH = 40
+# A line wider than WIDTH, its comment included, or naming more than NOTES labels, is laid out one item per
+# line, so that each label's comment stays beside its number.
+WIDTH = 100
+NOTES = 2
+INDENT = "    "
 
 COMPARE = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
 ADJUST = {"no better than": "no_better_than", "no worse than": "no_worse_than", "becomes": "becomes"}
@@ -27,6 +37,16 @@ def mangle(name: str) -> str:
     if not NAME.fullmatch(base):
         raise ValueError(f"not a policy name: {name!r}")
     return (SCORE_PREFIX if score else VALUE_PREFIX) + base
+
+
+def _comment(text: str) -> str:
+    """Text that stays inside the comment it is written in: a line break or any other unprintable is escaped."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def _where(span: Span) -> str:
+    """`file:line` by the file's base name: the folders it was compiled in are no part of the module."""
+    return _comment(f"{PurePath(span.file).name}:{span.line}")
 
 
 def _number(value: float | int | None) -> str:
@@ -42,9 +62,79 @@ def _optional(value: float | None) -> str:
     return "None" if value is None else _number(value)
 
 
-def _tuple(items) -> str:
-    items = list(items)
-    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+# ---------------------------------------------------------------- layout
+
+
+class _Text:
+    """Code that stays on one line, and the labels its numbers stand for."""
+
+    flat: str
+    notes: tuple[str, ...]
+
+    def __init__(self, code: str, notes: tuple[str, ...] = ()):
+        self.flat = code
+        self.notes = notes
+
+
+class _Group:
+    """Items between brackets: on one line when they fit, else one item a line."""
+
+    flat: str
+    notes: tuple[str, ...]
+
+    def __init__(self, head: str, items: Iterable[_Doc], tail: str, sep: str = ", ", is_tuple: bool = False):
+        self.head, self.items, self.tail, self.sep = head, tuple(items), tail, sep
+        lone = "," if is_tuple and len(self.items) == 1 else ""
+        self.flat = head + sep.join(item.flat for item in self.items) + lone + tail
+        self.notes = tuple(note for item in self.items for note in item.notes)
+
+
+_Doc = _Text | _Group
+
+
+def _call(function: str, *args: _Doc) -> _Group:
+    return _Group(function + "(", args, ")")
+
+
+def _tuple(items: Iterable[_Doc]) -> _Group:
+    return _Group("(", items, ")", is_tuple=True)
+
+
+def _texts(codes: Iterable[str]) -> list[_Doc]:
+    return [_Text(code) for code in codes]
+
+
+def _line(code: str, notes: tuple[str, ...]) -> str:
+    return f"{code}  # {', '.join(notes)}" if notes else code
+
+
+def _layout(doc: _Doc, prefix: str, suffix: str, indent: str) -> list[str]:
+    """The lines of `prefix + doc + suffix`, breaking the outermost brackets first until each line fits."""
+    line = _line(prefix + doc.flat + suffix, doc.notes)
+    if isinstance(doc, _Text) or (len(line) <= WIDTH and len(doc.notes) <= NOTES):
+        return [line]
+    inner = indent + INDENT
+    lines = [prefix + doc.head]
+    for i, item in enumerate(doc.items):
+        if doc.sep == ", ":
+            lines += _layout(item, inner, ",", inner)
+        else:
+            # an operator starts the line of its right operand
+            lines += _layout(item, inner + (doc.sep.lstrip() if i else ""), "", inner)
+    lines.append(indent + doc.tail + suffix)
+    return lines
+
+
+def _label(value: float | int | None, type: Type) -> tuple[str, ...]:
+    """What an encoded label stands for: `segment 3` on a numbered scale, else the label itself."""
+    if type.kind not in ("labels", "scale") or value is None or math.isnan(value) or not 0 <= value < len(type.labels):
+        return ()
+    label = type.labels[int(value)]
+    return (_comment(f"{type.scale} {label}" if type.numbered else label),)
+
+
+def _encoded(value: float | int | None, type: Type) -> _Text:
+    return _Text(_number(value), _label(value, type))
 
 
 class _Generator:
@@ -57,22 +147,29 @@ class _Generator:
     def source(self, node: ir.Node) -> int:
         """The position of a node in `SOURCES`."""
         span = node.span
-        entry = _tuple([repr(span.file), repr(span.line), repr(span.col)]) if span else "None"
+        entry = _tuple(_texts([repr(span.file), repr(span.line), repr(span.col)])).flat if span else "None"
         self.sources.append(entry)
         return len(self.sources) - 1
 
-    def emit(self, line: str) -> None:
-        self.lines.append("    " + line)
+    def step(self, node: ir.Node) -> int:
+        """Start a step of the evaluation at a node, on a line that names where the policy writes it."""
+        step = self.source(node)
+        self.lines.append(_line(f"{INDENT}t.step = {step}", (_where(node.span),) if node.span is not None else ()))
+        return step
+
+    def assign(self, target: _Doc, value: _Doc) -> None:
+        *first, last = _layout(target, INDENT, "", INDENT)
+        self.lines += first + _layout(value, last + " = ", "", INDENT)
 
     def module(self) -> str:
         program = self.program
-        self.emit("n = t.n")
+        self.assign(_Text("n"), _Text("t.n"))
         decls = program.decls
         ranked = [d for d in decls if isinstance(d, ir.Score) and isinstance(d.scoring, ir.Ranked)]
         for decl in decls:
             if isinstance(decl, ir.Column):
-                self.emit(f"t.step = {self.source(decl)}")
-                self.emit(f"{mangle(decl.name)} = t.column({decl.name!r}, {_tuple(map(repr, decl.applies))})")
+                self.step(decl)
+                self.assign(_Text(mangle(decl.name)), _call("t.column", _Text(repr(decl.name)), self.applies(decl)))
             elif isinstance(decl, ir.Score):
                 if ranked and decl is ranked[0]:
                     self.ranked(ranked)
@@ -80,20 +177,22 @@ class _Generator:
                     self.score(decl)
             else:
                 self.derived(decl)
-        outputs = ", ".join(f"{d.name!r}: {mangle(d.name)}" for d in program.outputs())
-        self.emit(f"return {{{outputs}}}")
+        outputs = _Group("{", _texts(f"{d.name!r}: {mangle(d.name)}" for d in program.outputs()), "}")
+        self.lines += _layout(outputs, INDENT + "return ", "", INDENT)
+        org_types = _tuple(_texts(map(repr, program.org_types)))
         header = [
             '"""An evaluator generated by policyc from a policy; regenerate it with `policyc compile`."""',
             "",
             "from policyc.backend import runtime as rt",
             "",
             f"POLICY = {{'name': {program.name!r}, 'version': {program.version!r}}}",
-            f"ORG_TYPES = {_tuple(map(repr, program.org_types))}",
-            f"COHORTS = {_tuple(map(repr, program.cohorts))}",
+            *_layout(org_types, "ORG_TYPES = ", "", ""),
+            "# Each org type's cohort, by the org type's position in ORG_TYPES.",
+            *_layout(_tuple(_texts(map(repr, program.cohorts))), "COHORTS = ", "", ""),
             f"OUTCOME = {program.outcome!r}",
             "# Where each step of the evaluation is written in the policy: (file, line, column).",
             "SOURCES = (",
-            *(f"    {entry}," for entry in self.sources),
+            *(f"{INDENT}{entry}," for entry in self.sources),
             ")",
             "",
             "",
@@ -111,119 +210,146 @@ class _Generator:
             "",
             "",
             "def _evaluate(t):",
+            "    # Labels are numbers here, their positions in their label set or scale (best first); a comment",
+            "    # names the labels a line's numbers stand for, in order.",
         ]
         return "\n".join(header + self.lines) + "\n"
 
     # ------------------------------------------------------------ declarations
 
+    def applies(self, column: ir.Column) -> _Text:
+        """The org types a column applies to, by position, and by name as the policy writes them."""
+        every = len(column.applies) == len(self.program.org_types)
+        names = "all" if every else ", ".join(self.program.org_types[i] for i in column.applies)
+        return _Text(_tuple(_texts(map(repr, column.applies))).flat, (_comment(f"for {names}"),))
+
     def ranked(self, scores: list[ir.Score]) -> None:
-        self.emit(f"t.step = {self.source(scores[0])}")
-        targets = ", ".join(mangle(s.name) for s in scores)
-        values = _tuple(mangle(s.metric) for s in scores)
-        higher = _tuple(repr(s.scoring.higher) for s in scores)
-        standard = _tuple(_optional(s.scoring.standard) for s in scores)
-        floor = _tuple(_optional(s.scoring.floor) for s in scores)
-        self.emit(f"{targets}{',' if len(scores) == 1 else ''} = t.ranked({values}, {higher}, {standard}, {floor})")
+        self.step(scores[0])
+        models = [s.scoring for s in scores if isinstance(s.scoring, ir.Ranked)]
+        self.assign(
+            _tuple(_texts(mangle(s.name) for s in scores)),
+            _call(
+                "t.ranked",
+                _tuple(_texts(mangle(s.metric) for s in scores)),
+                _tuple(_texts(repr(m.higher) for m in models)),
+                _tuple(_texts(_optional(m.standard) for m in models)),
+                _tuple(_texts(_optional(m.floor) for m in models)),
+            ),
+        )
         for s in scores:
-            self.emit(f"{mangle(s.name)} = t.given({s.name!r}, {mangle(s.name)})")
+            self.given(s.name, _Text(mangle(s.name)))
+
+    def given(self, name: str, value: _Doc) -> None:
+        self.assign(_Text(mangle(name)), _call("t.given", _Text(repr(name)), value))
 
     def score(self, decl: ir.Score) -> None:
-        self.emit(f"t.step = {self.source(decl)}")
-        values = mangle(decl.metric)
+        self.step(decl)
+        values = _Text(mangle(decl.metric))
         model = decl.scoring
+        expr: _Doc
         if isinstance(model, ir.Bands):
-            rows = _tuple(
+            rows = [
                 _tuple(
                     [
-                        _optional(b.lower),
-                        repr(b.lower_inclusive),
-                        _optional(b.upper),
-                        repr(b.upper_inclusive),
-                        _number(b.result),
+                        *_texts(
+                            [_optional(b.lower), repr(b.lower_inclusive), _optional(b.upper), repr(b.upper_inclusive)]
+                        ),
+                        _encoded(b.result, decl.type),
                     ]
                 )
                 for b in model.rows
-            )
-            expr = f"rt.bands({values}, {rows})"
+            ]
+            expr = _call("rt.bands", values, _tuple(rows))
         elif isinstance(model, ir.Mapped):
-            expr = f"rt.mapped({values}, {_tuple(map(_number, model.scores))})"
+            # each score stands at its label's position
+            labels = ", ".join(self.program.decl(decl.metric).type.labels)
+            scores = _Text(_tuple(_texts(map(_number, model.scores))).flat, (_comment(labels),))
+            expr = _call("rt.mapped", values, scores)
+        elif isinstance(model, ir.Relative):
+            expr = _call("t.relative", values, _Text(_number(model.k)), _Text(repr(model.below)))
         else:
-            expr = f"t.relative({values}, {_number(model.k)}, {model.below!r})"
-        self.emit(f"{mangle(decl.name)} = t.given({decl.name!r}, {expr})")
+            raise TypeError(f"a ranked score is generated with the others: {decl.name}")
+        self.given(decl.name, expr)
 
     def derived(self, decl: ir.Derived) -> None:
-        target = mangle(decl.name)
-        self.emit(f"t.step = {self.source(decl)}")
+        target = _Text(mangle(decl.name))
+        self.step(decl)
         if not decl.adjusts:
-            self.emit(f"{target} = t.given({decl.name!r}, {self.expr(decl.expr)})")
+            self.given(decl.name, self.expr(decl.expr))
             return
-        self.emit(f"{target} = {self.expr(decl.expr)}")
+        self.assign(target, self.expr(decl.expr))
         for adjust in decl.adjusts:
-            step = self.source(adjust)
-            self.emit(f"t.step = {step}")
+            step = self.step(adjust)
             value, condition = self.expr(adjust.value), self.expr(adjust.condition)
-            self.emit(f"{target} = rt.{ADJUST[adjust.kind]}({target}, {value}, t.note({step}, {condition}, {target}))")
-        self.emit(f"{target} = t.given({decl.name!r}, {target})")
+            note = _call("t.note", _Text(repr(step)), condition, target)
+            self.assign(target, _call(f"rt.{ADJUST[adjust.kind]}", target, value, note))
+        self.given(decl.name, target)
 
     # ------------------------------------------------------------ expressions
 
-    def expr(self, e: ir.Expr, depth: int = 0) -> str:
+    def expr(self, e: ir.Expr, depth: int = 0) -> _Doc:
         if depth > MAX_DEPTH and ir.children(e):
             self.temps += 1
-            temp = f"_{self.temps}"
-            self.emit(f"{temp} = {self.expr(e)}")
+            temp = _Text(f"_{self.temps}")
+            self.assign(temp, self.expr(e))
             return temp
-        sub = lambda x: self.expr(x, depth + 1)  # noqa: E731
+
+        def sub(x: ir.Expr) -> _Doc:
+            return self.expr(x, depth + 1)
+
         if isinstance(e, ir.Const):
-            return _number(e.value)
+            return _encoded(e.value, e.type)
         if isinstance(e, ir.Load):
-            return "t.org_type" if e.name == "org_type" else mangle(e.name)
+            return _Text("t.org_type" if e.name == "org_type" else mangle(e.name))
         if isinstance(e, ir.Unary):
             operand = sub(e.operand)
-            return {"neg": f"(-{operand})", "not": f"rt.not_({operand})", "abs": f"rt.absolute({operand})"}[e.op]
+            if e.op == "neg":
+                return _Group("(-", [operand], ")")
+            return _call({"not": "rt.not_", "abs": "rt.absolute"}[e.op], operand)
         if isinstance(e, ir.Binary):
             left, right = sub(e.left), sub(e.right)
             if e.op in ("+", "-", "*"):
-                return f"({left} {e.op} {right})"
+                return _Group("(", [left, right], ")", sep=f" {e.op} ")
             if e.op == "/":
-                return f"rt.div({left}, {right})"
+                return _call("rt.div", left, right)
             if e.op in ("and", "or"):
-                return f"rt.{e.op}_({left}, {right})"
-            return f"rt.{COMPARE[e.op]}({left}, {right})"
+                return _call(f"rt.{e.op}_", left, right)
+            return _call(f"rt.{COMPARE[e.op]}", left, right)
         if isinstance(e, ir.IsMissing):
-            return f"rt.{'is_present' if e.negate else 'is_missing'}({sub(e.operand)})"
+            return _call(f"rt.{'is_present' if e.negate else 'is_missing'}", sub(e.operand))
         if isinstance(e, ir.Recode):
-            return f"rt.recode({sub(e.operand)}, {_tuple(map(repr, e.codes))})"
+            codes = [_Text(repr(code), _label(code, e.type)) for code in e.codes]
+            return _call("rt.recode", sub(e.operand), _tuple(codes))
         if isinstance(e, ir.Table):
             rows = _tuple(_tuple([sub(c), sub(r)]) for c, r in e.rows)
-            otherwise = sub(e.otherwise) if e.otherwise is not None else "rt.MISSING"
-            return f"rt.choose({rows}, {otherwise})"
+            otherwise = sub(e.otherwise) if e.otherwise is not None else _Text("rt.MISSING")
+            return _call("rt.choose", rows, otherwise)
         if isinstance(e, ir.Cast):
-            numbers = _tuple(map(_number, e.numbers))
-            return f"t.cast({sub(e.operand)}, {numbers}, {e.type.scale!r}, {self.source(e)})"
+            numbers = _tuple(_texts(map(_number, e.numbers)))
+            return _call("t.cast", sub(e.operand), numbers, _Text(repr(e.type.scale)), _Text(repr(self.source(e))))
         if isinstance(e, ir.Round):
-            return f"rt.round_half({sub(e.operand)}, {e.places!r})"
+            return _call("rt.round_half", sub(e.operand), _Text(repr(e.places)))
         if isinstance(e, ir.Aggregate):
             args = _tuple(sub(a) for a in e.args)
-            weights = "None" if e.weights is None else _tuple(map(_number, e.weights))
-            return f"rt.aggregate({e.kind!r}, {args}, {weights}, n)"
+            weights = _Text("None") if e.weights is None else _tuple(_texts(map(_number, e.weights)))
+            return _call("rt.aggregate", _Text(repr(e.kind)), args, weights, _Text("n"))
         if isinstance(e, ir.Extreme):
-            return f"rt.{e.kind}({_tuple(sub(a) for a in e.args)}, n)"
+            return _call(f"rt.{e.kind}", _tuple(sub(a) for a in e.args), _Text("n"))
         if isinstance(e, ir.Step):
-            return f"rt.step({sub(e.operand)}, {e.steps!r}, {e.size!r})"
+            return _call("rt.step", sub(e.operand), _Text(repr(e.steps)), _Text(repr(e.size)))
         if isinstance(e, ir.IfMissing):
-            return f"rt.if_missing({sub(e.operand)}, {sub(e.fallback)})"
+            return _call("rt.if_missing", sub(e.operand), sub(e.fallback))
         if isinstance(e, ir.Previous):
-            return f"t.previous({sub(e.operand)})"
+            return _call("t.previous", sub(e.operand))
         if isinstance(e, ir.Run):
-            return f"t.run({sub(e.condition)})"
+            return _call("t.run", sub(e.condition))
         if isinstance(e, ir.Cohort):
             method = {"rank": "rank", "percentile_rank": "percentile_rank", "mean": "cohort_mean", "sd": "cohort_sd"}
-            return f"t.{method[e.kind]}({sub(e.operand)})"
+            return _call(f"t.{method[e.kind]}", sub(e.operand))
         if isinstance(e, ir.Quantile):
-            return f"t.quantile({sub(e.operand)}, {_number(e.p)}, {e.method!r})"
+            return _call("t.quantile", sub(e.operand), _Text(_number(e.p)), _Text(repr(e.method)))
         if isinstance(e, ir.Quartile):
-            return f"t.quartile({sub(e.operand)}, {e.method!r})"
+            return _call("t.quartile", sub(e.operand), _Text(repr(e.method)))
         raise TypeError(f"not an IR expression: {e!r}")
 
 
