@@ -27,16 +27,14 @@ class Explainer:
         self.groups: np.ndarray | None = None  # each row's cohort group, worked out when a quartile is explained
         self.reader: Reader | None = None  # reads a decision table's conditions, made when one is explained
 
-    def text(self, node) -> str:
+    def text(self, node: ir.Node) -> str:
         """A rule as the policy writes it, on one line."""
-        span = node.span
-        source = self.compiled.sources.get(span.file) if span else None
-        return " ".join(source.text[span.start : span.end].split()) if source is not None else ""
+        return rule_text(self.compiled, node)
 
-    def quote(self, node) -> str:
+    def quote(self, node: ir.Node) -> str:
         """A rule as the policy writes it, on one line, with where it is."""
-        text = self.text(node)
-        return f"{text}    ({Path(node.span.file).name}:{node.span.line})" if text else ""
+        text, span = self.text(node), node.span
+        return f"{text}    ({Path(span.file).name}:{span.line})" if text and span is not None else ""
 
     def shown(self, name: str, row: int) -> str:
         value = results.decode(self.decls[name].type, float(self.values[name][row]))
@@ -71,7 +69,7 @@ class Explainer:
         assumptions: list[tuple[str, str]] = []
         derived = [n for n in reversed(chain) if isinstance(self.decls[n], ir.Derived)]
         for name in derived:
-            decl = self.decls[name]
+            decl = self.program.derived(name)
             lines.append("")
             lines.append(f"{name} = {self.shown(name, row)}")
             if self.given(name, row):
@@ -97,17 +95,18 @@ class Explainer:
             lines += ["", "metric scores (value, then score)"]
             width = max(len(n) for n in scored)
             for name in scored:
-                decl = self.decls[name]
+                score = self.program.score(name)
                 lines.append(
-                    f"  {name:<{width}}  {self.shown(decl.metric, row):>8}  {self.shown(name, row):>6}"
+                    f"  {name:<{width}}  {self.shown(score.metric, row):>8}  {self.shown(name, row):>6}"
                     + ("  (given)" if self.given(name, row) else "")
                 )
-                self.provenance(decl.provenance, decl, assumptions)
-        inputs = [n for n in chain if isinstance(self.decls[n], ir.Column) and self.decls[n].kind != "metric"]
+                self.provenance(score.provenance, score, assumptions)
+        inputs = [c for n in chain if isinstance(c := self.decls[n], ir.Column) and c.kind != "metric"]
         if inputs:
             lines += ["", "inputs"]
-            for name in inputs:
-                kind = " (a judgement)" if self.decls[name].kind == "judgement" else ""
+            for column in inputs:
+                name = column.name
+                kind = " (a judgement)" if column.kind == "judgement" else ""
                 lines.append(f"  {name} = {self.shown(name, row)}{kind}")
         lines += [
             "",
@@ -131,7 +130,7 @@ class Explainer:
             if self.given(name, row):
                 parts.append(head + " (given)")
                 return
-            details = [self.cut_points(decl, row)] if isinstance(decl.expr, ir.Quartile) else []
+            details = [self.cut_points(decl.expr, row)] if isinstance(decl.expr, ir.Quartile) else []
             for adjust, changed in zip(decl.adjusts, self.changes(decl, row), strict=True):
                 state = self.applied(adjust, row)
                 # the outcome's own adjustments all count; below it, those that changed something
@@ -182,23 +181,22 @@ class Explainer:
         while isinstance(expr, (ir.Cast, ir.Round)):
             expr = expr.operand
         names = [n for n in ir.loads(expr) if n in self.decls]
-        if isinstance(expr, ir.Extreme) and all(isinstance(a, ir.Load) for a in expr.args):
-            present = [
-                (float(self.values[a.name][row]), a.name) for a in expr.args if not np.isnan(self.values[a.name][row])
-            ]
+        loaded = [a.name for a in expr.args if isinstance(a, ir.Load)] if isinstance(expr, ir.Extreme) else []
+        if isinstance(expr, ir.Extreme) and len(loaded) == len(expr.args):
+            present = [(float(self.values[n][row]), n) for n in loaded if not np.isnan(self.values[n][row])]
             if present:
                 pick = max(present)[0] if expr.kind == "worst" else min(present)[0]
                 deciding = [n for v, n in present if v == pick]
                 shown = ", ".join(f"{n} {self.shown(n, row)}" for _, n in present)
                 return f"the {expr.kind} of {shown}: decided by {' and '.join(deciding)}", deciding
         if isinstance(expr, ir.Quartile):
-            return self.cut_points(decl, row) or f"{decl.name} by quartiles", names
+            return self.cut_points(decl.expr, row) or f"{decl.name} by quartiles", names
         if isinstance(expr, ir.Table):
             if self.reader is None:
                 self.reader = Reader(self.program, self.frame, self.values)
-            chosen = self.reader.choice(expr, row)
+            chosen = self.reader.chosen(expr, row)
             if chosen is not None:
-                condition, result = expr.rows[chosen] if chosen < len(expr.rows) else (None, expr.otherwise)
+                condition, result = chosen
                 read = [n for n in ir.loads(condition) if n in self.decls] if condition is not None else []
                 shown = ", ".join(f"{n} {self.shown(n, row)}" for n in read)
                 head = (
@@ -220,11 +218,11 @@ class Explainer:
         """An average of metric scores: how many were present, and the three that pulled it furthest the wrong way."""
         present = [n for n in scores if not np.isnan(self.values[n][row])]
         text = f"{expr.kind} of {len(present)} of {len(scores)} metric scores"
-        directions = {self.decls[n].low_is_better for n in present}
+        directions = {self.program.score(n).low_is_better for n in present}
         if len(directions) != 1 or None in directions or not present:
             return text
         worst = sorted(present, key=lambda n: float(self.values[n][row]), reverse=directions == {True})[:3]
-        metric = {n: self.decls[n].metric for n in worst}
+        metric = {n: self.program.score(n).metric for n in worst}
         listed = ", ".join(f"{metric[n]} {self.shown(n, row)} (value {self.shown(metric[n], row)})" for n in worst)
         return f"{text}; the worst: {listed}"
 
@@ -238,16 +236,18 @@ class Explainer:
                 self.provenance(adjust.provenance, adjust, found)
         return found
 
-    def cut_points(self, decl: ir.Derived, row: int) -> str:
-        """Where a quartile's cut points fell in the row's cohort group, when it quartiles a named value."""
-        operand = decl.expr.operand
+    def cut_points(self, rule: ir.Expr, row: int) -> str:
+        """Where a quartile's cut points fell in the row's cohort group, when the rule quartiles a named value."""
+        if not isinstance(rule, ir.Quartile):
+            return ""
+        operand = rule.operand
         if not isinstance(operand, ir.Load) or operand.name not in self.values:
             return ""
         if self.groups is None:
             self.groups = Context(self.frame, self.program.cohorts, ()).group
         cohort = np.asarray(self.values[operand.name], dtype=np.float64)[self.groups == self.groups[row]]
         ordered = np.sort(cohort[~np.isnan(cohort)])
-        cuts = ", ".join(f"{cut_point(ordered, p, decl.expr.method):.4g}" for p in (0.25, 0.5, 0.75))
+        cuts = ", ".join(f"{cut_point(ordered, p, rule.method):.4g}" for p in (0.25, 0.5, 0.75))
         return f"quartiles of {operand.name} over {len(ordered)} in its cohort, cut points {cuts}"
 
     def provenance(self, items, node, assumptions: list) -> list[str]:
@@ -275,11 +275,18 @@ class Explainer:
 
     def changes(self, decl: ir.Derived, row: int) -> list[bool]:
         """For each of the value's adjustments, whether it changed the value on this row."""
-        befores = [self.note(adjust) for adjust in decl.adjusts]
-        if any(b is None for b in befores):
-            return [True] * len(befores)
+        befores = [noted for adjust in decl.adjusts if (noted := self.note(adjust)) is not None]
+        if len(befores) < len(decl.adjusts):
+            return [True] * len(decl.adjusts)
         values = [float(b[1][row]) for b in befores] + [float(self.values[decl.name][row])]
         return [not (a == b or a != a and b != b) for a, b in zip(values, values[1:], strict=False)]  # x != x: NaN
+
+
+def rule_text(compiled: Compiled, node: ir.Node) -> str:
+    """A rule as the policy writes it, on one line; empty for a node with no place in the policy's files."""
+    span = node.span
+    source = compiled.sources.get(span.file) if span else None
+    return " ".join(source.text[span.start : span.end].split()) if span is not None and source is not None else ""
 
 
 def summaries(compiled: Compiled, module, frame: Frame, values, notes: dict, rows: list[int]) -> list[str]:

@@ -31,7 +31,7 @@ class Compiled:
 def compile_file(path: str | Path) -> tuple[Result, Compiled | None]:
     """Check a policy file and, when it has no error, compile it (raises driver.Unreadable)."""
     result = check_file(path)
-    if not result.ok:
+    if result.checked is None or not result.ok:
         return result, None
     program = lower(result.checked)
     return result, Compiled(program, generate(program), result.sources)

@@ -7,6 +7,7 @@ import math
 import operator
 from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
+from typing import Any
 
 from policyc.backend import runtime
 from policyc.ir import nodes as ir
@@ -36,6 +37,15 @@ class Reader:
             if x == 1:
                 return n
         return len(table.rows) if table.otherwise is not None else None
+
+    def chosen(self, table: ir.Table, i: int) -> tuple[ir.Expr | None, ir.Expr] | None:
+        """The condition and result of the decision table's row that chose on row `i` (no condition: `otherwise`)."""
+        n = self.choice(table, i)
+        if n is None:
+            return None
+        if n < len(table.rows):
+            return table.rows[n]
+        return None if table.otherwise is None else (None, table.otherwise)
 
 
 # ---------------------------------------------------------------- numbers
@@ -210,14 +220,15 @@ class _Interpreter:
         values = self.values[decl.metric]
         model = decl.scoring
         if isinstance(model, ir.Mapped):
-            return [None if x is None else model.scores[x] for x in values]
+            return [None if x is None else model.scores[int(x)] for x in values]
         if isinstance(model, ir.Bands):
             return [None if x is None else self.band(model, x) for x in values]
-        scorer = self.ranked if isinstance(model, ir.Ranked) else self.relative
         out: list[Value] = [None for _ in self.rows]
         for rows in self.cohorts.values():
-            present = [i for i in rows if values[i] is not None]
-            for i, s in zip(present, scorer(model, [values[i] for i in present]), strict=True):
+            present = [(i, x) for i in rows if (x := values[i]) is not None]
+            xs = [x for _, x in present]
+            scores = self.ranked(model, xs) if isinstance(model, ir.Ranked) else self.relative(model, xs)
+            for (i, _), s in zip(present, scores, strict=True):
                 out[i] = s
         return out
 
@@ -304,7 +315,7 @@ class _Interpreter:
 
     def row_recode(self, e: ir.Recode, i: int) -> Value:
         x = self.value(e.operand, i)
-        return None if x is None else e.codes[x]
+        return None if x is None else e.codes[int(x)]
 
     def row_table(self, e: ir.Table, i: int) -> Value:
         # every condition and result is evaluated, chosen or not, so an error anywhere is an error
@@ -373,13 +384,15 @@ class _Interpreter:
     def column_run(self, e: ir.Run) -> list[Value]:
         c = self.operand_column(e.condition)
         out: list[Value] = [None for _ in self.rows]
-        order = sorted(self.rows, key=lambda i: self.periods[i]) if self.periods is not None else self.rows
+        periods = self.periods
+        order = sorted(self.rows, key=lambda i: periods[i]) if periods is not None else self.rows
         for i in order:  # period order, so the previous period's run is known first
             if c[i] is None or c[i] == 0:
                 out[i] = None if c[i] is None else 0.0
                 continue
             j = self.previous_row(i)
-            out[i] = 1.0 + out[j] if j is not None and out[j] is not None else 1.0
+            before = None if j is None else out[j]
+            out[i] = 1.0 + before if before is not None else 1.0
         return out
 
     def by_cohort(self, expr: ir.Expr, each: Callable[[list[float], list[Value]], list[Value]]) -> list[Value]:
@@ -387,7 +400,7 @@ class _Interpreter:
         x = self.operand_column(expr)
         out: list[Value] = [None for _ in self.rows]
         for rows in self.cohorts.values():
-            values = [x[i] for i in rows if x[i] is not None]
+            values = [v for i in rows if (v := x[i]) is not None]
             for i, v in zip(rows, each(values, [x[i] for i in rows]), strict=True):
                 out[i] = v
         return out
@@ -427,7 +440,8 @@ class _Interpreter:
         return self.by_cohort(e.operand, quartile)
 
 
-_ROW = {
+# Each handler takes the node of its key's type.
+_ROW: dict[type, Callable[[_Interpreter, Any, int], Value]] = {
     ir.Const: _Interpreter.row_const,
     ir.Load: _Interpreter.row_load,
     ir.Unary: _Interpreter.row_unary,
@@ -442,7 +456,7 @@ _ROW = {
     ir.Step: _Interpreter.row_step,
     ir.IfMissing: _Interpreter.row_if_missing,
 }
-_WHOLE = {
+_WHOLE: dict[type, Callable[[_Interpreter, Any], list[Value]]] = {
     ir.Previous: _Interpreter.column_previous,
     ir.Run: _Interpreter.column_run,
     ir.Cohort: _Interpreter.column_cohort,
