@@ -1,3 +1,34 @@
-"""policyc: a declarative rules language for NHS performance-assessment frameworks."""
+"""policyc: a declarative rules language for NHS performance-assessment frameworks.
+
+The Python API (docs/python.md): `policyc.load` a policy, `Policy.evaluate` it on a data frame or a CSV
+file, `Policy.explain` a result, `policyc.compare` two policies.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "DataError",
+    "DataWarning",
+    "EvaluationError",
+    "Explanation",
+    "Policy",
+    "PolicyError",
+    "load",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # policyc.api is loaded on first use, not on `import policyc`: the command line and the report read only the
+    # version from here, and neither should start the compiler or depend on the API layer above them.
+    if name in __all__:
+        return getattr(importlib.import_module("policyc.api"), name)
+    raise AttributeError(f"module 'policyc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,407 @@
+"""The Python API: load a policy, evaluate it on a data frame or a CSV file, explain a result, compare two policies.
+
+A table means here exactly what it means to `policyc eval`: a data frame is written out as CSV by its own library
+and read by the same reader, so its cells pass the same checks and its values come out the same.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import io
+import os
+import re
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from policyc.analysis.evaluation import Evaluation, RuleFailed, evaluate_file, evaluate_text
+from policyc.analysis.explain import Explainer, explain
+from policyc.backend.codegen import generate
+from policyc.backend.compile import Compiled
+from policyc.data import mapping as mappings
+from policyc.data import results
+from policyc.data.cells import format_period, parse_period
+from policyc.data.table import DataError, records
+from policyc.ir import nodes as ir
+from policyc.ir.lower import lower
+from policyc.semantics.driver import Result, check_source
+from policyc.semantics.types import Type
+from policyc.syntax import diagnostics as render
+from policyc.syntax.diagnostics import Diagnostic, did_you_mean
+from policyc.syntax.read import read_source
+from policyc.syntax.source import Source
+
+__all__ = [
+    "DataError",
+    "DataWarning",
+    "EvaluationError",
+    "Explanation",
+    "Policy",
+    "PolicyError",
+    "load",
+]
+
+# What a policy given as text is called in its diagnostics; its folder, for `extends`, is the current one.
+TEXT = "<policy text>"
+
+# Each library's table, by where its class lives: checked against the modules already imported, so that
+# telling a frame apart never imports a library the caller has not.
+FRAMES = {"pandas": ("pandas", "DataFrame"), "polars": ("polars", "DataFrame"), "arrow": ("pyarrow", "Table")}
+# What a frame is called in messages, where a file would be named.
+FRAME_NAMES = {"pandas": "<DataFrame>", "polars": "<polars DataFrame>", "arrow": "<pyarrow Table>"}
+# The extra that installs each library: `pip install "policyc[arrow]"`.
+EXTRAS = {"pandas": "pandas", "polars": "polars", "pyarrow": "arrow"}
+
+Table = Any  # a pandas or polars DataFrame, a pyarrow Table, or a CSV file's path
+PathArg = str | os.PathLike[str]
+
+
+class PolicyError(Exception):
+    """A policy with errors: `diagnostics` holds every error and warning; str() renders them as `policyc check` does."""
+
+    def __init__(self, path: str, diagnostics: Sequence[Diagnostic], sources: dict[str, Source]):
+        self.path = path
+        self.diagnostics = list(diagnostics)
+        self.sources = sources
+        super().__init__(self.path)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    def __str__(self) -> str:
+        blocks = [render.render_text(d, self.sources) for d in self.diagnostics]
+        errors = len(self.errors)
+        others = len(self.diagnostics) - errors
+        summary = (
+            f"{self.path}: {errors} error{'s' if errors != 1 else ''}, {others} warning{'s' if others != 1 else ''}"
+        )
+        return "\n\n".join([*blocks, summary])
+
+
+class EvaluationError(Exception):
+    """A rule that cannot give a value on some row; the message names the policy line and the table's row."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class DataWarning(UserWarning):
+    """What reading a table warns of, as `policyc eval` prints it (columns taken as missing, for one)."""
+
+
+class Explanation:
+    """How one organisation's outcome came about; str() is the text `policyc eval --explain ORG` prints."""
+
+    def __init__(self, org: str, period: str | None, text: str):
+        self.org = org
+        self.period = period
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"<Explanation of {self.org}{' ' + self.period if self.period else ''}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text.rstrip("\n"))
+
+    def _repr_html_(self) -> str:
+        return f'<pre class="policyc-explanation">{html.escape(self.text)}</pre>'
+
+
+class Policy:
+    """A checked, compiled policy, ready to evaluate; made by `policyc.load`."""
+
+    def __init__(self, path: str, compiled: Compiled, diagnostics: Sequence[Diagnostic]):
+        self.path = path  # the file, or "<policy text>"
+        self.compiled = compiled
+        self.diagnostics = list(diagnostics)  # the warnings, in file order: a loaded policy has no error
+        self._last: Evaluation | None = None
+
+    @property
+    def program(self) -> ir.Program:
+        return self.compiled.program
+
+    @property
+    def name(self) -> str:
+        return self.program.name
+
+    @property
+    def version(self) -> str | None:
+        return self.program.version
+
+    @property
+    def outcome(self) -> str:
+        """The value a result is about: the declared `outcome`, else the last derived value."""
+        return ir.outcome(self.program)
+
+    @property
+    def org_types(self) -> tuple[str, ...]:
+        return self.program.org_types
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The inputs, judgements and metrics: the columns a table gives."""
+        return tuple(c.name for c in self.program.columns)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """Every named value, in the order results give them: a metric's score (`name.score`) after the metric."""
+        return tuple(d.name for d in self.program.outputs())
+
+    def __repr__(self) -> str:
+        version = f" {self.version}" if self.version else ""
+        return f"<Policy {self.name}{version} ({self.path}): {len(self.values)} values, outcome {self.outcome}>"
+
+    def evaluate(self, table: Table, mapping: PathArg | None = None, allow_missing: bool = False) -> Any:
+        """Every named value on every row of `table`, as a table of the same kind (pandas for a CSV file's path).
+
+        Raises DataError for a table the policy cannot read, EvaluationError for a rule that cannot give a value.
+        The evaluation is kept for `explain`.
+        """
+        read = _read(table)
+        mapping_path = None if mapping is None else os.fspath(mapping)
+        try:
+            if read.text is None:
+                evaluation = evaluate_file(self.compiled, read.path, mapping=mapping_path, allow_missing=allow_missing)
+            else:
+                mapped = None if mapping_path is None else mappings.load(mapping_path)
+                evaluation = evaluate_text(
+                    self.compiled, read.text, read.path, mapping=mapped, allow_missing=allow_missing
+                )
+        except DataError as error:
+            raise DataError(read.placed(error.message)) from None
+        except RuleFailed as error:
+            _warn(error.warnings, read)
+            raise EvaluationError(read.placed(error.message)) from None
+        _warn(evaluation.warnings, read)
+        self._last = evaluation
+        return _result_table(read.kind, _columns(self.program, evaluation))
+
+    def explain(self, org: str, period: str | None = None) -> Explanation:
+        """How `org`'s outcome came about on the table last evaluated: each period's, or `period`'s (`2025Q3`)."""
+        evaluation = self._last
+        if evaluation is None:
+            raise ValueError("no table evaluated yet: call policy.evaluate(table) first, then policy.explain(org)")
+        frame = evaluation.frame
+        module = evaluation.module
+        rows = [n for n, o in enumerate(frame.org) if o == org]
+        if not rows:
+            hint = did_you_mean(org, sorted(set(frame.org)))
+            raise LookupError(f"no organisation `{org}` in the table" + (f"; {hint}" if hint else ""))
+        if period is None:
+            text = explain(self.compiled, module, frame, evaluation.values, evaluation.notes, org)
+            assert text is not None  # the organisation has rows
+            return Explanation(org, None, text)
+        code = parse_period(period)
+        if code < 0:
+            raise ValueError(f"expected a period like 2025Q3 (year, Q, quarter 1 to 4), got {period!r}")
+        if frame.period is None:
+            raise LookupError("the table has no period column; leave out the period")
+        chosen = [row for row in rows if int(frame.period[row]) == code]
+        if not chosen:
+            has = ", ".join(format_period(int(frame.period[row])) for row in rows)
+            raise LookupError(f"`{org}` has no row for period {format_period(code)}; it has {has}")
+        explainer = Explainer(self.compiled, frame, evaluation.values, evaluation.notes, module.SOURCES)
+        return Explanation(org, format_period(code), "\n".join(explainer.row(chosen[0], self.outcome)) + "\n")
+
+
+def load(policy: PathArg) -> Policy:
+    """A policy from its file, or from its text: a str holding a line break is the text, anything else a path.
+
+    A variant's `extends` is read relative to the file's folder, or to the current folder for text. Raises
+    PolicyError when the policy has errors, OSError (FileNotFoundError, ...) when the file cannot be read.
+    """
+    if isinstance(policy, str) and "\n" in policy:
+        source = Source(TEXT, policy)
+    else:
+        source = read_source(os.fspath(policy))
+    return _compiled(check_source(source))
+
+
+def _compiled(result: Result) -> Policy:
+    diagnostics = result.diagnostics.sorted()
+    if not result.ok or result.checked is None:
+        raise PolicyError(result.path, diagnostics, result.sources)
+    program = lower(result.checked)
+    return Policy(result.path, Compiled(program, generate(program), result.sources), diagnostics)
+
+
+def _policy(policy: Policy | PathArg) -> Policy:
+    return policy if isinstance(policy, Policy) else load(policy)
+
+
+# ---------------------------------------------------------------- tables in
+
+
+def _library(name: str) -> Any:
+    """An optional library, imported when first used; ImportError says which extra installs it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        top = name.partition(".")[0]
+        raise ImportError(f"this needs {top}: pip install 'policyc[{EXTRAS[top]}]'") from None
+
+
+class _Read:
+    """A table as the reader takes it: CSV text (None: read the file at `path`), what names it, and its kind."""
+
+    def __init__(self, kind: str, path: str, text: str | None, row_name: Callable[[int], str] | None = None):
+        self.kind = kind
+        self.path = path
+        self.text = text
+        self.row_name = row_name  # a frame's row by its position, for messages
+
+    def placed(self, message: str) -> str:
+        """A reader's message as this API's caller needs it: a frame's rows where it names the text's lines."""
+        message = message.replace("use --allow-missing", "use allow_missing=True")
+        if self.text is None or self.row_name is None:
+            return message
+        starts = {first: row - 1 for row, (first, _, _) in enumerate(records(self.text))}
+        row_name = self.row_name
+
+        def at(line: str) -> str | None:
+            row = starts.get(int(line))
+            return None if row is None or row < 0 else row_name(row)
+
+        def in_frame(match: re.Match[str]) -> str:
+            if match[1] == "1":  # the header: a frame's column names
+                return self.path
+            where = at(match[1])
+            return f"{self.path}, {where}" if where else match[0]
+
+        def earlier(match: re.Match[str]) -> str:
+            where = at(match[1])
+            return f"first on {where}" if where else match[0]
+
+        message = re.sub(re.escape(self.path) + r", line (\d+)", in_frame, message)
+        return re.sub(r"first on line (\d+)", earlier, message)
+
+
+def _kind(table: Table) -> str | None:
+    for kind, (module_name, class_name) in FRAMES.items():
+        module = sys.modules.get(module_name)
+        if module is not None and isinstance(table, getattr(module, class_name)):
+            return kind
+    return None
+
+
+def _read(table: Table) -> _Read:
+    if isinstance(table, (str, os.PathLike)):
+        return _Read("pandas", os.fspath(table), None)
+    kind = _kind(table)
+    if kind is None:
+        raise TypeError(
+            "expected a pandas DataFrame, a polars DataFrame, a pyarrow Table or the path of a CSV file, "
+            f"not {type(table).__name__}"
+        )
+    path = FRAME_NAMES[kind]
+    writer = {"pandas": _pandas_csv, "polars": _polars_csv, "arrow": _arrow_csv}[kind]
+    text, row_name = writer(table, path)
+    return _Read(kind, path, text, row_name)
+
+
+def _pandas_csv(frame: Any, path: str) -> tuple[str, Callable[[int], str]]:
+    import numpy as np
+
+    pd = _library("pandas")
+
+    def yes_no(value: object) -> object:
+        return ("yes" if value else "no") if isinstance(value, (bool, np.bool_)) else value
+
+    converted = {}
+    for position, (_, column) in enumerate(frame.items()):
+        if pd.api.types.is_bool_dtype(column.dtype):
+            converted[position] = column.map({True: "yes", False: "no"})
+        elif column.dtype == object:
+            converted[position] = column.map(yes_no)
+    if converted:
+        frame = frame.copy()
+        for position, column in converted.items():
+            frame.isetitem(position, column)
+    index = frame.index
+    # A named index (`set_index(["org", "period"])`) holds columns the policy reads; an unnamed one is row labels.
+    named = any(name is not None for name in index.names)
+    text = frame.to_csv(index=named, lineterminator="\n")
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return text, lambda row: f"row {row}"
+    return text, lambda row: f"row {row} (index {index[row]})"
+
+
+def _polars_csv(frame: Any, path: str) -> tuple[str, Callable[[int], str]]:
+    pl = _library("polars")
+    yes_no = [
+        pl.col(name).cast(pl.String).replace({"true": "yes", "false": "no"})
+        for name, dtype in frame.schema.items()
+        if dtype == pl.Boolean
+    ]
+    try:
+        text = frame.with_columns(yes_no).write_csv()
+    except pl.exceptions.PolarsError as error:
+        raise DataError(f"{path}: cannot write the table as CSV cells: {error}") from None
+    return text, lambda row: f"row {row}"
+
+
+def _arrow_csv(table: Any, path: str) -> tuple[str, Callable[[int], str]]:
+    pa, pc, pa_csv = _library("pyarrow"), _library("pyarrow.compute"), _library("pyarrow.csv")
+
+    for position, field in enumerate(table.schema):
+        if pa.types.is_boolean(field.type):
+            table = table.set_column(position, field.name, pc.if_else(table.column(position), "yes", "no"))
+    out = io.BytesIO()
+    try:
+        pa_csv.write_csv(table, out)
+    except pa.ArrowException as error:
+        raise DataError(f"{path}: cannot write the table as CSV cells: {error}") from None
+    return out.getvalue().decode("utf-8"), lambda row: f"row {row}"
+
+
+def _warn(messages: list[str], read: _Read) -> None:
+    for message in messages:
+        warnings.warn(read.placed(message), DataWarning, stacklevel=3)
+
+
+# ---------------------------------------------------------------- tables out
+
+
+def _column_kind(t: Type) -> str:
+    if t.kind == "bool":
+        return "bool"
+    if t.kind in ("labels", "scale") and not t.numbered:
+        return "str"
+    if t.numbered and all(float(label).is_integer() for label in t.labels):
+        return "int"
+    return "float"
+
+
+def _columns(program: ir.Program, evaluation: Evaluation) -> list[tuple[str, str, list[results.Value]]]:
+    """The identifying columns and every named value: (name, kind, values decoded as `policyc eval` reports them)."""
+    frame = evaluation.frame
+    out: list[tuple[str, str, list[results.Value]]] = [
+        ("org", "str", list(frame.org)),
+        ("org_type", "str", [program.org_types[t] for t in frame.org_type.tolist()]),
+    ]
+    if frame.period is not None:
+        out.append(("period", "str", [format_period(p) for p in frame.period.tolist()]))
+    for decl in program.outputs():
+        out.append((decl.name, _column_kind(decl.type), results.decode_column(decl.type, evaluation.values[decl.name])))
+    return out
+
+
+def _result_table(kind: str, columns: list[tuple[str, str, list[results.Value]]]) -> Any:
+    if kind == "pandas":
+        pd = _library("pandas")
+        dtypes = {"float": "float64", "bool": "boolean", "int": "Int64", "str": None}
+        return pd.DataFrame({name: pd.Series(values, dtype=dtypes[k]) for name, k, values in columns})
+    if kind == "polars":
+        pl = _library("polars")
+        pl_types = {"float": pl.Float64, "bool": pl.Boolean, "int": pl.Int64, "str": pl.String}
+        return pl.DataFrame([pl.Series(name, values, dtype=pl_types[k]) for name, k, values in columns])
+    pa = _library("pyarrow")
+    pa_types = {"float": pa.float64(), "bool": pa.bool_(), "int": pa.int64(), "str": pa.string()}
+    return pa.table({name: pa.array(values, type=pa_types[k]) for name, k, values in columns})
