@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from policyc.backend import runtime
-from policyc.backend.interp import cut_point, evaluate, round_half_up
+from policyc.backend.interp import Reader, cut_point, evaluate, round_half_up
 from policyc.ir import nodes as ir
 from policyc.ir.lower import lower
 from policyc.semantics.driver import check_source
@@ -536,3 +536,37 @@ def test_the_oversight_policy_quartiles_and_finance_override():
     # segment positions: 1 -> 0; deficit caps segment 3 at 3; segment 4 with rsp_entry becomes 5
     assert out["segment"] == [0, 1, 2, 4]
     assert out["rsp_entry_outside_segment_4"] == [0, 1, 0, 0]
+
+
+def test_the_program_gives_each_declaration_as_its_own_kind_and_names_a_wrong_one():
+    p = compile_policy(
+        'metric m "M" number, higher is better, for acute\n  ranked\ninput flag: yes/no for all\nworst_case = m.score\n'
+    )
+    assert p.column("m").kind == "metric" and p.column("flag").kind == "input"
+    assert p.score("m.score").metric == "m"
+    assert p.derived("worst_case").name == "worst_case"
+    assert [d.name for d in p.scores] == ["m.score"] and [d.name for d in p.derived_values] == ["worst_case"]
+    with pytest.raises(TypeError, match="'flag' in the policy 'T' is an input, not a metric score"):
+        p.score("flag")
+    with pytest.raises(TypeError, match="'m.score' in the policy 'T' is a metric score, not a derived value"):
+        p.derived("m.score")
+    with pytest.raises(KeyError, match="the policy 'T' declares no value 'nothing'"):
+        p.decl("nothing")
+
+
+def test_the_reader_gives_the_condition_and_result_that_chose():
+    p = compile_policy("input x: number for all\nband = when x > 1: 2\n  when x > 0: 1\n  otherwise: 0\n")
+    frame = runtime.Frame(
+        org=("a", "b", "c", "d"),
+        org_type=np.zeros(4, dtype=np.int64),
+        period=None,
+        columns={"x": np.array([5.0, 0.5, -1.0, np.nan])},
+    )
+    table = p.derived("band").expr
+    assert isinstance(table, ir.Table)
+    values = {name: [np.nan if v is None else v for v in column] for name, column in evaluate(p, frame).items()}
+    reader = Reader(p, frame, values)
+    assert reader.chosen(table, 0) == table.rows[0]
+    assert reader.chosen(table, 1) == table.rows[1]
+    assert reader.chosen(table, 2) == (None, table.otherwise)
+    assert reader.chosen(table, 3) is None  # a missing condition decides nothing
