@@ -12,6 +12,7 @@ from policyc.backend.runtime import Context, Frame, cut_point
 from policyc.data import results
 from policyc.data.cells import format_period
 from policyc.ir import nodes as ir
+from policyc.ir import walk
 from policyc.ir.nodes import outcome
 
 
@@ -44,14 +45,7 @@ class Explainer:
 
     def chain(self, outcome: str) -> list[str]:
         """The outcome and every value it rests on, in evaluation order."""
-        wanted: set[str] = set()
-        stack = [outcome]
-        while stack:
-            name = stack.pop()
-            if name not in wanted:
-                wanted.add(name)
-                stack.extend(ir.reads(self.decls[name]))
-        return [d.name for d in self.program.decls if d.name in wanted]
+        return walk.closure(self.program, [outcome])
 
     def given(self, name: str, row: int) -> bool:
         cells = self.frame.columns.get(name)

@@ -22,6 +22,7 @@ from policyc.backend import runtime
 from policyc.backend.compile import Compiled
 from policyc.data import results
 from policyc.ir import nodes as ir
+from policyc.ir import walk
 from policyc.ir.nodes import outcome
 from policyc.semantics.types import Type
 
@@ -141,13 +142,7 @@ def _peer_columns(program: ir.Program) -> set[str]:
             for node in _nodes(decl):
                 if isinstance(node, (ir.Cohort, ir.Quantile, ir.Quartile)):
                     stack.extend(ir.loads(node.operand))
-    seen: set[str] = set()
-    while stack:
-        name = stack.pop()
-        if name not in seen and name in decls:
-            seen.add(name)
-            stack.extend(ir.reads(decls[name]))
-    return {name for name in seen if isinstance(decls[name], ir.Column)}
+    return {name for name in walk.closure(program, stack) if isinstance(decls[name], ir.Column)}
 
 
 def _together(program: ir.Program) -> list[set[str]]:
@@ -362,14 +357,7 @@ class _Rater:
 
     def _steps(self, program: ir.Program) -> tuple[str, ...]:
         """The derived values on the outcome's scale that it rests on (the 2009 domains under `overall`)."""
-        decls = {d.name: d for d in program.decls}
-        found: set[str] = set()
-        stack = list(ir.reads(decls[self.name]))
-        while stack:
-            name = stack.pop()
-            if name not in found and name in decls:
-                found.add(name)
-                stack.extend(ir.reads(decls[name]))
+        found = set(walk.upstream(program, [self.name]))
         return tuple(
             d.name
             for d in program.decls

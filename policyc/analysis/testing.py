@@ -15,6 +15,7 @@ from policyc.backend.interp import Reader
 from policyc.data import results
 from policyc.data.cells import parse, parse_period
 from policyc.ir import nodes as ir
+from policyc.ir import walk
 from policyc.semantics.check import Checked
 from policyc.syntax import ast
 
@@ -194,17 +195,11 @@ class _Run:
 
     def checked_names(self, frame: Frame, row: int, expected: list[str]) -> set[str]:
         """The values an expectation on this row rests on: the chain of each, up to the values the row gives."""
-        found: set[str] = set()
-        stack = list(expected)
-        while stack:
-            name = stack.pop()
-            if name in found or name not in self.decls:
-                continue
-            found.add(name)
-            given = name in frame.columns and not np.isnan(frame.columns[name][row])
-            if not given or isinstance(self.decls[name], ir.Column):
-                stack.extend(ir.reads(self.decls[name]))
-        return found
+
+        def given(name: str) -> bool:
+            return name in frame.columns and not np.isnan(frame.columns[name][row])
+
+        return set(walk.closure(self.program, expected, stop=given))
 
     def cover(self, frame: Frame, values, notes: dict, expected: dict[int, list[str]]) -> None:
         steps = {entry: n for n, entry in enumerate(self.module.SOURCES) if entry is not None}

@@ -14,6 +14,7 @@ import numpy as np
 
 from policyc.backend.frame import Frame
 from policyc.ir import nodes as ir
+from policyc.ir import walk
 from policyc.semantics.types import Type
 
 from .cells import expected, format_period, parse, parse_period
@@ -114,15 +115,9 @@ def needed_columns(program: ir.Program, given: set[str]) -> list[str]:
     Every score and derived value is reported, so each one not given in full is evaluated and needs what its
     rule reads; a given one needs nothing. An input or metric that no rule reads is needed for its own sake.
     """
-    read_by_rule: set[str] = set()
-    needed: set[str] = set()
-    for decl in program.decls:
-        if isinstance(decl, ir.Column):
-            continue
-        names = ir.reads(decl)
-        read_by_rule.update(names)
-        if decl.name not in given:
-            needed.update(names)
+    rules = [d for d in program.decls if not isinstance(d, ir.Column)]
+    read_by_rule = set(walk.reads_of(rules))
+    needed = set(walk.reads_of(d for d in rules if d.name not in given))
     return [c.name for c in program.columns if c.name in needed or c.name not in read_by_rule]
 
 
