@@ -5,22 +5,40 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import attrs
 import numpy as np
 
+from policyc.analysis.comparison import (
+    ADDED,
+    BETTER,
+    CHANGED,
+    MISSING,
+    NOT_RATED,
+    REMOVED,
+    TIERS,
+    WORSE,
+    Assumption,
+    Crosstab,
+    Difference,
+    Document,
+    Outcome,
+    Policy,
+    Row,
+    Step,
+    reported,
+)
 from policyc.analysis.explain import Explainer
 from policyc.backend.compile import Compiled
 from policyc.backend.frame import Frame
 from policyc.data import results
 from policyc.data.cells import format_period
 from policyc.data.table import load_text, records
+from policyc.ir import nodes as ir
 from policyc.ir.nodes import outcome
-
-MISSING = "missing"
-NOT_RATED = "not rated"
 
 
 def standing(position: int, size: int) -> float:
@@ -30,7 +48,8 @@ def standing(position: int, size: int) -> float:
 
 def tier(value: float) -> str:
     """Standings of different scales compared in thirds: segments 1-2 and performing are both high."""
-    return "high" if value < 1 / 3 else ("middle" if value <= 2 / 3 else "low")
+    high, middle, low = TIERS
+    return high if value < 1 / 3 else (middle if value <= 2 / 3 else low)
 
 
 def only_org_types(text: str, org_types: tuple[str, ...]) -> tuple[str, int]:
@@ -49,7 +68,9 @@ def only_org_types(text: str, org_types: tuple[str, ...]) -> tuple[str, int]:
     return "\n".join(lines), skipped
 
 
-def load(compiled: Compiled, text: str, data: str, allow_missing: bool, warn) -> tuple[Frame, int]:
+def load(
+    compiled: Compiled, text: str, data: str, allow_missing: bool, warn: Callable[[str], object]
+) -> tuple[Frame, int]:
     """The rows of the policy's org types, and how many rows were left out; DataError on bad data."""
     kept, skipped = only_org_types(text, compiled.program.org_types)
     loaded = load_text(kept, data, compiled.program, allow_missing=allow_missing)
@@ -104,21 +125,20 @@ def _key(frame: Frame, row: int) -> tuple[str, str | None]:
     return frame.org[row], format_period(int(frame.period[row])) if frame.period is not None else None
 
 
-def _outcome(side: Side, explainer: Explainer, row: int, assumptions: int) -> dict:
+def _outcome(side: Side, explainer: Explainer, row: int, assumptions: int) -> Outcome:
     t = side.compiled.program.decl(side.outcome).type
     encoded = float(side.values[side.outcome][row])
     value = results.decode(t, encoded)
-    shown = None if value is None else results.csv_text(value)
     place = None
     if value is not None and t.kind in ("labels", "scale"):
         place = standing(int(encoded), len(t.labels))
-    return {
-        "value": shown,
-        "standing": place,
-        "tier": None if place is None else tier(place),
-        "steps": explainer.decisive(row, side.outcome),
-        "assumptions": assumptions,
-    }
+    return Outcome(
+        value=None if value is None else results.csv_text(value),
+        standing=place,
+        tier=None if place is None else tier(place),
+        steps=tuple(Step(**step) for step in explainer.decisive(row, side.outcome)),
+        assumptions=assumptions,
+    )
 
 
 def related(a: Compiled, b: Compiled) -> bool:
@@ -127,75 +147,76 @@ def related(a: Compiled, b: Compiled) -> bool:
     return files[0] <= files[1] or files[1] <= files[0]
 
 
-def differences(a: Compiled, b: Compiled) -> list[dict]:
+def differences(a: Explainer, b: Explainer) -> list[Difference]:
     """The declarations, by name, whose rule differs between two policies (added, removed or changed)."""
 
-    def rules(compiled: Compiled) -> dict[str, tuple[Any, str]]:
-        explainer = Explainer(compiled, None, {}, {}, ())
-        return {d.name: (d, explainer.text(d)) for d in compiled.program.decls}
+    def rules(explainer: Explainer) -> dict[str, tuple[ir.Decl, str]]:
+        return {d.name: (d, explainer.text(d)) for d in explainer.program.decls}
 
     left, right = rules(a), rules(b)
     out = []
     for name in [*left, *(n for n in right if n not in left)]:
         if name not in right:
-            out.append({"name": name, "change": "removed", "a": left[name][1], "b": None})
+            out.append(Difference(name, REMOVED, left[name][1], None))
         elif name not in left:
-            out.append({"name": name, "change": "added", "a": None, "b": right[name][1]})
+            out.append(Difference(name, ADDED, None, right[name][1]))
         elif left[name][0] != right[name][0]:
-            out.append({"name": name, "change": "changed", "a": left[name][1], "b": right[name][1]})
+            out.append(Difference(name, CHANGED, left[name][1], right[name][1]))
     return out
 
 
-def document(a: Side, b: Side, data: str | None, names: dict[str, str] | None = None) -> dict:
-    """The comparison, as the JSON and HTML reports give it."""
+def _moved(a: Outcome, b: Outcome, same_scale: bool) -> bool:
+    """Whether two outcomes stand differently: on one scale value by value, across scales by tier."""
+    return a.value != b.value if same_scale else a.tier != b.tier
+
+
+def document(a: Side, b: Side, data: str | None, names: dict[str, str] | None = None) -> Document:
+    """The comparison, as the table, JSON and HTML reports give it."""
     sides = (a, b)
     explainers = [Explainer(s.compiled, s.frame, s.values, s.notes, s.module.SOURCES) for s in sides]
     assumptions = [e.assumptions(s.outcome) for e, s in zip(explainers, sides, strict=True)]
     index = [{_key(s.frame, row): row for row in range(s.frame.n)} for s in sides]
     keys = list(index[0]) + [k for k in index[1] if k not in index[0]]
     keys.sort(key=lambda k: (k[0], k[1] or ""))
+    same_scale = a.scale() == b.scale()
     rows = []
     for key in keys:
-        outcomes, org_type = [], None
+        outcomes: list[Outcome | None] = []
+        org_types = []
         for n, side in enumerate(sides):
             row = index[n].get(key)
             if row is None:
                 outcomes.append(None)
                 continue
-            org_type = side.compiled.program.org_types[side.frame.org_type[row]]
+            org_types.append(side.compiled.program.org_types[side.frame.org_type[row]])
             outcomes.append(_outcome(side, explainers[n], row, len(assumptions[n])))
-        places = [o["standing"] if o else None for o in outcomes]
-        delta = None if None in places else places[1] - places[0]
-        same_scale = a.scale() == b.scale()
-        if delta is None:
-            moved = False
-        elif same_scale:
-            moved = outcomes[0]["value"] != outcomes[1]["value"]
-        else:
-            moved = outcomes[0]["tier"] != outcomes[1]["tier"]
-        direction = None if not moved else ("worse under B" if delta > 0 else "better under B")
+        first, second = outcomes
+        delta = moved = None
+        if first is not None and second is not None and first.standing is not None and second.standing is not None:
+            delta = second.standing - first.standing
+            moved = _moved(first, second, same_scale)
         rows.append(
-            {
-                "key": f"{key[0]} {key[1]}" if key[1] else key[0],
-                "org": key[0],
-                "name": (names or {}).get(key[0]),
-                "org_type": org_type,
-                "period": key[1],
-                "outcomes": outcomes,
-                "moved": moved,
-                "direction": direction,
-                "delta": delta,
-            }
+            Row(
+                key=f"{key[0]} {key[1]}" if key[1] else key[0],
+                org=key[0],
+                name=(names or {}).get(key[0]),
+                org_type=org_types[-1],
+                period=key[1],
+                outcomes=(first, second),
+                moved=bool(moved),
+                direction=None if not moved or delta is None else (WORSE if delta > 0 else BETTER),
+                delta=delta,
+            )
         )
-    return {
-        "title": f"{_title(a)} vs {_title(b)}",
-        "data": data,
-        "policies": [_policy(s, found) for s, found in zip(sides, assumptions, strict=True)],
-        "periods": sorted({k[1] for k in keys if k[1] is not None}),
-        "rows": rows,
-        "crosstab": crosstab(a, b, rows),
-        "differences": differences(a.compiled, b.compiled) if related(a.compiled, b.compiled) else [],
-    }
+    return Document(
+        title=f"{_title(a)} vs {_title(b)}",
+        data=data,
+        policies=(_policy(a, assumptions[0]), _policy(b, assumptions[1])),
+        periods=tuple(sorted({k[1] for k in keys if k[1] is not None})),
+        rows=tuple(rows),
+        crosstab=crosstab(a, b, rows),
+        differences=tuple(differences(*explainers)) if related(a.compiled, b.compiled) else (),
+    )
 
 
 def _title(side: Side) -> str:
@@ -203,106 +224,102 @@ def _title(side: Side) -> str:
     return program.name + (f" {program.version}" if program.version else "")
 
 
-def _policy(side: Side, assumptions: list[tuple[str, str]]) -> dict:
+def _policy(side: Side, assumptions: list[tuple[str, str]]) -> Policy:
     program = side.compiled.program
     scale = side.scale()
     t = program.decl(side.outcome).type
     descriptions = {v: d for v in scale if (d := program.description(t.scale, v)) is not None}
-    return {
-        "file": side.path,
-        "name": program.name,
-        "version": program.version,
-        "outcome": side.outcome,
-        "scale": [results.csv_text(results.decode(t, float(n))) for n in range(len(scale))] if scale else [],
-        "descriptions": {
-            results.csv_text(results.decode(t, float(scale.index(v)))): d for v, d in descriptions.items()
-        },
-        "assumptions": [{"where": where, "text": text} for where, text in assumptions],
-        "rated": side.frame.n,
-        "not_rated": side.skipped,
-    }
+    return Policy(
+        file=side.path,
+        name=program.name,
+        version=program.version,
+        outcome=side.outcome,
+        scale=_reported_scale(side),
+        descriptions={results.csv_text(results.decode(t, float(scale.index(v)))): d for v, d in descriptions.items()},
+        assumptions=tuple(Assumption(where, text) for where, text in assumptions),
+        rated=side.frame.n,
+        not_rated=side.skipped,
+    )
 
 
-def crosstab(a: Side, b: Side, rows: list[dict]) -> dict:
+def _reported_scale(side: Side) -> tuple[str, ...]:
+    """The outcome's scale as its values are reported (a numbered scale's labels as numbers)."""
+    t = side.compiled.program.decl(side.outcome).type
+    return tuple(results.csv_text(results.decode(t, float(n))) for n in range(len(side.scale())))
+
+
+def crosstab(a: Side, b: Side, rows: list[Row]) -> Crosstab:
     """Rows by A's outcome and B's: each scale's values in order, then missing and not rated where they occur."""
 
     def values(side: Side, n: int) -> list[str]:
-        policy = _policy(side, [])
-        seen = {
-            MISSING if o is None or o["value"] is None else o["value"]
-            for r in rows
-            if (o := r["outcomes"][n]) is not None
-        }
+        scale = list(_reported_scale(side))
+        seen = {o.reported for r in rows if (o := r.outcomes[n]) is not None}
         extra = [v for v in (MISSING,) if v in seen]
-        if any(r["outcomes"][n] is None for r in rows):
+        if any(r.outcomes[n] is None for r in rows):
             extra.append(NOT_RATED)
-        return policy["scale"] + [v for v in sorted(seen) if v not in policy["scale"] and v != MISSING] + extra
+        return scale + [v for v in sorted(seen) if v not in scale and v != MISSING] + extra
 
     a_values, b_values = values(a, 0), values(b, 1)
     counts = [[0] * len(b_values) for _ in a_values]
     for r in rows:
-        cells = [NOT_RATED if o is None else (MISSING if o["value"] is None else o["value"]) for o in r["outcomes"]]
-        counts[a_values.index(cells[0])][b_values.index(cells[1])] += 1
-    return {"a_values": a_values, "b_values": b_values, "counts": counts}
+        counts[a_values.index(reported(r.outcomes[0]))][b_values.index(reported(r.outcomes[1]))] += 1
+    return Crosstab(tuple(a_values), tuple(b_values), tuple(map(tuple, counts)))
 
 
 # ---------------------------------------------------------------- the terminal and JSON
 
 
-def to_json(doc: dict) -> str:
-    return json.dumps(doc, indent=1) + "\n"
+def to_json(doc: Document) -> str:
+    return json.dumps(doc.as_dict(), indent=1) + "\n"
 
 
-def to_table(doc: dict, movers_shown: int = 15) -> str:
+def to_table(doc: Document, movers_shown: int = 15) -> str:
     """The terminal summary: the policies, the cross-tabulation, and the movers with the step that decided each."""
-    pa, pb = doc["policies"]
-    rows = doc["rows"]
-    compared = [r for r in rows if None not in r["outcomes"]]
-    moved = [r for r in compared if r["moved"]]
+    pa, pb = doc.policies
+    movers = doc.movers()
     lines = [
-        doc["title"],
+        doc.title,
         "",
-        f"  A  {pa['name']}{' ' + pa['version'] if pa['version'] else ''} ({pa['file']}): outcome {pa['outcome']}",
-        f"  B  {pb['name']}{' ' + pb['version'] if pb['version'] else ''} ({pb['file']}): outcome {pb['outcome']}",
+        f"  A  {pa.title} ({pa.file}): outcome {pa.outcome}",
+        f"  B  {pb.title} ({pb.file}): outcome {pb.outcome}",
     ]
-    if doc["data"]:
-        lines.append(f"  on {doc['data']}: {len(rows)} rows, {len(compared)} rated by both")
+    if doc.data:
+        lines.append(f"  on {doc.data}: {len(doc.rows)} rows, {movers.compared} rated by both")
     lines += [
         "",
-        f"{len(moved)} of {len(compared)} rows stand differently "
-        f"({sum(r['direction'] == 'worse under B' for r in moved)} worse under B, "
-        f"{sum(r['direction'] == 'better under B' for r in moved)} better)",
+        f"{len(movers.rows)} of {movers.compared} rows stand differently "
+        f"({movers.worse} {WORSE}, {movers.better} better)",
         "",
     ]
-    table = doc["crosstab"]
-    head = f"{pa['outcome']} \\ {pb['outcome']}"
-    width = max([len(head)] + [len(v) for v in table["a_values"]])
-    cells = [max(5, len(v)) for v in table["b_values"]]
-    lines.append(f"  {head:<{width}}  " + "  ".join(f"{v:>{w}}" for v, w in zip(table["b_values"], cells, strict=True)))
-    for value, counts in zip(table["a_values"], table["counts"], strict=True):
+    table = doc.crosstab
+    head = f"{pa.outcome} \\ {pb.outcome}"
+    width = max([len(head)] + [len(v) for v in table.a_values])
+    cells = [max(5, len(v)) for v in table.b_values]
+    lines.append(f"  {head:<{width}}  " + "  ".join(f"{v:>{w}}" for v, w in zip(table.b_values, cells, strict=True)))
+    for value, counts in zip(table.a_values, table.counts, strict=True):
         lines.append(f"  {value:<{width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(counts, cells, strict=True)))
-    if moved:
-        ordered = sorted(moved, key=lambda r: (-abs(r["delta"]), r["key"]))
+    if movers.rows:
         lines += [
             "",
-            f"Movers, the largest first ({min(movers_shown, len(moved))} of {len(moved)}; "
+            f"Movers, the largest first ({min(movers_shown, len(movers.rows))} of {len(movers.rows)}; "
             "--format json or html for all):",
         ]
-        for r in ordered[:movers_shown]:
-            oa, ob = r["outcomes"]
+        for r in movers.largest_first()[:movers_shown]:
+            oa, ob = r.outcomes
+            assert oa is not None and ob is not None  # a mover is rated by both
             lines += [
                 "",
-                f"  {r['key']}{' ' + r['name'] if r['name'] else ''} ({r['org_type']}): "
-                f"{pa['outcome']} {oa['value'] or MISSING} -> {pb['outcome']} {ob['value'] or MISSING}",
+                f"  {r.key}{' ' + r.name if r.name else ''} ({r.org_type}): "
+                f"{pa.outcome} {oa.reported} -> {pb.outcome} {ob.reported}",
                 f"    A: {_reason(oa)}",
                 f"    B: {_reason(ob)}",
             ]
-    if doc["differences"]:
+    if doc.differences:
         lines += ["", "Declarations that differ:"]
-        lines += [f"  {d['change']:<8} {d['name']}" for d in doc["differences"]]
+        lines += [f"  {d.change:<8} {d.name}" for d in doc.differences]
     return "\n".join(lines) + "\n"
 
 
-def _reason(o: dict) -> str:
+def _reason(o: Outcome) -> str:
     """The first steps of an outcome's explanation, on one line."""
-    return "; ".join(f"{s['name']} {s['value']}: {s['why']}" for s in o["steps"][:3])
+    return "; ".join(f"{s.name} {s.value}: {s.why}" for s in o.steps[:3])
