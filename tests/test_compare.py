@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
@@ -181,22 +182,122 @@ def test_bad_data_names_the_policy_and_the_line(files: Path) -> None:
     assert "line 5, column score" in result.stderr
 
 
-def test_the_shipped_regimes_on_the_bundled_dataset() -> None:
+@pytest.fixture(scope="module")
+def bundled() -> compare.Document:
     paths = [ROOT / "policies" / "performance_2009.policy", ROOT / "policies" / "oversight_2025.policy"]
     data = ROOT / "examples" / "england_synthetic.csv"
     compiled = [compile_file(p)[1] for p in paths]
     text = read_text(str(data))
     sides = [
-        compare.Side.evaluate(str(p), c, compare.load(c, text, str(data), False, print))
+        compare.Side.evaluate(
+            str(p.relative_to(ROOT)), c, compare.load(c, text, str(data.relative_to(ROOT)), False, print)
+        )
         for p, c in zip(paths, compiled, strict=True)
     ]
-    doc = compare.document(*sides, str(data), compare.names(text))
-    assert len(doc["rows"]) == 944  # 236 organisations, four quarters
-    assert sum(map(sum, doc["crosstab"]["counts"])) == 944
-    both = [r for r in doc["rows"] if None not in r["outcomes"]]
-    assert len(both) == 144 * 4  # acute and ambulance trusts: the org types both regimes rate
-    assert doc["crosstab"]["counts"][0][3] > 0  # some trusts performing under 2009 are in segment 4 under 2025
-    assert doc["differences"] == []  # listed only for a policy and its variant
+    return compare.document(*sides, str(data.relative_to(ROOT)), compare.names(text))
+
+
+def test_the_shipped_regimes_on_the_bundled_dataset(bundled: compare.Document) -> None:
+    doc = bundled
+    assert len(doc.rows) == 944  # 236 organisations, four quarters
+    assert doc.crosstab.total == 944
+    movers = doc.movers()
+    assert movers.compared == 144 * 4  # acute and ambulance trusts: the org types both regimes rate
+    assert (len(movers.rows), movers.worse, movers.better) == (274, 234, 40)
+    assert doc.crosstab.counts[0][3] > 0  # some trusts performing under 2009 are in segment 4 under 2025
+    assert doc.differences == ()  # listed only for a policy and its variant
+
+
+# The JSON's shape, as tools read it: each object's keys in this order.
+SHAPE = {
+    "document": ["title", "data", "policies", "periods", "rows", "crosstab", "differences"],
+    "policy": [
+        "file",
+        "name",
+        "version",
+        "outcome",
+        "scale",
+        "descriptions",
+        "assumptions",
+        "rated",
+        "not_rated",
+    ],
+    "assumption": ["where", "text"],
+    "row": ["key", "org", "name", "org_type", "period", "outcomes", "moved", "direction", "delta"],
+    "outcome": ["value", "standing", "tier", "steps", "assumptions"],
+    "step": ["name", "value", "why", "source"],
+    "crosstab": ["a_values", "b_values", "counts"],
+}
+
+
+def test_the_json_of_the_bundled_comparison_keeps_its_shape(bundled: compare.Document) -> None:
+    doc = json.loads(compare.to_json(bundled))
+    assert list(doc) == SHAPE["document"]
+    for policy in doc["policies"]:
+        assert list(policy) == SHAPE["policy"]
+        assert all(list(a) == SHAPE["assumption"] for a in policy["assumptions"])
+    assert list(doc["crosstab"]) == SHAPE["crosstab"]
+    assert doc["crosstab"]["a_values"] == ["performing", "under_review", "underperforming", "missing", "not rated"]
+    assert doc["crosstab"]["counts"][0] == [119, 70, 134, 42, 0]
+    for row in doc["rows"]:
+        assert list(row) == SHAPE["row"]
+        assert row["direction"] in (None, "worse under B", "better under B")
+        for outcome in row["outcomes"]:
+            if outcome is not None:
+                assert list(outcome) == SHAPE["outcome"]
+                assert outcome["tier"] in (None, "high", "middle", "low")
+                assert all(list(step) == SHAPE["step"] for step in outcome["steps"])
+    first = doc["rows"][0]
+    assert (first["key"], first["outcomes"][0]["value"], first["outcomes"][1]["value"]) == (
+        "SYNA001 2025Q1",
+        "under_review",
+        "4",
+    )
+    assert first["moved"] is True and first["delta"] == 0.25
+
+
+def test_the_json_is_the_documents_classes(bundled: compare.Document) -> None:
+    assert json.loads(compare.to_json(bundled)) == bundled.as_dict()
+    assert compare.to_json(bundled) == json.dumps(attrs.asdict(bundled), indent=1) + "\n"
+
+
+def test_records_flatten_each_row_for_a_data_frame(bundled: compare.Document) -> None:
+    records = bundled.records()
+    assert len(records) == len(bundled.rows)
+    first = records[0]
+    assert first == {
+        "org": "SYNA001",
+        "name": "Synthetic Acute Trust 001",
+        "org_type": "acute",
+        "period": "2025Q1",
+        "a_rated": True,
+        "a_outcome": "under_review",
+        "a_standing": 0.5,
+        "a_tier": "middle",
+        "b_rated": True,
+        "b_outcome": "4",
+        "b_standing": 0.75,
+        "b_tier": "low",
+        "moved": True,
+        "direction": "worse under B",
+        "delta": 0.25,
+    }
+    icb = next(r for r in records if r["org_type"] == "icb")
+    assert (icb["a_rated"], icb["a_outcome"], icb["moved"], icb["delta"]) == (False, None, False, None)
+    assert sum(r["moved"] for r in records) == len(bundled.movers().rows)
+
+
+def test_the_movers_largest_first(files: Path) -> None:
+    texts = {name: (files / name).read_text() for name in ("a.policy", "b.policy", "d.csv")}
+    sides = []
+    for name in ("a.policy", "b.policy"):
+        compiled = compile_file(files / name)[1]
+        sides.append(
+            compare.Side.evaluate(name, compiled, compare.load(compiled, texts["d.csv"], "d.csv", False, print))
+        )
+    movers = compare.document(*sides, "d.csv").movers()
+    assert [r.org for r in movers.largest_first()] == ["X2", "X3"]  # both move by half the scale: by key
+    assert (movers.compared, movers.worse, movers.better) == (3, 1, 1)
 
 
 def test_without_data_the_search_finds_a_witness_or_says_it_found_none(

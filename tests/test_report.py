@@ -8,14 +8,35 @@ import re
 import shutil
 import struct
 import time
+import tomllib
 import zlib
 from collections import Counter
+from importlib import resources
 from pathlib import Path
 
+import attrs
 import pytest
 
+from policyc.analysis.comparison import (
+    BETTER,
+    MISSING,
+    NOT_RATED,
+    TIERS,
+    WORSE,
+    Assumption,
+    Crosstab,
+    Difference,
+    Document,
+    Outcome,
+    Policy,
+    Row,
+    Step,
+    plain,
+    reported,
+)
 from policyc.report.html import render_html
 
+ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = '<script>window.__pwned = 1</script> & "Quoted" <img src=x onerror="window.__pwned = 2"> Trust'
 
 A_SCALE = ["performing", "under_review", "underperforming"]
@@ -31,57 +52,60 @@ TYPES = [
 ]
 
 
-def _policy(side: int, assumptions: int) -> dict:
+def _policy(side: int, assumptions: int, rated: int, not_rated: int) -> Policy:
     if side == 0:
-        return {
-            "file": "policies/performance_2009.policy",
-            "name": "NHS Performance Framework",
-            "version": "2009/10",
-            "outcome": "overall",
-            "scale": A_SCALE,
-            "descriptions": {
+        return Policy(
+            file="policies/performance_2009.policy",
+            name="NHS Performance Framework",
+            version="2009/10",
+            outcome="overall",
+            scale=tuple(A_SCALE),
+            descriptions={
                 "performing": "Performing",
                 "under_review": "Performance under review",
                 "underperforming": "Underperforming",
             },
-            "assumptions": [
-                {
-                    "where": f"performance_2009.policy:{100 + 7 * n}",
-                    "text": f"threshold {n} from the 2008/09 Annual Health Check; the Annex is not in the source",
-                }
+            assumptions=tuple(
+                Assumption(
+                    f"performance_2009.policy:{100 + 7 * n}",
+                    f"threshold {n} from the 2008/09 Annual Health Check; the Annex is not in the source",
+                )
                 for n in range(assumptions)
-            ],
-            "rated": 0,
-            "not_rated": 0,
-        }
-    return {
-        "file": "policies/oversight_2025.policy",
-        "name": "NHS Oversight Framework",
-        "version": "2025/26",
-        "outcome": "segment",
-        "scale": B_SCALE,
-        "descriptions": {
+            ),
+            rated=rated,
+            not_rated=not_rated,
+        )
+    return Policy(
+        file="policies/oversight_2025.policy",
+        name="NHS Oversight Framework",
+        version="2025/26",
+        outcome="segment",
+        scale=tuple(B_SCALE),
+        descriptions={
             "1": "consistently high-performing across domains",
             "2": "good performance across domains",
             "3": "off-track in a range of areas",
             "4": "significantly off-track in a range of areas",
             "5": "in the Recovery Support Programme",
         },
-        "assumptions": [
-            {
-                "where": f"oversight_2025.policy:{200 + 11 * n}",
-                "text": f"cut point {n} read off the published quarter 3 segments",
-            }
+        assumptions=tuple(
+            Assumption(
+                f"oversight_2025.policy:{200 + 11 * n}", f"cut point {n} read off the published quarter 3 segments"
+            )
             for n in range(assumptions)
-        ],
-        "rated": 0,
-        "not_rated": 0,
-    }
+        ),
+        rated=rated,
+        not_rated=not_rated,
+    )
 
 
-def _steps_a(value: str, rng: random.Random) -> list[dict]:
+def _steps(*steps: dict) -> tuple[Step, ...]:
+    return tuple(Step(**step) for step in steps)
+
+
+def _steps_a(value: str, rng: random.Random) -> tuple[Step, ...]:
     score = round(rng.uniform(1.5, 3.8), 2)
-    return [
+    return _steps(
         {
             "name": "overall",
             "value": value,
@@ -114,13 +138,13 @@ def _steps_a(value: str, rng: random.Random) -> list[dict]:
             "source": "performance_2009.policy:330",
         },
         {"name": "major_failing", "value": "no", "why": "given in the table (a judgement)", "source": None},
-    ]
+    )
 
 
-def _steps_b(value: str, org_type: str, rng: random.Random) -> list[dict]:
+def _steps_b(value: str, org_type: str, rng: random.Random) -> tuple[Step, ...]:
     average = round(rng.uniform(1.4, 3.6), 2)
     deficit = rng.random() < 0.3
-    return [
+    return _steps(
         {
             "name": "segment",
             "value": value,
@@ -150,16 +174,15 @@ def _steps_b(value: str, org_type: str, rng: random.Random) -> list[dict]:
             "why": "count of Table 7's six tests answered yes",
             "source": "oversight_2025.policy:665",
         },
-    ]
+    )
 
 
 def make_document(
     orgs: int = 236, periods: int = 4, seed: int = 0, hostile: bool = True, differences: bool = True
-) -> dict:
+) -> Document:
     """A comparison of the 2009 and 2025 frameworks over synthetic organisations, shaped as `policyc compare` makes
     it: the 2009 framework rates acute and ambulance trusts only."""
     rng = random.Random(seed)
-    policies = [_policy(0, 58), _policy(1, 43)]
     period_names = [f"2025Q{q}" for q in range(1, periods + 1)]
     kinds = [(t, name) for t, name, n in TYPES for _ in range(n)]
     rows = []
@@ -169,78 +192,74 @@ def make_document(
         name = HOSTILE if hostile and n == 0 else f"{stem} {n:03d}"
         base_a, base_b = rng.randrange(3), rng.randrange(5)
         for period in period_names or [None]:
-            a = b = None
+            a = None
             if org_type in ("acute", "ambulance"):
                 value = None if rng.random() < 0.02 else A_SCALE[min(2, max(0, base_a + rng.choice((-1, 0, 0, 1))))]
-                a = {
-                    "value": value,
-                    "tier": A_TIER.get(value),
-                    "steps": _steps_a(value, rng) if value else [],
-                    "assumptions": rng.randint(3, 12),
-                }
+                a = Outcome(
+                    value=value,
+                    standing=None if value is None else A_SCALE.index(value) / 2,
+                    tier=A_TIER.get(value) if value else None,
+                    steps=_steps_a(value, rng) if value else (),
+                    assumptions=rng.randint(3, 12),
+                )
             value = B_SCALE[min(4, max(0, base_b + rng.choice((-1, 0, 0, 0, 1))))]
-            b = {
-                "value": value,
-                "tier": B_TIER[value],
-                "steps": _steps_b(value, org_type, rng),
-                "assumptions": rng.randint(2, 9),
-            }
+            b = Outcome(
+                value=value,
+                standing=B_SCALE.index(value) / 4,
+                tier=B_TIER[value],
+                steps=_steps_b(value, org_type, rng),
+                assumptions=rng.randint(2, 9),
+            )
             delta = direction = None
             moved = False
             if a is not None:
-                if a["value"] is None:
+                if a.standing is None:
                     moved = True
                 else:
-                    delta = B_SCALE.index(value) / 4 - A_SCALE.index(a["value"]) / 2
+                    delta = b.standing - a.standing
                     moved = delta != 0
-                    direction = "better under B" if delta < 0 else "worse under B" if delta > 0 else None
+                    direction = BETTER if delta < 0 else WORSE if delta > 0 else None
             rows.append(
-                {
-                    "key": f"{org}|{period}",
-                    "org": org,
-                    "name": name,
-                    "org_type": org_type,
-                    "period": period,
-                    "outcomes": [a, b],
-                    "moved": moved,
-                    "direction": direction,
-                    "delta": delta,
-                }
+                Row(
+                    key=f"{org}|{period}",
+                    org=org,
+                    name=name,
+                    org_type=org_type,
+                    period=period,
+                    outcomes=(a, b),
+                    moved=moved,
+                    direction=direction,
+                    delta=delta,
+                )
             )
-    a_values, b_values = [*A_SCALE, "missing", "not rated"], B_SCALE
+    a_values, b_values = (*A_SCALE, MISSING, NOT_RATED), tuple(B_SCALE)
     counts = [[0] * len(b_values) for _ in a_values]
     for row in rows:
-        a, b = row["outcomes"]
+        a, b = row.outcomes
         counts[a_values.index(reported(a))][b_values.index(reported(b))] += 1
-    for side, policy in enumerate(policies):
-        policy["rated"] = sum(1 for r in rows if r["outcomes"][side] is not None)
-        policy["not_rated"] = len(rows) - policy["rated"]
+    rated = [sum(1 for r in rows if r.outcomes[side] is not None) for side in (0, 1)]
     diffs = (
-        [
-            {"name": "segment", "change": "added", "a": None, "b": "segment = delivery_score as segment"},
-            {
-                "name": "in_deficit",
-                "change": "changed",
-                "a": 'input in_deficit "In deficit": yes/no for acute',
-                "b": 'input in_deficit "In deficit </pre><b>": yes/no for all',
-            },
-        ]
+        (
+            Difference("segment", "added", None, "segment = delivery_score as segment"),
+            Difference(
+                "in_deficit",
+                "changed",
+                'input in_deficit "In deficit": yes/no for acute',
+                'input in_deficit "In deficit </pre><b>": yes/no for all',
+            ),
+        )
         if differences
-        else []
+        else ()
     )
-    return {
-        "title": "NHS Performance Framework 2009/10 vs NHS Oversight Framework 2025/26",
-        "data": "examples/england_synthetic.csv",
-        "policies": policies,
-        "periods": period_names,
-        "rows": rows,
-        "crosstab": {"a_values": a_values, "b_values": b_values, "counts": counts},
-        "differences": diffs,
-    }
-
-
-def reported(outcome: dict | None) -> str:
-    return "not rated" if outcome is None else outcome["value"] or "missing"
+    return Document(
+        title="NHS Performance Framework 2009/10 vs NHS Oversight Framework 2025/26",
+        data="examples/england_synthetic.csv",
+        policies=(_policy(0, 58, rated[0], len(rows) - rated[0]), _policy(1, 43, rated[1], len(rows) - rated[1])),
+        periods=tuple(period_names),
+        rows=tuple(rows),
+        crosstab=Crosstab(a_values, b_values, tuple(map(tuple, counts))),
+        differences=diffs,
+    )
 
 
 def blob(page: str) -> str:
@@ -250,7 +269,7 @@ def blob(page: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def small() -> dict:
+def small() -> Document:
     return make_document(orgs=12, periods=2, seed=1)
 
 
@@ -259,15 +278,32 @@ def page(small) -> str:
     return render_html(small)
 
 
+def unpack(data: dict, kind: str, packed: list) -> dict:
+    """A packed instance of the page's data read back by the field names the data gives, as the script does."""
+    record = dict(zip(data["fields"][kind], packed, strict=True))
+    if kind == "row":
+        record["outcomes"] = [None if o is None else unpack(data, "outcome", o) for o in record["outcomes"]]
+    elif kind == "outcome":
+        record["steps"] = [
+            {name: None if k is None else data["strings"][k] for name, k in zip(data["fields"]["step"], s, strict=True)}
+            for s in record["steps"]
+        ]
+    return record
+
+
 # ---------------------------------------------------------------- the HTML as text
 
 
 def test_a_hostile_name_is_text_everywhere(small):
-    document = json.loads(json.dumps(small))
-    document["title"] = HOSTILE
-    document["policies"][0]["name"] = HOSTILE
-    document["policies"][1]["descriptions"]["3"] = HOSTILE
-    document["policies"][0]["assumptions"][0]["text"] = HOSTILE
+    a, b = small.policies
+    document = attrs.evolve(
+        small,
+        title=HOSTILE,
+        policies=(
+            attrs.evolve(a, name=HOSTILE, assumptions=(Assumption("x.policy:1", HOSTILE), *a.assumptions[1:])),
+            attrs.evolve(b, descriptions={**b.descriptions, "3": HOSTILE}),
+        ),
+    )
     text = render_html(document)
     assert "<script>window" not in text and "<img src=x" not in text
     assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt; &amp; &quot;Quoted&quot;" in text
@@ -279,16 +315,41 @@ def test_the_blob_cannot_close_its_element_and_reads_back(small, page):
     data = blob(page)
     assert "<" not in data and ">" not in data and "&" not in data
     decoded = json.loads(data)
-    assert decoded["rows"][0][1] == HOSTILE
-    assert [r[0] for r in decoded["rows"]] == [r["org"] for r in small["rows"]]
-    steps = small["rows"][0]["outcomes"][1]["steps"]
-    flat = decoded["rows"][0][5][3]
-    assert [decoded["strings"][k] if k >= 0 else None for k in flat[:4]] == [
-        steps[0]["name"],
-        steps[0]["value"],
-        steps[0]["why"],
-        steps[0]["source"],
-    ]
+    rows = [unpack(decoded, "row", packed) for packed in decoded["rows"]]
+    assert rows[0]["name"] == HOSTILE
+    # every row, with its outcomes and their steps, reads back as the document's classes give it
+    assert rows == [plain(row) for row in small.rows]
+    b = small.policies[1]
+    assert decoded["policies"][1] == {"name": b.name, "scale": list(b.scale), "descriptions": b.descriptions}
+
+
+def test_the_script_takes_the_documents_words_from_the_page(page):
+    terms = json.loads(blob(page))["terms"]
+    assert terms == {
+        "missing": MISSING,
+        "not_rated": NOT_RATED,
+        "tiers": list(TIERS),
+        "better": BETTER,
+        "worse": WORSE,
+    }
+    script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
+    for word in (MISSING, NOT_RATED, BETTER, WORSE, *TIERS):
+        assert f'"{word}"' not in script and f"'{word}'" not in script, word
+
+
+def test_the_stylesheet_and_script_are_package_files_inlined(page):
+    css = resources.files("policyc.report").joinpath("report.css").read_text(encoding="utf-8")
+    js = resources.files("policyc.report").joinpath("report.js").read_text(encoding="utf-8")
+    assert ".kpi" in css and "renderAll()" in js
+    assert f"<style>{css}</style>" in page and f"<script>{js}</script>" in page
+
+
+def test_the_stylesheet_and_script_are_package_data():
+    """Declared as package data, so that an installed wheel holds them as a checkout does."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    for name in ("report.css", "report.js"):
+        assert name in declared["policyc.report"], name
+        assert resources.files("policyc.report").joinpath(name).is_file(), name
 
 
 def test_nothing_is_fetched(page):
@@ -323,8 +384,7 @@ def test_sections_and_ids(page):
 
 
 def test_no_differences_no_periods_no_data():
-    document = make_document(orgs=5, periods=0, differences=False)
-    document["data"] = None
+    document = attrs.evolve(make_document(orgs=5, periods=0, differences=False), data=None)
     text = render_html(document)
     assert 'id="differences"' not in text and 'href="#differences"' not in text
     assert 'id="dist-period"' not in text and 'id="org-period"' not in text
@@ -336,21 +396,21 @@ def test_no_rows_and_a_value_off_the_scale():
     empty = render_html(make_document(orgs=0, periods=0, differences=False))
     assert 'id="crosstab"' in empty and '<span class="n">0</span>' in empty
     document = make_document(orgs=3, periods=1)
-    document["rows"][0]["outcomes"][1]["value"] = "6"
-    assert 'data-value="6" data-count="1"' in render_html(document)
+    first = document.rows[0]
+    off = attrs.evolve(first, outcomes=(first.outcomes[0], attrs.evolve(first.outcomes[1], value="6")))
+    assert 'data-value="6" data-count="1"' in render_html(attrs.evolve(document, rows=(off, *document.rows[1:])))
 
 
 def test_summary_figures(small, page):
-    moved = sum(r["moved"] for r in small["rows"])
-    better = sum(r["direction"] == "better under B" for r in small["rows"])
+    moved = sum(r.moved for r in small.rows)
     summary = re.search(r'<section id="summary".*?</section>', page, re.S).group(0)
     figures = dict(re.findall(r'<span class="k">([^<]+)</span><span class="n">([\d,]+)</span>', summary))
     assert figures == {
-        "Rows compared": str(len(small["rows"])),
+        "Rows compared": str(len(small.rows)),
         "Moved": str(moved),
-        "Better under B": str(better),
-        "Worse under B": str(sum(r["direction"] == "worse under B" for r in small["rows"])),
-        "Unchanged": str(sum(None not in r["outcomes"] for r in small["rows"]) - moved),
+        "Better under B": str(sum(r.direction == BETTER for r in small.rows)),
+        "Worse under B": str(sum(r.direction == WORSE for r in small.rows)),
+        "Unchanged": str(sum(r.both for r in small.rows) - moved),
     }
 
 
@@ -361,7 +421,7 @@ def test_crosstab_shading_follows_counts(small, page):
         r'data-a="([^"]*)" data-b="([^"]*)"[^>]*>([\d,]+)</td>',
         table,
     )
-    counts = small["crosstab"]["counts"]
+    counts = small.crosstab.counts
     assert len(cells) == sum(len(row) for row in counts)
     peak = max(max(row) for row in counts)
     for zero, hue, alpha, a_value, _, count in cells:
@@ -369,26 +429,26 @@ def test_crosstab_shading_follows_counts(small, page):
         if count != "0":
             assert float(alpha) == pytest.approx(0.06 + 0.86 * int(count) / peak, abs=1e-3)
             # blue where both policies give an outcome, grey where one has none
-            assert hue == ("76,98,114" if a_value in ("missing", "not rated") else "0,94,184")
+            assert hue == ("76,98,114" if a_value in (MISSING, NOT_RATED) else "0,94,184")
     assert "Not rated" in table and "Performance under review" in table
 
 
 def test_distribution_bars_count_rows(small, page):
     chart = re.search(r'<div class="chart-group" data-period="">(.*?)</svg>', page, re.S).group(1)
     bars = dict(re.findall(r'data-value="([^"]+)" data-count="(\d+)"', chart))
-    expected = Counter(reported(r["outcomes"][0]) for r in small["rows"] if r["outcomes"][0])
+    expected = Counter(reported(r.outcomes[0]) for r in small.rows if r.outcomes[0])
     assert {k: int(v) for k, v in bars.items() if int(v)} == dict(expected)
 
 
 def test_a_thousand_rows_stay_small():
     document = make_document(orgs=236, periods=4)
-    assert len(document["rows"]) == 944
+    assert len(document.rows) == 944
     started = time.perf_counter()
     text = render_html(document)
     assert time.perf_counter() - started < 2
     size = len(text.encode("utf-8"))
     assert size < 1_500_000, size
-    assert len(json.dumps(document)) > 2 * size  # the interned blob is much smaller than the document
+    assert len(json.dumps(document.as_dict())) > 2 * size  # the interned blob is much smaller than the document
 
 
 # ---------------------------------------------------------------- in a browser
@@ -465,29 +525,29 @@ def test_in_a_browser(browser, small, tmp_path: Path):
     for selector in ("#crosstab table", "#distribution svg.chart", "#movers table", "#organisations table", "#search"):
         assert page.locator(selector).first.is_visible(), selector
     bars = page.locator("#distribution .chart-group:not([hidden]) rect.bar")
-    missing = any(r["outcomes"][0] and r["outcomes"][0]["value"] is None for r in small["rows"])
+    missing = any(r.outcomes[0] and r.outcomes[0].value is None for r in small.rows)
     assert bars.count() == 3 + missing + 5  # A's three values and missing if any, B's five
     assert page.locator("#distribution .chart-group:not([hidden]) svg").count() == 2
     assert page.get_by_role("heading", name="NHS Oversight Framework").first.is_visible()
 
     organisations = page.locator("#organisations tbody tr[data-i]")
     movers = page.locator("#movers tbody tr[data-i]")
-    assert organisations.count() == len(small["rows"])
-    assert movers.count() == sum(r["moved"] for r in small["rows"])
+    assert organisations.count() == len(small.rows)
+    assert movers.count() == sum(r.moved for r in small.rows)
     # the hostile name is shown as text
     assert page.locator("#organisations tbody td", has_text="<script>window.__pwned").count() == 2
 
     # movers by |delta|, largest first
-    deltas = [abs(r["delta"]) for r in small["rows"] if r["moved"] and r["delta"] is not None]
+    deltas = [abs(r.delta) for r in small.rows if r.moved and r.delta is not None]
     shown = [float(t.split()[-1].replace("\u2212", "-")) for t in movers.locator("td.change small").all_inner_texts()]
     assert [abs(d) for d in shown] == sorted(deltas, reverse=True)
 
-    target = small["rows"][4]
-    page.fill("#search", target["name"].upper()[-10:])
-    expect(organisations).to_have_count(sum(target["name"] == r["name"] for r in small["rows"]))
-    assert organisations.first.locator("td.org .code").inner_text() == target["org"]
-    page.fill("#search", target["org"].lower())
-    expect(organisations).to_have_count(sum(r["org"] == target["org"] for r in small["rows"]))
+    target = small.rows[4]
+    page.fill("#search", target.name.upper()[-10:])
+    expect(organisations).to_have_count(sum(target.name == r.name for r in small.rows))
+    assert organisations.first.locator("td.org .code").inner_text() == target.org
+    page.fill("#search", target.org.lower())
+    expect(organisations).to_have_count(sum(r.org == target.org for r in small.rows))
     assert "Showing" in page.inner_text("#organisations-count")
 
     organisations.first.click()
@@ -497,19 +557,17 @@ def test_in_a_browser(browser, small, tmp_path: Path):
     assert sides.count() == 2
     assert sides.nth(0).locator(".steps li").first.is_visible()
     assert "overall" in sides.nth(0).inner_text() and "segment" in sides.nth(1).inner_text()
-    assert target["outcomes"][1]["steps"][1]["why"] in sides.nth(1).inner_text()
+    assert target.outcomes[1].steps[1].why in sides.nth(1).inner_text()
     assert "assumption" in sides.nth(1).locator(".rests").inner_text()
     sides.nth(1).locator(".rests a").click()
     assert page.locator("#assumptions-b").evaluate("e => e.open")
 
     page.fill("#search", "")
-    expect(organisations).to_have_count(len(small["rows"]))
+    expect(organisations).to_have_count(len(small.rows))
     page.locator("#crosstab td.cell:not(.zero)").first.click()
     assert page.locator("#cell-filter").is_visible()
     a_value, b_value = (page.locator("#crosstab td.cell:not(.zero)").first.get_attribute(f"data-{s}") for s in "ab")
-    expected = sum(
-        1 for r in small["rows"] if reported(r["outcomes"][0]) == a_value and reported(r["outcomes"][1]) == b_value
-    )
+    expected = sum(1 for r in small.rows if reported(r.outcomes[0]) == a_value and reported(r.outcomes[1]) == b_value)
     assert organisations.count() == expected
 
     page.locator("#cell-filter button").click()
@@ -517,7 +575,7 @@ def test_in_a_browser(browser, small, tmp_path: Path):
     assert page.locator("#organisations tr.detail .who b").first.inner_text() == HOSTILE
     assert page.evaluate("window.__pwned") is None
 
-    page.select_option("#dist-period", small["periods"][1])
+    page.select_option("#dist-period", small.periods[1])
     assert page.locator("#distribution .chart-group:not([hidden])").count() == 2
 
     shot = tmp_path / "report.png"
@@ -544,9 +602,9 @@ def test_a_thousand_rows_in_a_browser(browser, tmp_path: Path):
     page.goto(path.as_uri())
     organisations = page.locator("#organisations tbody tr[data-i]")
     assert organisations.count() == 1000
-    assert page.locator("#movers tbody tr[data-i]").count() == sum(r["moved"] for r in document["rows"])
+    assert page.locator("#movers tbody tr[data-i]").count() == sum(r.moved for r in document.rows)
     page.locator("#search").press_sequentially("trust 12")  # as one types
-    expected = sum("trust 12" in r["name"].lower() for r in document["rows"])
+    expected = sum("trust 12" in r.name.lower() for r in document.rows)
     assert expected > 0
     expect(organisations).to_have_count(expected)
     assert time.perf_counter() - started < 10

@@ -1,0 +1,216 @@
+// The tables and drill-downs, drawn from the page's data: a thousand rows of explanations as HTML would be several
+// megabytes, and a drill-down is drawn only when opened. The data names its own fields and the document's words for
+// missing, not rated, tiers and directions (T), so that none is spelled here.
+(() => {
+"use strict";
+const blob = JSON.parse(document.getElementById("report-data").textContent);
+const S = blob.strings, P = blob.policies, F = blob.fields, T = blob.terms, SIDES = ["A", "B"];
+const hasPeriods = blob.periods.length > 0;
+const ESC = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"};
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ESC[c]);
+
+// A packed instance is the list of its fields' values, in the order the data names them.
+const unpack = (fields, values, read = (v) => v) => Object.fromEntries(fields.map((f, k) => [f, read(values[k])]));
+function outcome(o) {
+  if (o === null) return null;
+  const out = unpack(F.outcome, o);
+  out.steps = out.steps.map((s) => unpack(F.step, s, (k) => k === null ? null : S[k]));
+  return out;
+}
+const rows = blob.rows.map((packed, i) => {
+  const r = unpack(F.row, packed);
+  r.i = i;
+  r.out = r.outcomes.map(outcome);
+  r.hay = (r.org + "\n" + (r.name || "")).toLowerCase();
+  return r;
+});
+
+const reported = (o) => o === null ? T.not_rated : (o.value === null ? T.missing : o.value);
+function rank(side, o) {
+  if (o === null) return 1e9 + 1;
+  if (o.value === null) return 1e9;
+  const k = P[side].scale.indexOf(o.value);
+  return k < 0 ? 1e8 : k;
+}
+function badge(side, o) {
+  if (o === null) return `<span class="badge t-none">${esc(T.not_rated)}</span>`;
+  if (o.value === null) return `<span class="badge t-missing">${esc(T.missing)}</span>`;
+  const d = P[side].descriptions[o.value];
+  const tier = T.tiers.includes(o.tier) ? o.tier : "plain";
+  return `<span class="badge t-${tier}"${d ? ` title="${esc(d)}"` : ""}>${esc(o.value)}</span>`;
+}
+function change(r, withDelta) {
+  const d = r.delta === null || !withDelta ? "" : `<small>&Delta; ${r.delta > 0 ? "+" : r.delta < 0 ? "&minus;" : ""}` +
+    `${Math.abs(r.delta).toFixed(2)}</small>`;
+  if (r.direction === T.better) return `<span class="dir dir-better">&#9650;&nbsp;Better under&nbsp;B${d}</span>`;
+  if (r.direction === T.worse) return `<span class="dir dir-worse">&#9660;&nbsp;Worse under&nbsp;B${d}</span>`;
+  return r.moved ? `<span class="dir">Moved${d}</span>` : '<span class="muted">&mdash;</span>';
+}
+function reason(k, o) {
+  let text = '<span class="muted">&mdash;</span>';
+  if (o === null) text = `<span class="muted">${esc(T.not_rated)}</span>`;
+  else if (o.steps.length) {
+    const s = o.steps[0];
+    const full = `${s.name} = ${s.value}${s.why ? ": " + s.why : ""}${s.source ? " (" + s.source + ")" : ""}`;
+    text = `<span title="${esc(full)}"><b>${esc(s.name)} = ${esc(s.value)}</b> ${esc(s.why || "")}</span>`;
+  }
+  return `<div class="r"><span class="tag tag-${SIDES[k].toLowerCase()}">${SIDES[k]}</span>${text}</div>`;
+}
+const cells = (r) => `<td class="chev"></td><td class="org"><span class="code">${esc(r.org)}</span>` +
+  `<span class="type">${esc(r.org_type)}</span>${r.name === null ? "" : `<span class="nm">${esc(r.name)}</span>`}</td>` +
+  (hasPeriods ? `<td>${r.period === null ? "" : esc(r.period)}</td>` : "") +
+  `<td>${badge(0, r.out[0])}</td><td>${badge(1, r.out[1])}</td>`;
+
+function side(r, k) {
+  const o = r.out[k], p = P[k], id = "assumptions-" + SIDES[k].toLowerCase();
+  let body;
+  if (o === null) {
+    body = `<p class="muted">${esc(p.name)} does not rate organisations of type <b>${esc(r.org_type)}</b>.</p>`;
+  } else {
+    body = o.steps.length ? '<ol class="steps">' + o.steps.map((s, n) =>
+      `<li${n === 0 ? ' class="lead"' : ""}><div class="head"><code>${esc(s.name)}</code> = <b>${esc(s.value)}</b>` +
+      `</div>${s.why ? `<div class="why">${esc(s.why)}</div>` : ""}` +
+      `${s.source ? `<div class="src">${esc(s.source)}</div>` : ""}</li>`).join("") + "</ol>"
+      : '<p class="muted">No decisive steps recorded.</p>';
+    body += `<p class="rests">Rests on <b>${o.assumptions}</b> assumption${o.assumptions === 1 ? "" : "s"} &middot; ` +
+      `<a href="#${id}" data-open="${id}">${esc(SIDES[k])}&rsquo;s assumptions</a></p>`;
+  }
+  const lower = SIDES[k].toLowerCase();
+  return `<section class="side side-${lower}"><header><span class="tag tag-${lower}">${SIDES[k]}</span>${esc(p.name)}` +
+    `${badge(k, o)}</header>${body}</section>`;
+}
+const detail = (r, span) => `<tr class="detail"><td colspan="${span}"><div class="who"><b>${esc(r.name || r.org)}</b>` +
+  `<span>${esc(r.org)} &middot; ${esc(r.org_type)}${r.period ? " &middot; " + esc(r.period) : ""}</span></div>` +
+  `<div class="explain">${side(r, 0)}${side(r, 1)}</div></td></tr>`;
+
+const state = {q: "", period: "", type: "", moved: false, cell: null};
+const KEYS = {
+  org: (r) => r.org, period: (r) => r.period || "",
+  a: (r) => rank(0, r.out[0]), b: (r) => rank(1, r.out[1]),
+  change: (r) => r.delta === null ? -1 : Math.abs(r.delta), delta: (r) => r.delta === null ? 9 : r.delta,
+};
+const compare = (x, y) => typeof x === "number" ? x - y : x.localeCompare(y, undefined, {numeric: true});
+const tables = {
+  movers: {
+    sort: "change", dir: -1, open: new Set(),
+    keep: (r) => r.moved,
+    row: (r) => cells(r) + `<td class="change">${change(r, true)}</td>` +
+      `<td class="reason">${reason(0, r.out[0])}${reason(1, r.out[1])}</td>`,
+  },
+  organisations: {
+    sort: null, dir: 1, open: new Set(),
+    keep: (r) => (!state.period || r.period === state.period) && (!state.type || r.org_type === state.type) &&
+      (!state.moved || r.moved) &&
+      (!state.cell || (reported(r.out[0]) === state.cell[0] && reported(r.out[1]) === state.cell[1])),
+    row: (r) => cells(r) + `<td class="change">${change(r, false)}</td><td class="num">${r.delta === null ? "" :
+      (r.delta > 0 ? "+" : "") + r.delta.toFixed(2)}</td>`,
+  },
+};
+for (const [name, t] of Object.entries(tables)) {
+  t.table = document.getElementById(name + "-table");
+  t.body = t.table.tBodies[0];
+  t.span = t.table.tHead.rows[0].cells.length;
+  t.count = document.getElementById(name + "-count");
+  t.all = rows.filter((r) => name !== "movers" || r.moved).length;
+  t.table.tHead.addEventListener("click", (ev) => {
+    const th = ev.target.closest("th[data-sort]");
+    if (!th) return;
+    const key = th.dataset.sort;
+    t.dir = t.sort === key ? -t.dir : (key === "change" ? -1 : 1);
+    t.sort = key;
+    render(name);
+  });
+  t.body.addEventListener("click", (ev) => {
+    if (ev.target.closest("a")) return;
+    const tr = ev.target.closest("tr[data-i]");
+    if (tr) toggle(t, tr);
+  });
+  t.body.addEventListener("keydown", (ev) => {
+    const tr = ev.target.closest("tr[data-i]");
+    if (tr && (ev.key === "Enter" || ev.key === " ")) { ev.preventDefault(); toggle(t, tr); }
+  });
+}
+
+function toggle(t, tr) {
+  const i = +tr.dataset.i, open = !t.open.has(i);
+  if (open) {
+    t.open.add(i);
+    tr.insertAdjacentHTML("afterend", detail(rows[i], t.span));
+  } else {
+    t.open.delete(i);
+    tr.nextElementSibling.remove();
+  }
+  tr.classList.toggle("open", open);
+  tr.setAttribute("aria-expanded", String(open));
+}
+
+function render(name) {
+  const t = tables[name];
+  let list = rows.filter((r) => (!state.q || r.hay.includes(state.q)) && t.keep(r));
+  if (t.sort) {
+    const key = KEYS[t.sort];
+    list = list.map((r) => [key(r), r]).sort((x, y) => t.dir * compare(x[0], y[0]) || x[1].i - y[1].i)
+      .map((x) => x[1]);
+  }
+  const html = list.map((r) => {
+    const open = t.open.has(r.i);
+    return `<tr data-i="${r.i}" tabindex="0" aria-expanded="${open}"${open ? ' class="open"' : ""}>${t.row(r)}</tr>` +
+      (open ? detail(r, t.span) : "");
+  });
+  t.body.innerHTML = html.length ? html.join("") :
+    `<tr class="empty"><td colspan="${t.span}">No ${name === "movers" ? "movers" : "organisations"} match.</td></tr>`;
+  t.count.textContent = list.length === t.all ? `${t.all.toLocaleString("en-GB")} rows` :
+    `Showing ${list.length.toLocaleString("en-GB")} of ${t.all.toLocaleString("en-GB")} rows`;
+  for (const th of t.table.tHead.querySelectorAll("th[data-sort]")) {
+    if (th.dataset.sort === t.sort) th.setAttribute("aria-sort", t.dir > 0 ? "ascending" : "descending");
+    else th.removeAttribute("aria-sort");
+  }
+}
+const renderAll = () => { render("movers"); render("organisations"); };
+
+// Laying out a thousand rows takes a while on a slow machine: keystrokes that arrive meanwhile share one redraw.
+let pending = 0;
+document.getElementById("search").addEventListener("input", (ev) => {
+  state.q = ev.target.value.trim().toLowerCase();
+  if (!pending) pending = requestAnimationFrame(() => { pending = 0; renderAll(); });
+});
+const bind = (id, field, read) => {
+  const el = document.getElementById(id);
+  if (el) el.addEventListener("change", () => { state[field] = read(el); render("organisations"); });
+};
+bind("org-period", "period", (el) => el.value);
+bind("org-type", "type", (el) => el.value);
+bind("org-moved", "moved", (el) => el.checked);
+
+const chip = document.getElementById("cell-filter");
+function chooseCell(td) {
+  state.cell = [td.dataset.a, td.dataset.b];
+  chip.firstElementChild.textContent = `A: ${state.cell[0]} \u00b7 B: ${state.cell[1]}`;
+  chip.hidden = false;
+  render("organisations");
+  document.getElementById("organisations").scrollIntoView();
+}
+const xtab = document.querySelector("#crosstab table");
+xtab.addEventListener("click", (ev) => { const td = ev.target.closest("td[data-a]"); if (td) chooseCell(td); });
+xtab.addEventListener("keydown", (ev) => {
+  const td = ev.target.closest("td[data-a]");
+  if (td && ev.key === "Enter") chooseCell(td);
+});
+chip.lastElementChild.addEventListener("click", () => {
+  state.cell = null;
+  chip.hidden = true;
+  render("organisations");
+});
+
+const periodChoice = document.getElementById("dist-period");
+if (periodChoice) periodChoice.addEventListener("change", () => {
+  for (const g of document.querySelectorAll("#distribution .chart-group")) {
+    g.hidden = g.dataset.period !== periodChoice.value;
+  }
+});
+document.addEventListener("click", (ev) => {
+  const a = ev.target.closest("a[data-open]");
+  if (a) document.getElementById(a.dataset.open).open = true;
+});
+renderAll();
+})();

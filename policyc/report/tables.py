@@ -1,0 +1,112 @@
+"""The report's tables: the cross-tabulation, drawn here, and the frames of the movers and organisations tables,
+whose rows the script draws from the page's data."""
+
+from __future__ import annotations
+
+from policyc.analysis.comparison import Document
+from policyc.report.markup import colours, e, label, side_tag
+
+# A cell's shade: blue where both policies give an outcome, grey where one has none (it compares nothing).
+_COMPARED_HUE = "0,94,184"
+_UNCOMPARED_HUE = "76,98,114"
+
+
+def crosstab(document: Document, tiers: list[dict[str, str | None]]) -> str:
+    table = document.crosstab
+    a_policy, b_policy = document.policies
+    a_values, b_values, counts = table.a_values, table.b_values, table.counts
+    peak = max((c for row in counts for c in row), default=0) or 1
+    a_colours, b_colours = (colours(p, t) for p, t in zip(document.policies, tiers, strict=True))
+    head = "".join(f'<th scope="col">{label(b_policy, b_colours, v)}</th>' for v in b_values)
+    body = []
+    for i, a_value in enumerate(a_values):
+        cells = []
+        for j, b_value in enumerate(b_values):
+            count = counts[i][j]
+            share = count / peak
+            style = ""
+            if count:
+                # 6% to 92% opaque, so that an almost empty cell still shows and the fullest still reads in white
+                hue = _UNCOMPARED_HUE if a_policy.special(a_value) or b_policy.special(b_value) else _COMPARED_HUE
+                ink = ";color:#fff" if share > 0.5 else ""
+                style = f' style="background:rgba({hue},{0.06 + 0.86 * share:.3f}){ink}"'
+            cells.append(
+                f'<td class="cell{" zero" if not count else ""}"{style} data-a="{e(a_value)}" '
+                f'data-b="{e(b_value)}" tabindex="0" title="{e(a_value)} under A, {e(b_value)} under B: '
+                f'{count:,}">{count:,}</td>'
+            )
+        body.append(
+            f'<tr><th scope="row">{label(a_policy, a_colours, a_value)}</th>{"".join(cells)}'
+            f'<td class="total">{sum(counts[i]):,}</td></tr>'
+        )
+    column_totals = "".join(f'<td class="total">{sum(row[j] for row in counts):,}</td>' for j in range(len(b_values)))
+    return (
+        f'<section id="crosstab" class="card"><div class="section-head"><h2>Cross-tabulation of outcomes</h2>'
+        f'<div class="legend-scale"><span>0</span><i></i><span>{peak:,}</span></div></div>'
+        f'<p class="lede">Each row of the data counted once: its outcome under A ({e(a_policy.outcome)}, '
+        f"down the side) against its outcome under B ({e(b_policy.outcome)}, across the top). Shading is "
+        "proportional to the count, in grey where one side has no outcome; choose a cell to list its "
+        "organisations.</p>"
+        f'<div class="table-scroll"><table class="xtab"><thead><tr><th class="corner" rowspan="2">'
+        f'{side_tag(0)}{e(a_policy.name)} &darr;</th><th class="bhead" colspan="{len(b_values)}">'
+        f'{side_tag(1)}{e(b_policy.name)} &rarr;</th><th rowspan="2" class="total-h">Total</th></tr>'
+        f'<tr>{head}</tr></thead><tbody>{"".join(body)}</tbody><tfoot><tr><th scope="row">Total</th>'
+        f'{column_totals}<td class="total grand">{table.total:,}</td></tr></tfoot></table></div></section>'
+    )
+
+
+def _frame(table_id: str, columns: list[tuple[str, str | None]]) -> str:
+    """A table's head, each column sortable by the script's key where it has one, and an empty body."""
+    heads = "".join(
+        f'<th scope="col" data-sort="{key}">{text}</th>' if key else f'<th scope="col">{text}</th>'
+        for text, key in columns
+    )
+    return (
+        f'<div class="table-scroll tall"><table class="data" id="{table_id}"><thead><tr>{heads}</tr></thead>'
+        "<tbody></tbody></table></div>"
+    )
+
+
+def _row_columns(document: Document) -> list[tuple[str, str | None]]:
+    columns: list[tuple[str, str | None]] = [("", None), ("Organisation", "org")]
+    if document.periods:
+        columns.append(("Period", "period"))
+    return columns + [(f"{side_tag(side)}{e(p.outcome)}", "ab"[side]) for side, p in enumerate(document.policies)]
+
+
+def movers(document: Document) -> str:
+    columns = _row_columns(document) + [("Change", "change"), ("Reason", None)]
+    return (
+        f'<section id="movers" class="card"><div class="section-head"><h2>Movers</h2>'
+        '<span class="count" id="movers-count"></span></div><p class="lede">Rows whose standing differs between '
+        "the two regimes, largest change first; the reason is each outcome&rsquo;s first decisive step. Choose a "
+        f"row for both explanations.</p>{_frame('movers-table', columns)}"
+        "<noscript><p>The tables need JavaScript.</p></noscript></section>"
+    )
+
+
+def organisations(document: Document) -> str:
+    periods = document.periods
+    controls = []
+    if periods:
+        options = "".join(f'<option value="{e(p)}">{e(p)}</option>' for p in periods)
+        controls.append(
+            f'<label class="control">Period <select id="org-period"><option value="">All</option>'
+            f"{options}</select></label>"
+        )
+    types = sorted({r.org_type for r in document.rows})
+    options = "".join(f'<option value="{e(t)}">{e(t)}</option>' for t in types)
+    controls.append(
+        f'<label class="control">Type <select id="org-type"><option value="">All</option>{options}</select></label>'
+    )
+    controls.append('<label class="control check"><input type="checkbox" id="org-moved"> Moved only</label>')
+    controls.append(
+        '<span class="chip" id="cell-filter" hidden><span></span><button type="button" '
+        'aria-label="Clear the cross-tabulation filter">&times;</button></span>'
+    )
+    columns = _row_columns(document) + [("Change", "change"), ("&Delta;", "delta")]
+    return (
+        f'<section id="organisations" class="card"><div class="section-head"><h2>Organisations</h2>'
+        f'<span class="count" id="organisations-count"></span></div><div class="filters">{"".join(controls)}'
+        "</div>" + _frame("organisations-table", columns) + "</section>"
+    )
