@@ -12,12 +12,14 @@ from typing import Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "Comparison",
     "DataError",
     "DataWarning",
     "EvaluationError",
     "Explanation",
     "Policy",
     "PolicyError",
+    "compare",
     "load",
 ]
 

@@ -16,16 +16,20 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from policyc.analysis import compare as side_by_side
+from policyc.analysis.comparison import BETTER, WORSE, Document
 from policyc.analysis.evaluation import Evaluation, RuleFailed, evaluate_file, evaluate_text
 from policyc.analysis.explain import Explainer, explain
 from policyc.backend.codegen import generate
-from policyc.backend.compile import Compiled
+from policyc.backend.compile import Compiled, describe_failure
+from policyc.backend.frame import EvalError
 from policyc.data import mapping as mappings
 from policyc.data import results
 from policyc.data.cells import format_period, parse_period
-from policyc.data.table import DataError, records
+from policyc.data.table import DataError, read_text, records
 from policyc.ir import nodes as ir
 from policyc.ir.lower import lower
+from policyc.report.html import render_html
 from policyc.semantics.driver import Result, check_source
 from policyc.semantics.types import Type
 from policyc.syntax import diagnostics as render
@@ -34,12 +38,14 @@ from policyc.syntax.read import read_source
 from policyc.syntax.source import Source
 
 __all__ = [
+    "Comparison",
     "DataError",
     "DataWarning",
     "EvaluationError",
     "Explanation",
     "Policy",
     "PolicyError",
+    "compare",
     "load",
 ]
 
@@ -236,6 +242,98 @@ def _policy(policy: Policy | PathArg) -> Policy:
     return policy if isinstance(policy, Policy) else load(policy)
 
 
+# ---------------------------------------------------------------- comparisons
+
+
+class Comparison:
+    """Two policies over one table, as `policyc compare` reports them: `document` holds everything."""
+
+    def __init__(self, document: Document):
+        self.document = document
+
+    def __str__(self) -> str:
+        return side_by_side.to_table(self.document)
+
+    def __repr__(self) -> str:
+        return f"<Comparison {self.document.title}: {len(self.document.rows)} rows>"
+
+    def to_json(self) -> str:
+        return side_by_side.to_json(self.document)
+
+    def html(self) -> str:
+        """The full HTML report, one self-contained page, as `policyc compare --html` writes it."""
+        return render_html(self.document)
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame, one row per organisation (and period): both outcomes, standings and tiers, the move.
+
+        An outcome is None where it is missing or where the policy does not rate the row (`a_rated`, `b_rated`).
+        """
+        pd = _library("pandas")
+        records = self.document.records()
+        frame = pd.DataFrame.from_records(records, columns=list(records[0]) if records else None)
+        for column in ("a_standing", "b_standing", "delta"):
+            if column in frame:
+                frame[column] = frame[column].astype("float64")
+        return frame
+
+    def _repr_html_(self) -> str:
+        """The summary: the two policies, how many rows stand differently, and the cross-tabulation."""
+        doc = self.document
+        a, b = doc.policies
+        movers = doc.movers()
+        table = doc.crosstab
+        e = html.escape
+        head = "".join(f"<th>{e(value)}</th>" for value in table.b_values)
+        body = "".join(
+            f"<tr><th>{e(value)}</th>" + "".join(f"<td>{count}</td>" for count in counts) + "</tr>"
+            for value, counts in zip(table.a_values, table.counts, strict=True)
+        )
+        on = f" on {e(doc.data)}" if doc.data else ""
+        return (
+            f'<div class="policyc-comparison"><p><strong>{e(doc.title)}</strong>{on}</p>'
+            f"<p>A: {e(a.title)} ({e(a.file)}), outcome <code>{e(a.outcome)}</code><br>"
+            f"B: {e(b.title)} ({e(b.file)}), outcome <code>{e(b.outcome)}</code></p>"
+            f"<p>{len(movers.rows)} of the {movers.compared} rows that both rate stand differently "
+            f"({movers.worse} {WORSE}, {movers.better} {BETTER}).</p>"
+            f"<table><thead><tr><th>{e(a.outcome)} \\ {e(b.outcome)}</th>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>"
+            "<p>Each row: <code>.to_frame()</code>; the full report: <code>.html()</code>.</p></div>"
+        )
+
+
+def compare(
+    a: Policy | PathArg, b: Policy | PathArg, table: Table, mapping: PathArg | None = None, allow_missing: bool = False
+) -> Comparison:
+    """Policies `a` and `b` (Policy objects, or what `load` takes) side by side on one table, as `policyc compare`.
+
+    Each policy rates the rows of its own org types; the others are "not rated" by it. Raises DataError for a
+    table a policy cannot read, EvaluationError for a rule that cannot give a value.
+    """
+    policies = (_policy(a), _policy(b))
+    read = _read(table)
+    try:
+        text = read_text(read.path) if read.text is None else read.text
+        if mapping is not None:
+            text = mappings.apply(mappings.load(os.fspath(mapping)), text, read.path)
+    except DataError as error:
+        raise DataError(read.placed(error.message)) from None
+    sides = []
+    for policy in policies:
+        found: list[str] = []
+        try:
+            loaded = side_by_side.load(policy.compiled, text, read.path, allow_missing, found.append)
+        except DataError as error:
+            raise DataError(f"reading for {policy.path}: {read.placed(error.message)}") from None
+        _warn(found, read, policy)
+        try:
+            sides.append(side_by_side.Side.evaluate(policy.path, policy.compiled, loaded))
+        except EvalError as error:
+            raise EvaluationError(read.placed(describe_failure(error, loaded[0], read.path))) from None
+    first, second = sides
+    return Comparison(side_by_side.document(first, second, read.path, side_by_side.names(text)))
+
+
 # ---------------------------------------------------------------- tables in
 
 
@@ -361,9 +459,11 @@ def _arrow_csv(table: Any, path: str) -> tuple[str, Callable[[int], str]]:
     return out.getvalue().decode("utf-8"), lambda row: f"row {row}"
 
 
-def _warn(messages: list[str], read: _Read) -> None:
+def _warn(messages: list[str], read: _Read, policy: Policy | None = None) -> None:
+    """Each warning, attributed to the line that called the API (two frames up)."""
+    prefix = "" if policy is None else f"{policy.path}: "
     for message in messages:
-        warnings.warn(read.placed(message), DataWarning, stacklevel=3)
+        warnings.warn(prefix + read.placed(message), DataWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------- tables out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -327,6 +328,83 @@ def test_explain_needs_an_evaluation_and_an_organisation_in_it(shipped) -> None:
     with pytest.raises(LookupError, match=r"`SYNA003` has no row for period 2011Q1; it has 2009Q1, "):
         shipped["performance_2009.policy"].evaluate(SYNTHETIC_2009)
         shipped["performance_2009.policy"].explain("SYNA003", period="2011Q1")
+
+
+# ---------------------------------------------------------------- comparisons
+
+REGIMES = (str(POLICIES / "performance_2009.policy"), str(POLICIES / "oversight_2025.policy"))
+
+
+@pytest.fixture(scope="module")
+def comparison() -> policyc.Comparison:
+    return policyc.compare(*REGIMES, str(ENGLAND))
+
+
+def test_compare_gives_the_document_policyc_compare_gives(comparison) -> None:
+    assert comparison.to_json() == run("compare", *REGIMES, "--data", ENGLAND, "--format", "json")
+    assert str(comparison) == run("compare", *REGIMES, "--data", ENGLAND)
+    assert comparison.html() == run("compare", *REGIMES, "--data", ENGLAND, "--format", "html")
+
+
+def test_compare_takes_policies_and_a_frame(shipped, comparison) -> None:
+    from_frame = policyc.compare(shipped["performance_2009.policy"], REGIMES[1], pd.read_csv(ENGLAND))
+    assert from_frame.document.data == "<DataFrame>"
+    assert from_frame.to_frame().equals(comparison.to_frame())
+
+
+def test_the_comparison_frame_has_a_row_per_organisation_and_period_that_counts_as_its_crosstab(comparison) -> None:
+    frame = comparison.to_frame()
+    assert len(frame) == len(comparison.document.rows) == len(frame.drop_duplicates(["org", "period"]))
+    assert frame["a_standing"].dtype == "float64" and frame["moved"].dtype == bool
+
+    def reported(side: str) -> pd.Series:
+        missing = frame[f"{side}_outcome"].isna()
+        labels = frame[f"{side}_outcome"].where(~missing, "missing")
+        return labels.where(frame[f"{side}_rated"], "not rated")
+
+    counted = pd.crosstab(reported("a"), reported("b"))
+    table = comparison.document.crosstab
+    for a_value, counts in zip(table.a_values, table.counts, strict=True):
+        for b_value, count in zip(table.b_values, counts, strict=True):
+            got = counted.at[a_value, b_value] if a_value in counted.index and b_value in counted.columns else 0
+            assert got == count, (a_value, b_value)
+    assert frame["moved"].sum() == len(comparison.document.movers().rows)
+
+
+def test_the_comparison_shows_its_summary_in_a_notebook(comparison) -> None:
+    page = comparison._repr_html_()
+    movers = comparison.document.movers()
+    assert f"{len(movers.rows)} of the {movers.compared} rows that both rate stand differently" in page
+    table = comparison.document.crosstab
+    first = f"<tr><th>{table.a_values[0]}</th>" + "".join(f"<td>{c}</td>" for c in table.counts[0]) + "</tr>"
+    assert first in page
+    assert "overall \\ segment" in page
+
+
+def test_compare_names_the_policy_and_the_frame_row_of_bad_data() -> None:
+    frame = pd.read_csv(ENGLAND)
+    frame["period"] = frame["period"].astype(object)
+    frame.loc[7, "period"] = "2025Q5"
+    with pytest.raises(policyc.DataError) as raised:
+        policyc.compare(*REGIMES, frame)
+    assert str(raised.value).startswith(
+        f"reading for {REGIMES[1]}: <DataFrame>, row 7, column period: expected a period like 2025Q3"
+    )
+
+
+# ---------------------------------------------------------------- the documentation
+
+
+def test_the_examples_in_docs_python_md_run_as_written(monkeypatch, capsys) -> None:
+    text = (ROOT / "docs" / "python.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 5
+    monkeypatch.chdir(ROOT)
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "docs/python.md", "exec"), namespace)
+    printed = capsys.readouterr().out
+    assert printed.startswith("<policy text>:3:5: error[PC201]") and f"```\n{printed}```" in text
 
 
 # ---------------------------------------------------------------- imports
