@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from policyc.analysis import search
+from policyc.analysis import profiles, search
+from policyc.analysis.witness import SearchResult, Witness, to_json, to_text
 from policyc.backend import runtime
 from policyc.backend.compile import Compiled, compile_file
 from policyc.data import results
@@ -103,7 +104,7 @@ def shipped() -> tuple[Compiled, Compiled]:
     return compiled
 
 
-def rated(compiled: Compiled, witness: search.Witness) -> str | None:
+def rated(compiled: Compiled, witness: Witness) -> str | None:
     """The witness's subject evaluated again by a policy, from its rows as reported (encoded here, not by search)."""
     program = compiled.program
     n = len(witness.rows)
@@ -153,7 +154,7 @@ def test_an_impossible_pair_is_reported_not_found(policies):
     result = search.search(policies["a"], policies["c"], want=("good", "low"), max_examples=200, cohort_size=4)
     assert not result.independent
     assert not result.found and result.witness is None
-    text = search.to_text(result, "a.policy", "c.policy")
+    text = to_text(result, "a.policy", "c.policy")
     assert (
         f"No profile found with A = good and B = low in {result.examples_tried:,} profiles tried; "
         "a search, not a proof." in text
@@ -194,11 +195,11 @@ def test_an_outcome_off_a_scale_is_refused(policies):
 def test_policies_with_no_org_type_in_common(policies):
     result = search.search(policies["a"], policies["icb_only"], max_examples=50)
     assert result.org_types == () and not result.found and result.examples_tried == 0
-    assert "A and B rate no org type in common" in search.to_text(result, "a.policy", "icb.policy")
+    assert "A and B rate no org type in common" in to_text(result, "a.policy", "icb.policy")
 
 
 def test_the_same_seed_gives_the_same_witness_whatever_the_hypothesis_profile(policies):
-    def run(seed: int) -> search.SearchResult:
+    def run(seed: int) -> SearchResult:
         return search.search(
             policies["a"], policies["b"], want=("good", "4"), max_examples=600, seed=seed, cohort_size=4
         )
@@ -218,14 +219,14 @@ def test_the_same_seed_gives_the_same_witness_whatever_the_hypothesis_profile(po
 
 def test_reports(policies):
     result = search.search(policies["a"], policies["b"], want=("good", "4"), max_examples=600, cohort_size=4)
-    text = search.to_text(result, "a.policy", "b.policy")
+    text = to_text(result, "a.policy", "b.policy")
     assert f"Outcome pairs of the {result.explored} profiles explored (A's overall down, B's segment across):" in text
     assert "Witness: an acute organisation rated good (high) by A and 4 (low) by B" in text
     assert "Under A (a.policy):" in text and "subject (acute): overall = good" in text
     assert "Under B (b.policy):" in text and "subject (acute): segment = 4" in text
-    document = json.loads(search.to_json(result))
+    document = json.loads(to_json(result))
     assert document["wanted"] == {"a": "good", "b": "4", "delta": 1.0} and document["found"]
-    assert [row["org"] for row in document["witness"]["rows"]] == list(search.orgs(len(result.witness.rows)))
+    assert [row["org"] for row in document["witness"]["rows"]] == list(profiles.orgs(len(result.witness.rows)))
     assert sum(p["count"] for p in document["pairs_seen"]) == result.explored
 
 
@@ -235,7 +236,7 @@ def test_reports(policies):
 def test_performing_in_2009_and_segment_4_in_2025(shipped):
     result = search.search(*shipped, want=("performing", "4"), max_examples=800, cohort_size=3)
     assert result.org_types == ("acute", "ambulance")
-    assert result.found, search.to_text(result, "2009", "2025")
+    assert result.found, to_text(result, "2009", "2025")
     assert rated(shipped[0], result.witness) == "performing"
     assert rated(shipped[1], result.witness) == "4"
     assert "overall = performing" in result.witness.explanation_a

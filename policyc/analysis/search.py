@@ -2,341 +2,28 @@
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from collections import Counter
 from itertools import zip_longest
 from random import Random
 
-import attrs
 import hypothesis
-import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
-from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from policyc.analysis.compare import standing, tier
+from policyc.analysis.compare import standing
 from policyc.analysis.explain import explain
+from policyc.analysis.profiles import SUBJECT, Pair, Profile, Row, Space, profile_frame, together
+from policyc.analysis.witness import SearchResult, Witness, standing_delta, to_json, to_text
 from policyc.backend import runtime
 from policyc.backend.compile import Compiled
 from policyc.data import results
 from policyc.ir import nodes as ir
 from policyc.ir import walk
 from policyc.ir.nodes import outcome
-from policyc.semantics.types import Type
 
-SUBJECT = "subject"
-Pair = tuple[str | None, str | None]  # the two outcomes as reported; None where a policy gives none
-Row = dict[str, results.Value]
-Profile = tuple[str, tuple[Row, ...]]  # an org type and its cohort, the subject first
-
-# How a row's numbers and metrics of one policy are drawn: none present, anywhere, or each where it scores highest
-# or lowest; and its yes/no and label inputs (judgements, flags, ratings: few values each, and often a gate): any
-# value, or each its first value (as declared; no before yes) or its last. Whatever the way, a value may be missing:
-# the first ways are the shrink targets, and the simplest witness leaves out what does not matter.
-NUMBERS = ("absent", "anywhere", "highest", "lowest")
-GATES = ("any", "first", "last")
-
-
-@attrs.frozen
-class Witness:
-    """A profile and how each policy rates its subject: `rows` holds the cells present, the subject's first."""
-
-    org_type: str
-    a_value: str
-    b_value: str
-    delta: float  # standing under B minus standing under A: positive when B rates the subject worse
-    rows: tuple[Row, ...]
-    explanation_a: str
-    explanation_b: str
-
-    @property
-    def subject(self) -> Row:
-        return self.rows[0]
-
-    @property
-    def peers(self) -> tuple[Row, ...]:
-        return self.rows[1:]
-
-
-@attrs.frozen
-class SearchResult:
-    a_outcome: str
-    b_outcome: str
-    a_scale: tuple[str, ...]  # the outcome's values as reported, best first
-    b_scale: tuple[str, ...]
-    org_types: tuple[str, ...]  # those searched: rated by both policies
-    cohort_size: int
-    seed: int
-    independent: bool  # the policies read no column in common: each side of a witness is searched on its own
-    pairs_seen: dict[Pair, int]  # over the profiles explored with both policies
-    explored: int
-    examples_tried: int  # every profile evaluated: explored, then searched for the witness (shrinking included)
-    failed: int  # profiles on which a policy could not evaluate
-    seconds: float
-    most_different: tuple[str, str] | None  # the most different pair reached
-    wanted: tuple[str, str] | None  # the pair the witness was searched for: asked for, else the most different
-    found: bool
-    witness: Witness | None
-
-    def delta(self, pair: Pair) -> float | None:
-        """Standing under B minus standing under A; None when either policy gives no outcome."""
-        return _delta(pair, self.a_scale, self.b_scale)
-
-
-def _delta(pair: Pair, a_scale: tuple[str, ...], b_scale: tuple[str, ...]) -> float | None:
-    a, b = pair
-    if a is None or b is None:
-        return None
-    return standing(b_scale.index(b), len(b_scale)) - standing(a_scale.index(a), len(a_scale))
-
-
-# ---------------------------------------------------------------- what a profile may hold
-
-
-def _walk(expr: ir.Expr):
-    yield expr
-    for child in ir.children(expr):
-        yield from _walk(child)
-
-
-def _nodes(decl: ir.Derived):
-    for expr in (decl.expr, *(e for adjust in decl.adjusts for e in (adjust.value, adjust.condition))):
-        yield from _walk(expr)
-
-
-def _marks(program: ir.Program) -> dict[str, set[float]]:
-    """Each number column's thresholds: band bounds, standards, floors and constants it is compared with."""
-    marks: dict[str, set[float]] = {c.name: set() for c in program.columns if c.type.kind == "number"}
-    for decl in program.decls:
-        if isinstance(decl, ir.Score) and isinstance(decl.scoring, ir.Ranked):
-            marks[decl.metric].update(x for x in (decl.scoring.standard, decl.scoring.floor) if x is not None)
-        elif isinstance(decl, ir.Score) and isinstance(decl.scoring, ir.Bands):
-            marks[decl.metric].update(
-                x for band in decl.scoring.rows for x in (band.lower, band.upper) if x is not None
-            )
-        elif isinstance(decl, ir.Derived):
-            for node in _nodes(decl):
-                if isinstance(node, ir.Binary) and node.op in ("<", "<=", ">", ">=", "==", "!="):
-                    for side, other in ((node.left, node.right), (node.right, node.left)):
-                        if (
-                            isinstance(side, ir.Load)
-                            and side.name in marks
-                            and isinstance(other, ir.Const)
-                            and other.value is not None
-                        ):
-                            marks[side.name].add(float(other.value))
-    return marks
-
-
-def _peer_columns(program: ir.Program) -> set[str]:
-    """The columns through which the other organisations of a cohort reach a row's result: those that feed a
-    cohort function or a metric scored against the cohort."""
-    decls = {d.name: d for d in program.decls}
-    stack: list[str] = []
-    for decl in program.decls:
-        if isinstance(decl, ir.Score) and isinstance(decl.scoring, (ir.Ranked, ir.Relative)):
-            stack.append(decl.metric)
-        elif isinstance(decl, ir.Derived):
-            for node in _nodes(decl):
-                if isinstance(node, (ir.Cohort, ir.Quantile, ir.Quartile)):
-                    stack.extend(ir.loads(node.operand))
-    return {name for name in walk.closure(program, stack) if isinstance(decls[name], ir.Column)}
-
-
-def _together(program: ir.Program) -> list[set[str]]:
-    """For each derived value reading several columns (themselves, or through their scores), those columns."""
-    decls = {d.name: d for d in program.decls}
-    groups = []
-    for decl in program.decls:
-        if isinstance(decl, ir.Derived):
-            read = [decls[n] for n in ir.reads(decl) if isinstance(decls.get(n), (ir.Column, ir.Score))]
-            group = {d.metric if isinstance(d, ir.Score) else d.name for d in read}
-            if len(group) > 1:
-                groups.append(group)
-    return groups
-
-
-def _score(scoring: ir.Scoring, value: float) -> float | None:
-    """The score a value gets where that does not depend on the cohort (a ranked value neither meeting the
-    standard nor failing the floor: the middle of its spread); None where no band holds it, or it always does."""
-    if isinstance(scoring, ir.Bands):
-        return next((float(band.result) for band in scoring.rows if band.holds(value)), None)
-    if isinstance(scoring, ir.Ranked):
-        higher, standard, floor = scoring.higher, scoring.standard, scoring.floor
-        if standard is not None and (value >= standard if higher else value <= standard):
-            return 1.0
-        if floor is not None and (value < floor if higher else value > floor):
-            return 4.0
-        return ((1.0 if standard is None else 2.0) + (4.0 if floor is None else 3.0)) / 2
-    return None
-
-
-def _number(unit: str | None, marks: set[float], scoring: ir.Scoring | None) -> dict[str, st.SearchStrategy]:
-    """A number column's strategy in each way of drawing numbers (NUMBERS). Anywhere: missing first, then each
-    threshold and the values just either side of it, then integers and one-decimal numbers over a range that holds
-    the thresholds. Highest and lowest: those of the thresholds and their neighbours that score highest or lowest."""
-    near = list(dict.fromkeys(round(m + d, 6) for m in sorted(marks) for d in (0, -0.1, 0.1, -1, 1)))
-    if unit == "percent":
-        lo, hi = min([0.0, *near]), max([100.0, *near])
-    elif marks:
-        lo, hi = min(marks) - 50, max(marks) + 50
-    else:
-        lo, hi = 0.0, 10.0
-    anywhere = st.one_of(
-        [st.none()]
-        + ([st.sampled_from(near)] if near else [])
-        + [
-            st.integers(math.ceil(lo), math.floor(hi)).map(float),
-            st.floats(lo, hi, allow_nan=False).map(lambda x: min(max(round(x, 1), lo), hi)),
-        ]
-    )
-    out = {"absent": st.none(), "anywhere": anywhere, "highest": anywhere, "lowest": anywhere}
-    scored = {x: s for x in near if scoring is not None and (s := _score(scoring, x)) is not None}
-    if len(set(scored.values())) > 1:
-        for mode, pick in (("highest", max), ("lowest", min)):
-            best = pick(scored.values())
-            out[mode] = st.sampled_from((None, *(x for x, s in scored.items() if s == best)))
-    return out
-
-
-def _mapped(labels: tuple[str, ...], scoring: ir.Mapped, allowed: tuple[str, ...]) -> dict[str, st.SearchStrategy]:
-    """A metric scored by a mapping of its labels (of those `allowed`), in each way of drawing numbers."""
-    scores = {label: score for label, score in zip(labels, scoring.scores, strict=True) if label in allowed}
-    out = {"absent": st.none(), "anywhere": st.sampled_from((None, *scores))}
-    for mode, pick in (("highest", max), ("lowest", min)):
-        best = pick(scores.values())
-        out[mode] = st.sampled_from((None, *(label for label, score in scores.items() if score == best)))
-    return out
-
-
-def _merged_types(a: ir.Program, b: ir.Program) -> dict[str, Type]:
-    """Each column either policy reads, with the one type a shared table would give it."""
-    types = {c.name: c.type for c in a.columns}
-    for column in b.columns:
-        mine = types.get(column.name)
-        if mine is None:
-            types[column.name] = column.type
-        elif mine.kind != column.type.kind and {mine.kind, column.type.kind} != {"labels", "scale"}:
-            raise ValueError(
-                f"column `{column.name}` is {mine} under one policy and {column.type} under the other; "
-                "one table cannot hold both"
-            )
-        elif mine.kind in ("labels", "scale"):
-            # only the labels both policies can read
-            both = tuple(x for x in mine.labels if x in column.type.labels)
-            if not both:
-                raise ValueError(
-                    f"column `{column.name}` is {mine} under one policy and {column.type} under the "
-                    "other: no value that both can read"
-                )
-            types[column.name] = attrs.evolve(mine, labels=both)
-    return types
-
-
-class _Space:
-    """The profiles of two policies: each column's strategies, and which columns each policy reads."""
-
-    def __init__(self, a: ir.Program, b: ir.Program, cohort_size: int):
-        self.programs = (a, b)
-        self.cohort_size = cohort_size
-        self.types = _merged_types(a, b)
-        self.peer = _peer_columns(a) | _peer_columns(b)
-        marks: dict[str, set[float]] = {}
-        scorings: dict[str, tuple[ir.Scoring, Type]] = {}  # each metric's scoring, and its type where scored so
-        for program in (b, a):  # A's last: where both score a column, A's scoring picks its bands
-            for name, found in _marks(program).items():
-                marks.setdefault(name, set()).update(found)
-            scorings.update(
-                {d.metric: (d.scoring, program.decl(d.metric).type) for d in program.decls if isinstance(d, ir.Score)}
-            )
-        self.strategies: dict[str, dict[str, st.SearchStrategy]] = {}
-        for name, kind in self.types.items():
-            scoring, scored = scorings.get(name, (None, None))
-            if kind.kind == "number":
-                self.strategies[name] = _number(kind.unit, marks.get(name, set()), scoring)
-            elif isinstance(scoring, ir.Mapped):
-                self.strategies[name] = _mapped(scored.labels, scoring, kind.labels)
-            else:
-                values = (False, True) if kind.kind == "bool" else kind.labels
-                # present three times in four: a row's gates that agree are of use all present, or nearly
-                self.strategies[name] = {
-                    "any": st.sampled_from((None, *values)),
-                    "first": st.sampled_from((None, *[values[0]] * 3)),
-                    "last": st.sampled_from((None, *[values[-1]] * 3)),
-                }
-        self.built: dict[tuple, st.SearchStrategy] = {}
-
-    @property
-    def independent(self) -> bool:
-        a, b = ({c.name for c in p.columns} for p in self.programs)
-        return not a & b
-
-    def profiles(self, org_types: tuple[str, ...], sides: tuple[int, ...] = (0, 1)) -> st.SearchStrategy:
-        """Profiles of one of `org_types` holding the columns of the policies `sides`: a cohort of 1 to
-        `cohort_size` organisations, the subject first. The subject holds every column those policies read for its
-        type, the peers only those that reach the subject through the cohort. Each row draws, for each policy, how
-        its values fall (NUMBERS, GATES): a good or bad result often needs every value of a policy that is present
-        to be good or bad together, which values drawn one by one hardly ever are."""
-
-        def row(org_type: str, peer: bool) -> st.SearchStrategy:
-            ways = st.tuples(st.sampled_from(NUMBERS), st.sampled_from(GATES))
-            return st.tuples(*(ways for _ in sides)).flatmap(lambda modes: self._row(org_type, peer, sides, modes))
-
-        def cohort(org_type: str) -> st.SearchStrategy:
-            return st.tuples(
-                st.just(org_type), row(org_type, False), st.lists(row(org_type, True), max_size=self.cohort_size - 1)
-            ).map(lambda parts: (parts[0], (parts[1], *parts[2])))
-
-        return st.one_of([cohort(t) for t in org_types])
-
-    def _row(
-        self, org_type: str, peer: bool, sides: tuple[int, ...], modes: tuple[tuple[str, str], ...]
-    ) -> st.SearchStrategy:
-        key = (org_type, peer, sides, modes)
-        if key not in self.built:
-            columns: dict[str, st.SearchStrategy] = {}
-            for side, (numbers, gates) in zip(sides, modes, strict=True):
-                program = self.programs[side]
-                position = program.org_types.index(org_type)
-                for column in program.columns:
-                    if position in column.applies and (not peer or column.name in self.peer):
-                        ways = self.strategies[column.name]
-                        columns.setdefault(column.name, ways[numbers] if numbers in ways else ways[gates])
-            self.built[key] = st.fixed_dictionaries(columns)
-        return self.built[key]
-
-
-# ---------------------------------------------------------------- evaluating a profile
-
-
-def _encode(kind: Type, value: results.Value) -> float:
-    if value is None:
-        return math.nan
-    if kind.kind == "bool":
-        return 1.0 if value else 0.0
-    if kind.kind in ("labels", "scale"):
-        return float(kind.labels.index(value))
-    return float(value)
-
-
-def orgs(n: int) -> tuple[str, ...]:
-    """The org codes of a profile of `n` organisations: the subject, then peer1, peer2, ..."""
-    return (SUBJECT, *(f"peer{k}" for k in range(1, n)))
-
-
-def profile_frame(program: ir.Program, org_type: str, rows: tuple[Row, ...]) -> runtime.Frame:
-    """A profile as a policy reads it: every column the policy reads, missing where the profile leaves it out."""
-    return runtime.Frame(
-        org=orgs(len(rows)),
-        org_type=np.full(len(rows), program.org_types.index(org_type), dtype=np.int64),
-        period=None,
-        columns={
-            c.name: np.array([_encode(c.type, row.get(c.name)) for row in rows], dtype=np.float64)
-            for c in program.columns
-        },
-    )
+# What the command line reads here: the search, and its result as text and JSON.
+__all__ = ["SearchResult", "Witness", "search", "to_json", "to_text"]
 
 
 class _Rater:
@@ -421,7 +108,7 @@ class _Search:
 
     def __init__(self, a: Compiled, b: Compiled, cohort_size: int, number: int):
         self.raters = (_Rater(a), _Rater(b))
-        self.space = _Space(a.program, b.program, cohort_size)
+        self.space = Space(a.program, b.program, cohort_size)
         self.seed = number
         self.seen: Counter[Pair] = Counter()
         # the first profile explored of each org type rated each way by A, by B and by both: where Hypothesis finds
@@ -455,8 +142,8 @@ class _Search:
         ratings = self.rate(profile, sides)
         return ratings is not None and tuple(x[0] for x in ratings) == goal
 
-    def delta(self, pair: Pair) -> float | None:
-        return _delta(pair, self.raters[0].scale, self.raters[1].scale)
+    def delta(self, pair: tuple[str, str]) -> float:
+        return standing_delta(pair, self.raters[0].scale, self.raters[1].scale)
 
     def reached(self, org_type: str, side: int) -> set[str]:
         return {
@@ -479,8 +166,9 @@ class _Search:
             self.seen[pair] += 1
             for sides, values in (((0,), pair[:1]), ((1,), pair[1:]), ((0, 1), pair)):
                 self.examples.setdefault((profile[0], sides, values), profile)
-            delta = self.delta(pair)
-            if delta is not None:
+            a, b = pair
+            if a is not None and b is not None:
+                delta = self.delta((a, b))
                 target(delta, label="B rates worse")
                 target(-delta, label="A rates worse")
             if wanted is not None:
@@ -495,7 +183,7 @@ class _Search:
         """The largest difference reached either way; on a tie the pair seen more often, then the first in scale
         order. When the policies read no column in common, the outcomes of one reached on an org type combine with
         any of the other's there, whether or not a single profile explored had both."""
-        pairs = {p for p in self.seen if p[0] is not None and p[1] is not None}
+        pairs = {(x, y) for x, y in self.seen if x is not None and y is not None}
         if self.space.independent:
             pairs |= {(x, y) for t in org_types for x in self.reached(t, 0) for y in self.reached(t, 1)}
         if not pairs:
@@ -532,7 +220,7 @@ class _Search:
         org_type, rows = profile
         programs = [self.space.programs[side] for side in sides]
         names = list(dict.fromkeys(c.name for program in programs for c in program.columns))
-        kept = [{k: v for k, v in row.items() if k in names and v is not None} for row in rows]
+        kept: list[Row] = [{k: v for k, v in row.items() if k in names and v is not None} for row in rows]
 
         def holds(trial: list[Row]) -> bool:
             return self.rated((org_type, tuple(trial)), sides, goal)
@@ -543,7 +231,7 @@ class _Search:
                     del kept[n]
 
         without_peers()
-        for group in [g for program in programs for g in _together(program)] + [{name} for name in names]:
+        for group in [g for program in programs for g in together(program)] + [{name} for name in names]:
             trial = [{k: v for k, v in row.items() if k not in group} for row in kept]
             if trial != kept and holds(trial):
                 kept = trial
@@ -577,7 +265,8 @@ class _Search:
             other = self.find([one[0]], goal[second : second + 1], (second,), allowed)
             spent += min(allowed, self.tried - before)
             if other is not None:
-                rows = zip_longest(one[1], other[1], fillvalue={})
+                empty: Row = {}
+                rows = zip_longest(one[1], other[1], fillvalue=empty)
                 profile = (one[0], tuple({**x, **y} for x, y in rows))
                 if self.rated(profile, (0, 1), goal):
                     return profile
@@ -614,7 +303,7 @@ def search(
     state = _Search(a, b, cohort_size, seed)
     wanted = state.want(want)
     org_types = tuple(t for t in a.program.org_types if t in b.program.org_types)
-    most = goal = profile = None
+    most = goal = witness = None
     explored = 0
     if org_types:
         if max_examples // 4:
@@ -624,7 +313,8 @@ def search(
         goal = wanted or most
         if goal is not None:
             profile = state.witness_profile(org_types, goal, max_examples - explored)
-    witness = state.witness(profile, goal) if profile is not None else None
+            if profile is not None:
+                witness = state.witness(profile, goal)
     return SearchResult(
         state.raters[0].name,
         state.raters[1].name,
@@ -644,140 +334,3 @@ def search(
         witness is not None,
         witness,
     )
-
-
-# ---------------------------------------------------------------- reports
-
-
-def _cells(row: Row) -> str:
-    return ", ".join(f"{name} = {results.csv_text(value)}" for name, value in row.items()) or "(no values)"
-
-
-def _side(scale: tuple[str, ...], value: str) -> str:
-    return f"{value} ({tier(standing(scale.index(value), len(scale)))})"
-
-
-def _table(result: SearchResult) -> list[str]:
-    """The pairs explored, A's outcomes down and B's across, missing last where any was."""
-    a_values = [*result.a_scale, *([None] if any(a is None for a, _ in result.pairs_seen) else [])]
-    b_values = [*result.b_scale, *([None] if any(b is None for _, b in result.pairs_seen) else [])]
-    head = ["", *("missing" if b is None else b for b in b_values)]
-    body = [
-        [
-            "missing" if a is None else a,
-            *(f"{result.pairs_seen[a, b]:,}" if (a, b) in result.pairs_seen else "." for b in b_values),
-        ]
-        for a in a_values
-    ]
-    widths = [max(len(row[n]) for row in [head, *body]) for n in range(len(head))]
-    return [
-        "  "
-        + "  ".join(
-            cell.ljust(w) if n == 0 else cell.rjust(w) for n, (cell, w) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in [head, *body]
-    ]
-
-
-def to_text(result: SearchResult, a_name: str, b_name: str) -> str:
-    """What was searched, the outcome pairs explored, the most different pair, and the witness with its explanation
-    under each policy."""
-    lines = [
-        "Organisation profiles that A and B rate differently: a search without data, not a proof",
-        f"  A  {a_name}: outcome {result.a_outcome}, {' > '.join(result.a_scale)}",
-        f"  B  {b_name}: outcome {result.b_outcome}, {' > '.join(result.b_scale)}",
-    ]
-    if not result.org_types:
-        return "\n".join([*lines, "", "A and B rate no org type in common: there is nothing to compare."]) + "\n"
-    lines += [
-        f"Searched the org types both rate ({', '.join(result.org_types)}), in cohorts of 1 to "
-        f"{result.cohort_size} organisations of one type whose first is the subject:",
-        f"{result.examples_tried:,} profiles tried in {result.seconds:.1f} s (seed {result.seed}), "
-        f"{result.explored:,} of them explored under both policies.",
-    ]
-    if result.independent:
-        lines.append(
-            "A and B read no column in common: each side of the witness was searched under its own policy, "
-            "and the two joined."
-        )
-    if result.failed:
-        lines.append(f"{result.failed:,} profiles could not be evaluated by one of the policies and were left out.")
-    if result.pairs_seen:
-        lines += [
-            "",
-            f"Outcome pairs of the {result.explored:,} profiles explored "
-            f"(A's {result.a_outcome} down, B's {result.b_outcome} across):",
-            *_table(result),
-        ]
-    lines.append("")
-    if result.most_different is None:
-        lines.append("No profile explored was rated by both policies.")
-    else:
-        a, b = result.most_different
-        delta = result.delta(result.most_different)
-        way = "the same" if delta == 0 else f"B rates the subject {abs(delta):.2f} {'worse' if delta > 0 else 'better'}"
-        lines.append(
-            f"Most different pair reached: A = {_side(result.a_scale, a)}, B = {_side(result.b_scale, b)}: "
-            f"{way} (standings 0 best to 1 worst)."
-        )
-    if result.wanted is not None and result.wanted != result.most_different:
-        lines.append(f"Searched for: A = {result.wanted[0]}, B = {result.wanted[1]}.")
-    if result.wanted is None:
-        return "\n".join(lines) + "\n"
-    witness = result.witness
-    if witness is None:
-        lines.append(
-            f"No profile found with A = {result.wanted[0]} and B = {result.wanted[1]} in "
-            f"{result.examples_tried:,} profiles tried; a search, not a proof."
-        )
-        return "\n".join(lines) + "\n"
-    size = len(witness.rows)
-    article = "an" if witness.org_type[:1] in "aeiou" else "a"
-    lines += [
-        "",
-        f"Witness: {article} {witness.org_type} organisation rated {_side(result.a_scale, witness.a_value)} "
-        f"by A and {_side(result.b_scale, witness.b_value)} by B, in a cohort of {size}"
-        f"{'' if size > 1 else ' (alone)'}; every value not shown is missing:",
-        f"  {SUBJECT}  {_cells(witness.subject)}",
-    ]
-    lines += [f"  {f'peer{n}':<{len(SUBJECT)}}  {_cells(row)}" for n, row in enumerate(witness.peers, 1)]
-    for name, policy, text in (("A", a_name, witness.explanation_a), ("B", b_name, witness.explanation_b)):
-        lines += ["", f"Under {name} ({policy}):", *("  " + line if line else "" for line in text.rstrip().split("\n"))]
-    return "\n".join(lines) + "\n"
-
-
-def to_json(result: SearchResult) -> str:
-    def pair(values: Pair | None) -> dict | None:
-        return None if values is None else {"a": values[0], "b": values[1], "delta": result.delta(values)}
-
-    witness = result.witness
-    document = {
-        "a": {"outcome": result.a_outcome, "scale": list(result.a_scale)},
-        "b": {"outcome": result.b_outcome, "scale": list(result.b_scale)},
-        "org_types": list(result.org_types),
-        "cohort_size": result.cohort_size,
-        "seed": result.seed,
-        "independent": result.independent,
-        "explored": result.explored,
-        "examples_tried": result.examples_tried,
-        "failed": result.failed,
-        "seconds": round(result.seconds, 3),
-        "pairs_seen": [{**pair(p), "count": n} for p, n in result.pairs_seen.items()],
-        "most_different": pair(result.most_different),
-        "wanted": pair(result.wanted),
-        "found": result.found,
-        "witness": None
-        if witness is None
-        else {
-            "org_type": witness.org_type,
-            "a": witness.a_value,
-            "b": witness.b_value,
-            "delta": witness.delta,
-            "rows": [
-                {"org": org, "values": row} for org, row in zip(orgs(len(witness.rows)), witness.rows, strict=True)
-            ],
-            "explanation_a": witness.explanation_a,
-            "explanation_b": witness.explanation_b,
-        },
-    }
-    return json.dumps(document, indent=2, allow_nan=False)
