@@ -7,9 +7,22 @@ file, `Policy.explain` a result, `policyc.compare` two policies.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from policyc.version import __version__ as __version__
+
+if TYPE_CHECKING:
+    from policyc.api import (
+        Comparison,
+        DataError,
+        DataWarning,
+        EvaluationError,
+        Explanation,
+        Policy,
+        PolicyError,
+        compare,
+        load,
+    )
 
 __all__ = [
     "Comparison",
@@ -25,8 +38,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # policyc.api is loaded on first use, not on `import policyc`: the command line and the report read only the
-    # version from here, and neither should start the compiler or depend on the API layer above them.
+    # policyc.api is loaded on first use, not on `import policyc`, so that the command line starts without it.
     if name in __all__:
         return getattr(importlib.import_module("policyc.api"), name)
     raise AttributeError(f"module 'policyc' has no attribute {name!r}")

@@ -12,7 +12,7 @@ from typing import NoReturn
 
 import click
 
-from policyc import __version__
+from policyc.version import __version__
 from policyc.semantics.driver import Result, Unreadable, check_file
 from policyc.syntax import diagnostics as render
 from policyc.syntax.diagnostics import Diagnostic, Diagnostics, Severity
