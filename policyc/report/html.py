@@ -6,12 +6,12 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from policyc.version import __version__
 from policyc.analysis.comparison import BETTER, WORSE, Difference, Document, Policy
 from policyc.report.charts import distribution
 from policyc.report.markup import SIDES, e, policy_title, sentence, side_tag, value_tiers
 from policyc.report.script_data import blob
 from policyc.report.tables import crosstab, movers, organisations
+from policyc.version import __version__
 
 
 @cache
