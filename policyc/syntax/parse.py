@@ -1,14 +1,15 @@
-"""The cached Lark parser; syntax errors become diagnostics, and parsing resumes at the next declaration."""
+"""The Lark parser, loaded from its shipped tables; syntax errors become diagnostics, and parsing resumes at the next
+declaration."""
 
 from __future__ import annotations
 
 import functools
 import re
-from importlib import resources
 
 import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from policyc.syntax import tables
 from policyc.syntax.diagnostics import Diagnostics, did_you_mean
 from policyc.syntax.source import Source
 
@@ -45,15 +46,7 @@ _comment_sink: list[list[lark.Token]] = [[]]
 
 @functools.cache
 def parser() -> lark.Lark:
-    grammar = resources.files("policyc.syntax").joinpath("policy.lark").read_text(encoding="utf-8")
-    return lark.Lark(
-        grammar,
-        parser="lalr",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        cache=True,  # the LALR tables, kept in the temporary folder between runs
-        lexer_callbacks={"COMMENT": lambda token: _comment_sink[-1].append(token)},
-    )
+    return tables.load(lexer_callbacks={"COMMENT": lambda token: _comment_sink[-1].append(token)})
 
 
 @functools.cache
