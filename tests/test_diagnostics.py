@@ -18,9 +18,11 @@ from pathlib import Path
 
 import attrs
 import pytest
+from conftest import invoke
 
-from policyc.semantics.driver import check_file
-from policyc.syntax.diagnostics import Diagnostic, render_text, underlined
+from policyc.semantics.driver import check_file, check_source
+from policyc.syntax.diagnostics import Diagnostic, Severity, render_text, to_json, underlined
+from policyc.syntax.source import Source
 
 TESTS = Path(__file__).parent
 POLICIES = TESTS / "policies"
@@ -172,3 +174,78 @@ def test_rendered_text_golden(name: str, monkeypatch: pytest.MonkeyPatch) -> Non
         golden.write_text(text, encoding="utf-8")
     assert golden.exists(), f"{golden} is missing; run with POLICYC_UPDATE_GOLDEN=1 to create it"
     assert text == golden.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- hostile text in the terminal
+
+
+def _rendered(path: str, text: str) -> str:
+    result = check_source(Source(path, text))
+    return "\n\n".join(render_text(d, result.sources) for d in result.diagnostics.sorted())
+
+
+def _caret_under(rendered: str, quoted: str) -> str:
+    """The text of the quoted line that the caret line underneath it underlines."""
+    lines = rendered.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.endswith(quoted))
+    start = lines[at].index("| ") + 2
+    carets = lines[at + 1][start:]
+    first = len(carets) - len(carets.lstrip(" "))
+    return lines[at][start + first : start + len(carets)]
+
+
+def test_an_escape_sequence_in_a_comment_is_shown_escaped_and_the_caret_stays_under_its_text() -> None:
+    text = 'policy "P"  # \x1b[2J\x1b[31m\norg types acute\nx = finanse  # \x1b]0;owned\x07\n'
+    rendered = _rendered("t.policy", text)
+    assert "\x1b" not in rendered and "\x07" not in rendered
+    assert "x = finanse  # \\x1b]0;owned\\x07" in rendered
+    assert _caret_under(rendered, "x = finanse  # \\x1b]0;owned\\x07") == "finanse"
+
+
+def test_an_unexpected_control_character_is_named_and_shown_escaped() -> None:
+    rendered = _rendered("t.policy", 'policy "P"\norg types acute\nx = 1 \x1b[31m+ 2\n')
+    assert "error[PC102]: unexpected character `U+001B`" in rendered
+    assert "\x1b" not in rendered
+    assert _caret_under(rendered, "x = 1 \\x1b[31m+ 2") == "\\x1b"
+
+
+def test_the_caret_stays_under_a_name_after_control_characters_on_its_line() -> None:
+    text = 'policy "P"\norg types acute\nmetric m "\x01\x02\u202e" percent, higher is better, for acut\n'
+    result = check_source(Source("t.policy", text))
+    [diag] = result.diagnostics.sorted()
+    assert _caret_under(render_text(diag, result.sources), "for acut") == underlined(diag, result.sources)
+    assert underlined(diag, result.sources) == "for acut"
+    assert 'metric m "\\x01\\x02\\u202e" percent' in render_text(diag, result.sources)
+
+
+def test_user_text_cannot_split_a_diagnostic_or_forge_an_annotation() -> None:
+    diag = Diagnostic(
+        "PC201",
+        Severity.ERROR,
+        "unknown name `a\nb`",
+        Source("x\n::error file=y.policy::forged\n", "a\nb").span(0, 1),
+        help="did you mean `\x1b[8mab`?",
+    )
+    rendered = render_text(diag, {})
+    assert rendered.splitlines() == [
+        "x\\n::error file=y.policy::forged\\n:1:1: error[PC201]: unknown name `a\\nb`",
+        "  = help: did you mean `\\x1b[8mab`?",
+    ]
+    assert "\x1b" not in render_text(attrs.evolve(diag, span=None), {})
+
+
+def test_a_file_name_with_a_line_break_prints_no_annotation_in_text_output(tmp_path: Path) -> None:
+    path = tmp_path / "a\n::error file=forged.policy,line=1::forged\n.policy"
+    path.write_text('policy "P"\norg types acute\nx = finanse\n', encoding="utf-8")
+    result = invoke("check", path)
+    assert result.exit_code == 1
+    assert "error[PC201]" in result.output
+    assert not any(line.startswith("::") for line in result.output.splitlines())
+
+
+def test_json_keeps_user_text_exact() -> None:
+    result = check_source(Source("a\nb.policy", 'policy "P"\norg types acute\nx = 1 \x1b+ 2\n'))
+    [diag] = result.diagnostics.sorted()
+    document = to_json(diag, result.sources)
+    assert document["file"] == "a\nb.policy"
+    assert document["text"] == "\x1b"

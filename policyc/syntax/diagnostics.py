@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import attrs
 
 from policyc.syntax.source import Source, Span
+from policyc.syntax.text import printable
 
 
 class Severity(enum.Enum):
@@ -69,29 +70,38 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
 
 
 def render_text(diag: Diagnostic, sources: dict[str, Source], color: bool = False) -> str:
-    """`file:line:col: error[PC201]: message`, the quoted line with the span underlined, and help."""
+    """`file:line:col: error[PC201]: message`, the quoted line with the span underlined, and help.
+
+    Every piece of user text (the file's name, the quoted line, names in the message) has its control characters
+    escaped, so that what a policy holds can neither drive the terminal nor split a diagnostic's lines.
+    """
 
     def paint(text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if color else text
 
     kind = paint(diag.severity.value, "1;31" if diag.is_error else "1;33")
+    message = printable(diag.message)
+    help_line = f"  = help: {printable(diag.help)}" if diag.help else None
     span = diag.span
     if span is None:
-        head = f"{kind}[{diag.code}]: {diag.message}"
-        return head + (f"\n  = help: {diag.help}" if diag.help else "")
-    lines = [f"{span.file}:{span.line}:{span.col}: {kind}[{diag.code}]: {diag.message}"]
+        head = f"{kind}[{diag.code}]: {message}"
+        return head + (f"\n{help_line}" if help_line else "")
+    lines = [f"{printable(span.file)}:{span.line}:{span.col}: {kind}[{diag.code}]: {message}"]
     source = sources.get(span.file)
     if source is not None:
-        text = source.line_text(span.line).expandtabs(1)
+        text = source.line_text(span.line).removesuffix("\r").expandtabs(1)
+        end_col = span.end_col if span.end_line == span.line else len(text) + 1
+        # The underline is measured on the escaped text, so it stays under what it points at.
+        before = printable(text[: span.col - 1])
+        marked = printable(text[span.col - 1 : end_col - 1])
         gutter = str(span.line)
         pad = " " * len(gutter)
-        end_col = span.end_col if span.end_line == span.line else len(text) + 1
-        width = max(1, end_col - span.col)
         lines.append(f"{pad} |")
-        lines.append(f"{gutter} | {text}")
-        lines.append(f"{pad} | {' ' * (span.col - 1)}{paint('^' * width, '1;31' if diag.is_error else '1;33')}")
-    if diag.help:
-        lines.append(f"  = help: {diag.help}")
+        lines.append(f"{gutter} | {printable(text)}")
+        underline = "^" * max(1, len(marked))
+        lines.append(f"{pad} | {' ' * len(before)}{paint(underline, '1;31' if diag.is_error else '1;33')}")
+    if help_line:
+        lines.append(help_line)
     return "\n".join(lines)
 
 
