@@ -106,3 +106,19 @@ def test_adjustments_see_the_value_so_far_without_a_cycle():
 def test_previous_of_itself_is_a_cycle():
     text = 'policy "P"\norg types acute\nv = previous(v) + 1\n'
     assert errors(check_text(text)) == [("PC203", "v")]
+
+
+NUMBER_PLACES = [
+    "scale segment: 1 > 2 > 1e400\nx = 1 as segment\n",
+    "metric m percent, higher is better, for acute\n  fails more than 1e400 sd below mean\n",
+    "metric m percent, higher is better, for acute\n  bands\n    value < 1e400: 1\n    1e400 <= value: 2\n",
+    "metric m percent, higher is better, for acute\n  scores a 1e400\n",
+    "x = 2 * 1e400\n",
+    'x = 2\ntest "t"\n  given org_type acute\n  expect x 1e400 within 1e400\n',
+]
+
+
+@pytest.mark.parametrize("text", NUMBER_PLACES)
+def test_a_number_too_large_is_refused_wherever_it_stands(text):
+    result = check_text('policy "P"\norg types acute\n' + text)
+    assert errors(result) and all(e == ("PC106", "1e400") for e in errors(result))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
 from typing import Any
 
 import lark
@@ -24,6 +26,34 @@ def unescape(token: str) -> str:
         out.append(body[i])
         i += 1
     return "".join(out)
+
+
+# How much of a long literal a message quotes; the caret line underlines all of it.
+QUOTED = 16
+
+
+def number_problem(text: str) -> tuple[str, str] | None:
+    """Why a NUMBER token is no number a policy can use (a message and its help), or None when it is one.
+
+    Values are computed as 64-bit floating point, so a literal that would read as infinity or as 0 is refused
+    rather than silently changed; the lexer reads an exponent only so that it can be refused as a whole.
+    """
+    shown = text if len(text) <= QUOTED else text[:QUOTED] + "..."
+    value = Decimal(text)
+    as_float = float(value)
+    if math.isinf(as_float) or (as_float == 0 and value != 0):
+        size = "large" if math.isinf(as_float) else "small"
+        return (
+            f"the number `{shown}` is too {size} to compute with",
+            "a policy's numbers are 64-bit floating point: from about 5e-324 to 1.8e308 in size, or 0",
+        )
+    if "e" in text.lower():
+        plain = format(value, "f")
+        written = (
+            f"write it in digits: `{plain}`" if len(plain) <= QUOTED else "write it in digits, without the exponent"
+        )
+        return f"the number `{shown}` is written with an exponent", written
+    return None
 
 
 # A band row's (lower, upper) bounds, either of them open.
@@ -52,6 +82,15 @@ class _Builder(Transformer[Token, ast.Policy]):
 
     def name(self, token: Token) -> ast.Name:
         return ast.Name(str(token), span=self.tspan(token))
+
+    def number_token(self, token: Token) -> ast.Number:
+        """A number literal, reported if it is not one a policy can compute with."""
+        number = ast.Number(str(token), span=self.tspan(token))
+        problem = number_problem(number.text)
+        if problem is not None:
+            message, help_text = problem
+            self.diags.error("PC106", message, number.span, help_text)
+        return number
 
     @staticmethod
     def split(children: list[Any], *kinds: type) -> tuple[list[Any], list[Any]]:
@@ -120,7 +159,7 @@ class _Builder(Transformer[Token, ast.Policy]):
 
     def scale_item(self, meta: Meta, children: list[Any]) -> ast.ScaleItem:
         token = children[0]
-        key = ast.Number(str(token), span=self.tspan(token)) if token.type == "NUMBER" else self.name(token)
+        key = self.number_token(token) if token.type == "NUMBER" else self.name(token)
         label = unescape(children[1]) if len(children) > 1 else None
         return ast.ScaleItem(key, label, span=self.span(meta))
 
@@ -255,6 +294,7 @@ class _Builder(Transformer[Token, ast.Policy]):
         return ("floor", children[0])
 
     def signed_number(self, meta: Meta, children: list[Any]) -> ast.Number:
+        self.number_token(children[-1])
         text = "".join(str(c) for c in children)
         return ast.Number(text, span=self.span(meta))
 
@@ -288,7 +328,7 @@ class _Builder(Transformer[Token, ast.Policy]):
         return ast.LabelScore(self.name(children[0]), children[1], span=self.span(meta))
 
     def relative(self, meta: Meta, children: list[Any]) -> ast.Relative:
-        k = ast.Number(str(children[0]), span=self.tspan(children[0]))
+        k = self.number_token(children[0])
         return ast.Relative(k, str(children[1]), span=self.span(meta))
 
     # ------------------------------------------------------------ values
@@ -362,7 +402,7 @@ class _Builder(Transformer[Token, ast.Policy]):
         return ast.Unary("-", children[1], span=self.span(meta))
 
     def number(self, meta: Meta, children: list[Any]) -> ast.Number:
-        return ast.Number(str(children[0]), span=self.span(meta))
+        return self.number_token(children[0])
 
     def yes(self, meta: Meta, children: list[Any]) -> ast.Bool:
         return ast.Bool(True, span=self.span(meta))
@@ -430,7 +470,7 @@ class _Builder(Transformer[Token, ast.Policy]):
         (name, member), value = children[0], children[1]
         tolerance = None
         if len(children) > 2 and children[2] is not None:
-            tolerance = ast.Number(str(children[2]), span=self.tspan(children[2]))
+            tolerance = self.number_token(children[2])
         return ast.Assignment(name, member, value, tolerance, span=self.span(meta))
 
     def dotted(self, meta: Meta, children: list[Any]) -> tuple[ast.Name, ast.Name | None]:

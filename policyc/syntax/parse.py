@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -106,6 +107,13 @@ def _record(error: UnexpectedInput, source: Source, diags: Diagnostics, end: int
                 "unterminated string",
                 source.span(offset, line_end),
                 'close the string with `"` on the same line',
+            )
+        elif unicodedata.category(char) == "Nd":
+            diags.error(
+                "PC106",
+                f"`{char}` (U+{ord(char):04X} {unicodedata.name(char, 'a digit')}) is not a digit a number can use",
+                source.span(offset, offset + 1),
+                "write numbers with the digits 0 to 9",
             )
         else:
             shown = repr(char)[1:-1] if char.isprintable() else f"U+{ord(char):04X}"
