@@ -1,13 +1,17 @@
 """`policyc compare` on a table: outcomes side by side, the cross-tabulation, movers with their decisive steps."""
 
 import json
+import math
+import time
 from pathlib import Path
 
 import attrs
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
-from policyc.analysis import compare
+from policyc.analysis import compare, comparison
 from policyc.backend.compile import compile_file
 from policyc.cli import main
 from policyc.data.table import read_text
@@ -221,12 +225,13 @@ SHAPE = {
         "assumptions",
         "rated",
         "not_rated",
+        "better",
     ],
     "assumption": ["where", "text"],
     "row": ["key", "org", "name", "org_type", "period", "outcomes", "moved", "direction", "delta"],
     "outcome": ["value", "standing", "tier", "steps", "assumptions"],
     "step": ["name", "value", "why", "source"],
-    "crosstab": ["a_values", "b_values", "counts"],
+    "crosstab": ["a_values", "b_values", "counts", "a_edges", "b_edges"],
 }
 
 
@@ -313,3 +318,109 @@ def test_without_data_the_search_finds_a_witness_or_says_it_found_none(
     assert "1, 2, 3, 4, 5" in result.stderr
     result = invoke("compare", files / "a.policy", files / "b.policy", "--want", "performing")
     assert result.exit_code == 1 and "two outcomes separated by a comma" in result.stderr
+
+
+MEAN = """policy "Mean" version "1"
+org types acute
+outcome average
+input x: number for all
+input y: number for all
+
+average = mean(x, y)
+  source "the mean"
+"""
+
+HIGHEST = MEAN.replace('"Mean"', '"Highest"').replace("mean(x, y)", "max(x, y)")
+
+
+def _numbers_table(rows: int) -> str:
+    # every third row has x == y, where the mean and the highest agree
+    lines = ["org,org_type,x,y"]
+    lines += [f"N{k:05d},acute,{k % 97},{k % 97 if k % 3 == 0 else k % 89 + 100}" for k in range(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def test_numeric_outcomes_compare_by_value_in_bounded_bins(tmp_path: Path) -> None:
+    (tmp_path / "mean.policy").write_text(MEAN)
+    (tmp_path / "highest.policy").write_text(HIGHEST)
+    (tmp_path / "d.csv").write_text(_numbers_table(6000))
+    args = ["compare", tmp_path / "mean.policy", tmp_path / "highest.policy", "--data", tmp_path / "d.csv"]
+    started = time.perf_counter()
+    result = invoke(*args)
+    assert time.perf_counter() - started < 20
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout) < 20_000
+    assert "4000 of 6000 rows stand differently (4000 higher under B, 0 lower)" in result.stdout
+    doc = json.loads(invoke(*args, "--format", "json").stdout)
+    table = doc["crosstab"]
+    assert len(table["a_values"]) <= comparison.MAX_BINS and len(table["b_values"]) <= comparison.MAX_BINS
+    assert table["a_edges"] == table["b_edges"]  # both numbers: the same bins, so the diagonal means the same value
+    assert sum(map(sum, table["counts"])) == 6000
+    assert table["a_values"][0] == "[0, 20)" and table["a_values"][-1].endswith("]")
+    rows = {r["org"]: r for r in doc["rows"]}
+    assert (rows["N00003"]["moved"], rows["N00003"]["delta"]) == (False, 0.0)
+    assert rows["N00001"]["direction"] == "higher under B" and rows["N00001"]["delta"] == 101 - 51
+
+
+def test_a_metric_outcome_compares_by_its_direction(tmp_path: Path) -> None:
+    metric = """policy "Metric" version "1"
+org types acute
+outcome wait
+metric wait "Waiting time"
+  days, lower is better, for acute
+  ranked
+"""
+    eased = """policy "Eased" version "1"
+org types acute
+outcome eased
+metric wait "Waiting time"
+  days, lower is better, for acute
+  ranked
+input allowance: days for all
+
+eased = wait - allowance
+"""
+    (tmp_path / "a.policy").write_text(metric)
+    (tmp_path / "b.policy").write_text(eased)
+    (tmp_path / "d.csv").write_text("org,org_type,wait,allowance\nW1,acute,10,2\nW2,acute,12,0\nW3,acute,5,-1\n")
+    doc = doc_of_files(tmp_path / "a.policy", tmp_path / "b.policy", tmp_path / "d.csv")
+    assert doc["policies"][0]["better"] == "lower" and doc["policies"][1]["better"] is None
+    directions = {r["org"]: (r["moved"], r["direction"]) for r in doc["rows"]}
+    assert directions == {"W1": (True, "better under B"), "W2": (False, None), "W3": (True, "worse under B")}
+
+
+def doc_of_files(a: Path, b: Path, data: Path) -> dict:
+    result = invoke("compare", a, b, "--data", data, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@given(st.lists(st.floats(allow_nan=False), min_size=1, max_size=40))
+def test_bins_are_few_and_hold_each_number(numbers: list[float]) -> None:
+    edges = comparison.bin_edges(numbers)
+    finite = [x for x in numbers if math.isfinite(x)]
+    if not finite:
+        assert edges == ()
+        return
+    headings = comparison.bin_values(edges)
+    assert 1 <= len(headings) <= comparison.MAX_BINS and len(set(headings)) == len(headings)
+    assert list(edges) == sorted(edges) and edges[0] <= min(finite) and max(finite) <= edges[-1]
+    table = comparison.Crosstab(tuple(headings), (), (), edges)
+    for x in finite:
+        k = headings.index(table.counted(0, attrs.evolve(OUTCOME, value=repr(x))))
+        assert edges[k] <= x <= edges[k + 1]
+
+
+OUTCOME = comparison.Outcome(value="0", standing=None, tier=None, steps=(), assumptions=0)
+
+
+def test_a_policy_that_rates_none_of_the_tables_org_types_says_so(files: Path) -> None:
+    (files / "icb.policy").write_text(A.replace("org types acute, ambulance", "org types icb, community"))
+    (files / "trusts.csv").write_text(DATA.replace("X5,Board Five,icb", "X5,Board Five,acute"))
+    result = invoke("compare", files / "a.policy", files / "icb.policy", "--data", files / "trusts.csv")
+    assert result.exit_code == 1
+    assert "no rows after the header" not in result.stderr
+    assert (
+        f"error: reading for {files / 'icb.policy'}: {files / 'trusts.csv'}: the policy rates none of the table's "
+        "org types; the table has acute, ambulance, the policy declares icb, community"
+    ) in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from policyc.analysis.comparison import (
     ADDED,
     BETTER,
     CHANGED,
+    HIGHER,
+    LOWER,
     MISSING,
     NOT_RATED,
     REMOVED,
@@ -29,16 +32,19 @@ from policyc.analysis.comparison import (
     Policy,
     Row,
     Step,
-    reported,
+    bin_edges,
+    bin_values,
+    shared_better,
 )
 from policyc.analysis.explain import Explainer
 from policyc.backend.compile import Compiled
 from policyc.backend.frame import Frame
 from policyc.data import results
 from policyc.data.cells import format_period
-from policyc.data.table import load_text, records
+from policyc.data.table import DataError, load_text, records
 from policyc.ir import nodes as ir
 from policyc.ir.nodes import outcome
+from policyc.syntax.text import printable
 
 
 def standing(position: int, size: int) -> float:
@@ -68,11 +74,28 @@ def only_org_types(text: str, org_types: tuple[str, ...]) -> tuple[str, int]:
     return "\n".join(lines), skipped
 
 
+def table_org_types(text: str) -> list[str]:
+    """The org types a table's rows name, in the order they first appear."""
+    rows = records(text)
+    _, _, header = next(rows, (0, 0, None))
+    if header is None or "org_type" not in header:
+        return []
+    position = header.index("org_type")
+    return list(dict.fromkeys(r[position].strip() for _, _, r in rows if position < len(r) and r[position].strip()))
+
+
 def load(
     compiled: Compiled, text: str, data: str, allow_missing: bool, warn: Callable[[str], object]
 ) -> tuple[Frame, int]:
-    """The rows of the policy's org types, and how many rows were left out; DataError on bad data."""
-    kept, skipped = only_org_types(text, compiled.program.org_types)
+    """The rows of the policy's org types, and how many rows were left out; DataError on bad data, and when the
+    policy rates none of the table's rows."""
+    declared = compiled.program.org_types
+    kept, skipped = only_org_types(text, declared)
+    if skipped and not set(present := table_org_types(text)) & set(declared):
+        raise DataError(
+            f"{data}: the policy rates none of the table's org types; the table has "
+            f"{', '.join(present)}, the policy declares {', '.join(declared)}"
+        )
     loaded = load_text(kept, data, compiled.program, allow_missing=allow_missing)
     for warning in loaded.warnings:
         warn(warning)
@@ -112,6 +135,27 @@ class Side:
     def outcome(self) -> str:
         return outcome(self.compiled.program)
 
+    @property
+    def numeric(self) -> bool:
+        return self.compiled.program.decl(self.outcome).type.kind == "number"
+
+    def better(self) -> str | None:
+        """Which end of a numeric outcome the policy says is the better, "higher" or "lower": a metric's direction,
+        or the better end of a metric's scores; None for a derived number, which declares none."""
+        program = self.compiled.program
+        decl = program.decl(self.outcome)
+        low: bool | None = None
+        if isinstance(decl, ir.Score):
+            low = decl.low_is_better
+        elif isinstance(decl, ir.Column) and decl.kind == "metric":
+            scores = [d.scoring for d in program.decls if isinstance(d, ir.Score) and d.metric == decl.name]
+            scoring = scores[0] if scores else None
+            if isinstance(scoring, ir.Ranked):
+                low = not scoring.higher
+            elif isinstance(scoring, ir.Relative):
+                low = not scoring.below
+        return None if low is None or not self.numeric else ("lower" if low else "higher")
+
     def scale(self) -> list[str]:
         t = self.compiled.program.decl(self.outcome).type
         if t.kind in ("labels", "scale"):
@@ -132,6 +176,8 @@ def _outcome(side: Side, explainer: Explainer, row: int, assumptions: int) -> Ou
     place = None
     if value is not None and t.kind in ("labels", "scale"):
         place = standing(int(encoded), len(t.labels))
+    elif value is not None and t.kind == "bool":  # yes before no, as the side's scale lists them
+        place = standing(0 if value else 1, 2)
     return Outcome(
         value=None if value is None else results.csv_text(value),
         standing=place,
@@ -170,9 +216,23 @@ def _moved(a: Outcome, b: Outcome, same_scale: bool) -> bool:
     return a.value != b.value if same_scale else a.tier != b.tier
 
 
+def _numeric_move(x: float, y: float, better: str | None) -> tuple[bool, str | None, float | None]:
+    """Whether two numbers stand differently, the direction (by the better end, else by value), and B's minus A's."""
+    if x == y:
+        return False, None, 0.0
+    if better is None:
+        direction = HIGHER if y > x else LOWER
+    else:
+        direction = BETTER if (y > x) == (better == "higher") else WORSE
+    difference = y - x
+    return True, direction, difference if math.isfinite(difference) else None
+
+
 def document(a: Side, b: Side, data: str | None, names: dict[str, str] | None = None) -> Document:
     """The comparison, as the table, JSON and HTML reports give it."""
     sides = (a, b)
+    numbers = a.numeric and b.numeric
+    better = shared_better(a.better(), b.better())
     explainers = [Explainer(s.compiled, s.frame, s.values, s.notes, s.module.SOURCES) for s in sides]
     assumptions = [e.assumptions(s.outcome) for e, s in zip(explainers, sides, strict=True)]
     index = [{_key(s.frame, row): row for row in range(s.frame.n)} for s in sides]
@@ -183,6 +243,7 @@ def document(a: Side, b: Side, data: str | None, names: dict[str, str] | None = 
     for key in keys:
         outcomes: list[Outcome | None] = []
         org_types = []
+        raw = []
         for n, side in enumerate(sides):
             row = index[n].get(key)
             if row is None:
@@ -190,11 +251,15 @@ def document(a: Side, b: Side, data: str | None, names: dict[str, str] | None = 
                 continue
             org_types.append(side.compiled.program.org_types[side.frame.org_type[row]])
             outcomes.append(_outcome(side, explainers[n], row, len(assumptions[n])))
+            raw.append(float(side.values[side.outcome][row]))
         first, second = outcomes
-        delta = moved = None
-        if first is not None and second is not None and first.standing is not None and second.standing is not None:
+        delta = moved = direction = None
+        if numbers and len(raw) == 2 and not math.isnan(raw[0]) and not math.isnan(raw[1]):
+            moved, direction, delta = _numeric_move(raw[0], raw[1], better)
+        elif first is not None and second is not None and first.standing is not None and second.standing is not None:
             delta = second.standing - first.standing
             moved = _moved(first, second, same_scale)
+            direction = None if not moved else (WORSE if delta > 0 else BETTER)
         rows.append(
             Row(
                 key=f"{key[0]} {key[1]}" if key[1] else key[0],
@@ -204,7 +269,7 @@ def document(a: Side, b: Side, data: str | None, names: dict[str, str] | None = 
                 period=key[1],
                 outcomes=(first, second),
                 moved=bool(moved),
-                direction=None if not moved or delta is None else (WORSE if delta > 0 else BETTER),
+                direction=direction,
                 delta=delta,
             )
         )
@@ -214,7 +279,7 @@ def document(a: Side, b: Side, data: str | None, names: dict[str, str] | None = 
         policies=(_policy(a, assumptions[0]), _policy(b, assumptions[1])),
         periods=tuple(sorted({k[1] for k in keys if k[1] is not None})),
         rows=tuple(rows),
-        crosstab=crosstab(a, b, rows),
+        crosstab=crosstab(a, b, rows, numbers),
         differences=tuple(differences(*explainers)) if related(a.compiled, b.compiled) else (),
     )
 
@@ -239,6 +304,7 @@ def _policy(side: Side, assumptions: list[tuple[str, str]]) -> Policy:
         assumptions=tuple(Assumption(where, text) for where, text in assumptions),
         rated=side.frame.n,
         not_rated=side.skipped,
+        better=side.better(),
     )
 
 
@@ -248,56 +314,85 @@ def _reported_scale(side: Side) -> tuple[str, ...]:
     return tuple(results.csv_text(results.decode(t, float(n))) for n in range(len(side.scale())))
 
 
-def crosstab(a: Side, b: Side, rows: list[Row]) -> Crosstab:
-    """Rows by A's outcome and B's: each scale's values in order, then missing and not rated where they occur."""
+def crosstab(a: Side, b: Side, rows: list[Row], shared_bins: bool) -> Crosstab:
+    """Rows by A's outcome and B's: each scale's values in order, or a number's bins (the same bins on both sides
+    when both outcomes are numbers), then missing and not rated where they occur."""
+
+    def numbers(n: int) -> list[float]:
+        return [float(o.value) for r in rows if (o := r.outcomes[n]) is not None and o.value is not None]
+
+    edges = [bin_edges(numbers(n)) if side.numeric else () for n, side in enumerate((a, b))]
+    if shared_bins:
+        edges = [bin_edges(numbers(0) + numbers(1))] * 2
 
     def values(side: Side, n: int) -> list[str]:
-        scale = list(_reported_scale(side))
         seen = {o.reported for r in rows if (o := r.outcomes[n]) is not None}
+        if side.numeric:
+            scale = [v for v in ("-inf",) if v in seen] + (bin_values(edges[n]) if edges[n] else [])
+            scale += [v for v in ("inf",) if v in seen]
+        else:
+            scale = list(_reported_scale(side))
         extra = [v for v in (MISSING,) if v in seen]
         if any(r.outcomes[n] is None for r in rows):
             extra.append(NOT_RATED)
-        return scale + [v for v in sorted(seen) if v not in scale and v != MISSING] + extra
+        return scale + extra
 
     a_values, b_values = values(a, 0), values(b, 1)
+    table = Crosstab(tuple(a_values), tuple(b_values), (), tuple(edges[0]), tuple(edges[1]))
     counts = [[0] * len(b_values) for _ in a_values]
     for r in rows:
-        counts[a_values.index(reported(r.outcomes[0]))][b_values.index(reported(r.outcomes[1]))] += 1
-    return Crosstab(tuple(a_values), tuple(b_values), tuple(map(tuple, counts)))
+        i, j = table.cell(r)
+        counts[i][j] += 1
+    return attrs.evolve(table, counts=tuple(map(tuple, counts)))
 
 
 # ---------------------------------------------------------------- the terminal and JSON
 
 
 def to_json(doc: Document) -> str:
-    return json.dumps(doc.as_dict(), indent=1) + "\n"
+    # strict JSON: the document holds no float that is not finite (a number's outcome is its text, `inf` included)
+    return json.dumps(doc.as_dict(), indent=1, allow_nan=False) + "\n"
 
 
 def to_table(doc: Document, movers_shown: int = 15) -> str:
-    """The terminal summary: the policies, the cross-tabulation, and the movers with the step that decided each."""
+    """The terminal summary: the policies, the cross-tabulation, and the movers with the step that decided each.
+    Its length is bounded whatever the data: the cross-tabulation is, and at most `movers_shown` movers are listed.
+    Every text from a policy or the data is shown printable."""
     pa, pb = doc.policies
     movers = doc.movers()
     lines = [
-        doc.title,
+        printable(doc.title),
         "",
-        f"  A  {pa.title} ({pa.file}): outcome {pa.outcome}",
-        f"  B  {pb.title} ({pb.file}): outcome {pb.outcome}",
+        f"  A  {printable(pa.title)} ({printable(pa.file)}): outcome {pa.outcome}",
+        f"  B  {printable(pb.title)} ({printable(pb.file)}): outcome {pb.outcome}",
     ]
     if doc.data:
-        lines.append(f"  on {doc.data}: {len(doc.rows)} rows, {movers.compared} rated by both")
-    lines += [
-        "",
-        f"{len(movers.rows)} of {movers.compared} rows stand differently "
-        f"({movers.worse} {WORSE}, {movers.better} better)",
-        "",
-    ]
+        lines.append(f"  on {printable(doc.data)}: {len(doc.rows)} rows, {movers.compared} rated by both")
+    lines.append("")
+    if not doc.comparable:
+        number, other = ("A", "B") if pa.numeric else ("B", "A")
+        lines.append(
+            f"{number}'s outcome is a number and {other}'s a value of a scale: the {movers.compared} rows rated by "
+            "both are cross-tabulated, not compared"
+        )
+    else:
+        ways = (
+            f"{movers.higher} {HIGHER}, {movers.lower} lower"
+            if doc.by_value
+            else f"{movers.worse} {WORSE}, {movers.better} better"
+        )
+        lines.append(f"{len(movers.rows)} of {movers.compared} rows stand differently ({ways})")
+    lines.append("")
     table = doc.crosstab
+    a_values, b_values = [printable(v) for v in table.a_values], [printable(v) for v in table.b_values]
     head = f"{pa.outcome} \\ {pb.outcome}"
-    width = max([len(head)] + [len(v) for v in table.a_values])
-    cells = [max(5, len(v)) for v in table.b_values]
-    lines.append(f"  {head:<{width}}  " + "  ".join(f"{v:>{w}}" for v, w in zip(table.b_values, cells, strict=True)))
-    for value, counts in zip(table.a_values, table.counts, strict=True):
+    width = max([len(head)] + [len(v) for v in a_values])
+    cells = [max(5, len(v)) for v in b_values]
+    lines.append(f"  {head:<{width}}  " + "  ".join(f"{v:>{w}}" for v, w in zip(b_values, cells, strict=True)))
+    for value, counts in zip(a_values, table.counts, strict=True):
         lines.append(f"  {value:<{width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(counts, cells, strict=True)))
+    if table.a_edges or table.b_edges:
+        lines.append("  (numbers in bins: [lo, hi) holds lo up to but not hi; the last bin holds hi too)")
     if movers.rows:
         lines += [
             "",
@@ -309,8 +404,8 @@ def to_table(doc: Document, movers_shown: int = 15) -> str:
             assert oa is not None and ob is not None  # a mover is rated by both
             lines += [
                 "",
-                f"  {r.key}{' ' + r.name if r.name else ''} ({r.org_type}): "
-                f"{pa.outcome} {oa.reported} -> {pb.outcome} {ob.reported}",
+                f"  {printable(r.key)}{' ' + printable(r.name) if r.name else ''} ({r.org_type}): "
+                f"{pa.outcome} {printable(oa.reported)} -> {pb.outcome} {printable(ob.reported)}",
                 f"    A: {_reason(oa)}",
                 f"    B: {_reason(ob)}",
             ]
@@ -322,4 +417,4 @@ def to_table(doc: Document, movers_shown: int = 15) -> str:
 
 def _reason(o: Outcome) -> str:
     """The first steps of an outcome's explanation, on one line."""
-    return "; ".join(f"{s.name} {s.value}: {s.why}" for s in o.steps[:3])
+    return "; ".join(printable(f"{s.name} {s.value}: {s.why}") for s in o.steps[:3])

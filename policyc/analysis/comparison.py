@@ -3,6 +3,8 @@ tiers and for the direction of a move, defined here once for the terminal, the J
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
 from typing import Any
 
 import attrs
@@ -15,6 +17,11 @@ TIERS = ("high", "middle", "low")
 # A mover's direction: B's standing minus A's, positive when B rates the row worse.
 WORSE = "worse under B"
 BETTER = "better under B"
+# A mover's direction between two numbers when neither policy says which end is the better.
+HIGHER = "higher under B"
+LOWER = "lower under B"
+# A numeric outcome is cross-tabulated in at most this many bins, so the table stays small whatever the data.
+MAX_BINS = 10
 # The change of a difference between two related policies' declarations.
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 
@@ -61,8 +68,10 @@ class Row:
     period: str | None
     outcomes: tuple[Outcome | None, Outcome | None]
     moved: bool
-    direction: str | None  # WORSE or BETTER for a mover, else None
-    delta: float | None  # B's standing minus A's, where both have one
+    direction: str | None  # WORSE or BETTER for a mover (HIGHER or LOWER between numbers of no stated direction)
+    # B's standing minus A's where both outcomes are on scales; B's number minus A's where both are numbers (None
+    # when the difference is not a finite number)
+    delta: float | None
 
     @property
     def both(self) -> bool:
@@ -79,7 +88,8 @@ class Assumption:
 @attrs.frozen
 class Policy:
     """One side of the comparison: the policy, its outcome's scale (values as reported, best first, each with its
-    description where the policy gives one), the assumptions the outcome rests on, and how many rows it rates."""
+    description where the policy gives one; empty for a number), the assumptions the outcome rests on, how many rows
+    it rates, and for a number which end the policy says is the better ("higher", "lower", or None)."""
 
     file: str
     name: str
@@ -90,27 +100,100 @@ class Policy:
     assumptions: tuple[Assumption, ...]
     rated: int
     not_rated: int
+    better: str | None = None
 
     @property
     def title(self) -> str:
         return self.name + (f" {self.version}" if self.version else "")
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the outcome is a number rather than a value of a scale."""
+        return not self.scale
 
     def special(self, value: str) -> bool:
         """Whether a cross-tabulated value stands for no outcome rather than a value of the scale."""
         return value in (MISSING, NOT_RATED) and value not in self.scale
 
 
+def shared_better(a: str | None, b: str | None) -> str | None:
+    """Which end two numeric outcomes are compared by, of the ends their policies say is the better ("higher" or
+    "lower"): the one stated, when one or both state it and they agree; None when neither does or they disagree,
+    and rows compare by value."""
+    stated = {a, b} - {None}
+    return stated.pop() if len(stated) == 1 else None
+
+
+def bin_edges(numbers: list[float]) -> tuple[float, ...]:
+    """Edges of at most MAX_BINS bins over the finite numbers, on round values (steps of 1, 2, 2.5 or 5 times a power
+    of ten); two equal edges for one value alone, none for no finite number."""
+    finite = [x for x in numbers if math.isfinite(x)]
+    if not finite:
+        return ()
+    lo, hi = min(finite), max(finite)
+    raw = (hi / 2 - lo / 2) / (MAX_BINS / 2)  # halved first: hi - lo may be too large for a double
+    power = 10.0 ** math.floor(math.log10(raw)) if raw > 0 else 0.0
+    if not 0 < power < math.inf:
+        return (lo, hi)
+    for multiple in (1, 2, 2.5, 5, 10, 20, 25, 50, 100):
+        step = multiple * power
+        first, last = math.floor(lo / step), math.ceil(hi / step)
+        if last - first <= MAX_BINS:
+            break
+    digits = max(0, 1 - math.floor(math.log10(step)))  # enough for a step of 2.5 times a power of ten
+    edges = sorted({round(k * step, digits) for k in range(first, last + 1)})
+    # at the ends of a double's range an edge may round past the numbers or overflow: the numbers bound the bins
+    edges[0] = min(edges[0], lo) if math.isfinite(edges[0]) else lo
+    edges[-1] = max(edges[-1], hi) if math.isfinite(edges[-1]) else hi
+    bounded = sorted(set(edges))
+    return tuple(bounded) if len(bounded) > 1 else (lo, hi)
+
+
+def _edge(x: float) -> str:
+    text = repr(x)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def bin_values(edges: tuple[float, ...]) -> list[str]:
+    """Each bin's heading: `[lo, hi)`, the last `[lo, hi]`, one value alone as itself."""
+    if len(edges) == 2 and edges[0] == edges[1]:
+        return [_edge(edges[0])]
+    last = len(edges) - 2
+    pairs = enumerate(zip(edges, edges[1:], strict=False))
+    return [f"[{_edge(lo)}, {_edge(hi)}{']' if k == last else ')'}" for k, (lo, hi) in pairs]
+
+
 @attrs.frozen
 class Crosstab:
-    """Rows counted by A's outcome (down) and B's (across): each scale in order, then missing and not rated."""
+    """Rows counted by A's outcome (down) and B's (across): each scale in order, or a number's bins, then missing
+    and not rated. A numeric side's `edges` bound its bins (ascending; bin k holds edges[k] <= x < edges[k + 1],
+    the last its upper edge too), with `-inf` before them and `inf` after where they occur; a scale has none."""
 
     a_values: tuple[str, ...]
     b_values: tuple[str, ...]
     counts: tuple[tuple[int, ...], ...]
+    a_edges: tuple[float, ...] = ()
+    b_edges: tuple[float, ...] = ()
 
     @property
     def total(self) -> int:
         return sum(map(sum, self.counts))
+
+    def counted(self, side: int, outcome: Outcome | None) -> str:
+        """An outcome as this table counts it on one side: its value or its number's bin, missing, or not rated."""
+        edges = (self.a_edges, self.b_edges)[side]
+        if not edges or outcome is None or outcome.value is None:
+            return reported(outcome)
+        number = float(outcome.value)
+        if not math.isfinite(number):
+            return outcome.value
+        bins = bin_values(edges)
+        return bins[min(max(bisect_right(edges, number) - 1, 0), len(bins) - 1)]
+
+    def cell(self, row: Row) -> tuple[int, int]:
+        """Where a row is counted: the positions of its A and B values."""
+        a, b = (self.counted(side, outcome) for side, outcome in enumerate(row.outcomes))
+        return self.a_values.index(a), self.b_values.index(b)
 
 
 @attrs.frozen
@@ -139,6 +222,14 @@ class Movers:
     def better(self) -> int:
         return sum(r.direction == BETTER for r in self.rows)
 
+    @property
+    def higher(self) -> int:
+        return sum(r.direction == HIGHER for r in self.rows)
+
+    @property
+    def lower(self) -> int:
+        return sum(r.direction == LOWER for r in self.rows)
+
     def largest_first(self) -> list[Row]:
         """By the size of the change, largest first; a mover without a standing on one side last."""
         return sorted(self.rows, key=lambda r: (r.delta is None, -abs(r.delta or 0.0), r.key))
@@ -155,6 +246,18 @@ class Document:
     rows: tuple[Row, ...]
     crosstab: Crosstab
     differences: tuple[Difference, ...]
+
+    @property
+    def comparable(self) -> bool:
+        """Whether rows can move: both outcomes on scales, or both numbers."""
+        a, b = self.policies
+        return a.numeric == b.numeric
+
+    @property
+    def by_value(self) -> bool:
+        """Whether movers are told apart by value (HIGHER, LOWER), two numbers of no stated better end."""
+        a, b = self.policies
+        return a.numeric and b.numeric and shared_better(a.better, b.better) is None
 
     def movers(self) -> Movers:
         compared = [r for r in self.rows if r.both]
