@@ -6,6 +6,7 @@ import types
 from pathlib import Path
 
 import attrs
+import numpy as np
 
 from policyc.ir import nodes as ir
 from policyc.ir.lower import lower
@@ -25,6 +26,10 @@ class Compiled:
     def module(self) -> types.ModuleType:
         module = types.ModuleType("policyc_evaluator")
         exec(compile(self.code, f"<evaluator of {self.program.name}>", "exec"), module.__dict__)
+        # Overflow to infinity, infinity minus infinity and division by zero are defined (docs/semantics.md,
+        # "Numbers"), so numpy's warnings about them would only reach the user's terminal as noise.
+        quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+        module.__dict__["evaluate"] = quiet(module.__dict__["evaluate"])
         return module
 
 
