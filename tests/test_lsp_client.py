@@ -61,7 +61,21 @@ class ServerError(Exception):
 
 def policyc_command() -> list[str]:
     script = Path(sys.executable).parent / "policyc"
-    return [str(script), "lsp"] if script.exists() else [sys.executable, "-c", "from policyc.cli import main; main()", "lsp"]
+    if script.exists():
+        return [str(script), "lsp"]
+    return [sys.executable, "-c", "from policyc.cli import main; main()", "lsp"]
+
+
+# What the client says it can do, as an editor such as VS Code says it.
+EDITOR = lsp.ClientCapabilities(
+    text_document=lsp.TextDocumentClientCapabilities(
+        hover=lsp.HoverClientCapabilities(content_format=[lsp.MarkupKind.Markdown, lsp.MarkupKind.PlainText]),
+        rename=lsp.RenameClientCapabilities(prepare_support=True),
+        document_symbol=lsp.DocumentSymbolClientCapabilities(hierarchical_document_symbol_support=True),
+        publish_diagnostics=lsp.PublishDiagnosticsClientCapabilities(related_information=True, version_support=True),
+    ),
+    general=lsp.GeneralClientCapabilities(position_encodings=[lsp.PositionEncodingKind.Utf16]),
+)
 
 
 class Client:
@@ -76,6 +90,7 @@ class Client:
         self.inbox: queue.Queue[dict[str, Any]] = queue.Queue()
         self.notifications: list[dict[str, Any]] = []
         self.stderr = b""
+        self.initialized: lsp.InitializeResult | None = None
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
 
@@ -145,21 +160,18 @@ class Client:
     def initialize(self) -> lsp.InitializeResult:
         result = self.request(
             "initialize",
-            lsp.InitializeParams(
-                capabilities=lsp.ClientCapabilities(), process_id=None, root_uri=ROOT.as_uri(), workspace_folders=None
-            ),
+            lsp.InitializeParams(capabilities=EDITOR, process_id=None, root_uri=ROOT.as_uri(), workspace_folders=None),
             lsp.InitializeResult,
         )
         self.notify("initialized", lsp.InitializedParams())
+        self.initialized = result
         return result
 
     def open(self, path: Path, text: str | None = None, version: int = 1) -> str:
         uri = path.resolve().as_uri()
         body = path.read_text(encoding="utf-8") if text is None else text
-        self.notify(
-            "textDocument/didOpen",
-            lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri=uri, language_id="policy", version=version, text=body)),
-        )
+        item = lsp.TextDocumentItem(uri=uri, language_id="policy", version=version, text=body)
+        self.notify("textDocument/didOpen", lsp.DidOpenTextDocumentParams(item))
         return uri
 
     def change(self, uri: str, version: int, changes: list[lsp.TextDocumentContentChangeEvent]) -> None:
