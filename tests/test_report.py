@@ -19,6 +19,8 @@ import pytest
 
 from policyc.analysis.comparison import (
     BETTER,
+    HIGHER,
+    LOWER,
     MISSING,
     NOT_RATED,
     TIERS,
@@ -232,11 +234,6 @@ def make_document(
                     delta=delta,
                 )
             )
-    a_values, b_values = (*A_SCALE, MISSING, NOT_RATED), tuple(B_SCALE)
-    counts = [[0] * len(b_values) for _ in a_values]
-    for row in rows:
-        a, b = row.outcomes
-        counts[a_values.index(reported(a))][b_values.index(reported(b))] += 1
     rated = [sum(1 for r in rows if r.outcomes[side] is not None) for side in (0, 1)]
     diffs = (
         (
@@ -257,9 +254,26 @@ def make_document(
         policies=(_policy(0, 58, rated[0], len(rows) - rated[0]), _policy(1, 43, rated[1], len(rows) - rated[1])),
         periods=tuple(period_names),
         rows=tuple(rows),
-        crosstab=Crosstab(a_values, b_values, tuple(map(tuple, counts))),
+        crosstab=tabulate(rows),
         differences=diffs,
     )
+
+
+def tabulate(rows: list[Row] | tuple[Row, ...]) -> Crosstab:
+    """The rows cross-tabulated as a comparison does: each scale, then what else the rows hold, missing and not
+    rated where they occur."""
+
+    def values(scale: list[str], side: int) -> tuple[str, ...]:
+        seen = [reported(r.outcomes[side]) for r in rows]
+        extra = sorted({v for v in seen if v not in scale and v not in (MISSING, NOT_RATED)})
+        return (*scale, *extra, *(v for v in (MISSING, NOT_RATED) if v in seen))
+
+    a_values, b_values = values(A_SCALE, 0), values(B_SCALE, 1)
+    counts = [[0] * len(b_values) for _ in a_values]
+    for row in rows:
+        a, b = row.outcomes
+        counts[a_values.index(reported(a))][b_values.index(reported(b))] += 1
+    return Crosstab(a_values, b_values, tuple(map(tuple, counts)))
 
 
 def blob(page: str) -> str:
@@ -311,6 +325,45 @@ def test_a_hostile_name_is_text_everywhere(small):
     assert text.count("<script") == 2 and text.count("</script>") == 2
 
 
+# Control characters a policy or a table may hold: escape, carriage return, line feed, NUL, DEL, a C1 control,
+# the line separator and the right-to-left override.
+CONTROL = "Esc\x1b[31mred\rback\nline\x00nul\x7f\x85next\u2028sep\u202eevil"
+RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def with_controls(document: Document) -> Document:
+    a, b = document.policies
+    first = document.rows[0]
+    outcome = first.outcomes[1]
+    assert outcome is not None
+    step = attrs.evolve(outcome.steps[0], why=CONTROL, source=CONTROL)
+    outcomes = (first.outcomes[0], attrs.evolve(outcome, steps=(step,)))
+    row = attrs.evolve(first, org=CONTROL, key=CONTROL, name=CONTROL, outcomes=outcomes)
+    return attrs.evolve(
+        document,
+        title=CONTROL,
+        data=CONTROL,
+        rows=(row, *document.rows[1:]),
+        policies=(
+            attrs.evolve(a, name=CONTROL, file=CONTROL, assumptions=(Assumption(CONTROL, CONTROL),)),
+            attrs.evolve(b, descriptions={**b.descriptions, "3": CONTROL}),
+        ),
+        differences=(Difference(CONTROL, "changed", CONTROL, CONTROL),),
+    )
+
+
+def test_control_characters_never_reach_the_page_raw(small):
+    document = with_controls(small)
+    text = render_html(document)
+    outside = text.replace(blob(text), "")
+    assert RAW.findall(text) == [] and "back\nline" not in text  # the page's own line breaks are its only ones
+    assert "Esc\\x1b[31mred\\rback\\nline\\x00nul\\x7f\\x85next\\u2028sep\\u202eevil" in outside
+    data = blob(text)
+    assert "\\u001b" in data and "\\u202e" in data and "\\u2028" in data and "\\u0085" in data
+    decoded = json.loads(data)
+    assert unpack(decoded, "row", decoded["rows"][0])["name"] == CONTROL  # the data itself exact
+
+
 def test_the_blob_cannot_close_its_element_and_reads_back(small, page):
     data = blob(page)
     assert "<" not in data and ">" not in data and "&" not in data
@@ -331,9 +384,11 @@ def test_the_script_takes_the_documents_words_from_the_page(page):
         "tiers": list(TIERS),
         "better": BETTER,
         "worse": WORSE,
+        "higher": HIGHER,
+        "lower": LOWER,
     }
     script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
-    for word in (MISSING, NOT_RATED, BETTER, WORSE, *TIERS):
+    for word in (MISSING, NOT_RATED, BETTER, WORSE, HIGHER, LOWER, *TIERS):
         assert f'"{word}"' not in script and f"'{word}'" not in script, word
 
 
@@ -398,7 +453,8 @@ def test_no_rows_and_a_value_off_the_scale():
     document = make_document(orgs=3, periods=1)
     first = document.rows[0]
     off = attrs.evolve(first, outcomes=(first.outcomes[0], attrs.evolve(first.outcomes[1], value="6")))
-    assert 'data-value="6" data-count="1"' in render_html(attrs.evolve(document, rows=(off, *document.rows[1:])))
+    rows = (off, *document.rows[1:])
+    assert 'data-value="6" data-count="1"' in render_html(attrs.evolve(document, rows=rows, crosstab=tabulate(rows)))
 
 
 def test_summary_figures(small, page):
@@ -610,5 +666,63 @@ def test_a_thousand_rows_in_a_browser(browser, tmp_path: Path):
     assert time.perf_counter() - started < 10
     # at the narrowest width the brief allows, the movers table fits its card without scrolling sideways
     assert page.locator("#movers .table-scroll").evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert errors == []
+    page.close()
+
+
+def numeric_document(rows: int) -> Document:
+    from policyc.analysis import compare
+    from policyc.backend.codegen import generate
+    from policyc.backend.compile import Compiled
+    from policyc.ir.lower import lower
+    from policyc.semantics.driver import check_source
+    from policyc.syntax.source import Source
+
+    def side(name: str, rule: str) -> compare.Side:
+        text = (
+            f'policy "{name}"\norg types acute\noutcome average\ninput x: number for all\n'
+            f"input y: number for all\n\naverage = {rule}\n"
+        )
+        checked = check_source(Source(f"{name}.policy", text))
+        assert checked.checked is not None and checked.ok
+        program = lower(checked.checked)
+        compiled = Compiled(program, generate(program), checked.sources)
+        table = "org,org_type,x,y\n" + "".join(f"N{k},acute,{k % 53},{(k * 7) % 31}\n" for k in range(rows))
+        return compare.Side.evaluate(f"{name}.policy", compiled, compare.load(compiled, table, "d.csv", False, print))
+
+    return compare.document(side("Mean", "mean(x, y)"), side("Highest", "max(x, y)"), "d.csv")
+
+
+def test_numbers_are_charted_and_cross_tabulated_in_their_bins():
+    from policyc.analysis.comparison import MAX_BINS
+
+    document = numeric_document(3000)
+    text = render_html(document)
+    for chart in re.findall(r'<div class="chart-group" data-period="">(.*?)</div>', text, re.S):
+        assert 1 < chart.count('<rect class="bar"') <= MAX_BINS
+    assert len(document.crosstab.a_values) <= MAX_BINS
+    table = re.search(r'<section id="crosstab".*?</section>', text, re.S).group(0)
+    assert table.count('<td class="cell') == len(document.crosstab.a_values) * len(document.crosstab.b_values)
+    cells = json.loads(blob(text))["cells"]
+    counts = Counter(map(tuple, cells))
+    assert all(document.crosstab.counts[i][j] == n for (i, j), n in counts.items())
+    assert "Higher under B" in text and "B&rsquo;s number minus A&rsquo;s" in text
+    assert len(text) < 3_000_000
+
+
+def test_a_bin_of_numbers_lists_its_rows_in_a_browser(browser, tmp_path: Path):
+    from playwright.sync_api import expect
+
+    document = numeric_document(400)
+    path = tmp_path / "numbers.html"
+    path.write_text(render_html(document), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(path.as_uri())
+    counts = document.crosstab.counts
+    i, j = max(((i, j) for i, row in enumerate(counts) for j, _ in enumerate(row)), key=lambda c: counts[c[0]][c[1]])
+    page.locator(f'#crosstab td[data-i="{i}"][data-j="{j}"]').click()
+    expect(page.locator("#organisations tbody tr[data-i]")).to_have_count(counts[i][j])
     assert errors == []
     page.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from policyc.analysis.comparison import MISSING, NOT_RATED, TIERS, Document, Policy, reported
+from policyc.analysis.comparison import MISSING, NOT_RATED, TIERS, Document, Policy
 from policyc.report.markup import MISSING_COLOUR, TIER_COLOUR, adds, colours, e, policy_title, sentence, side_tag
 
 
@@ -15,11 +15,11 @@ def distribution(document: Document, tiers: list[dict[str, str | None]]) -> str:
     shown = ["", *periods]  # "": every period at once
     groups = [rows] + [tuple(r for r in rows if r.period == p) for p in periods]
     charts = []
+    table = document.crosstab
     for side, policy in enumerate(document.policies):
-        counted = [Counter(reported(r.outcomes[side]) for r in members) for members in groups]
-        # values the scale does not list are still counted, after it, so that every rated row has its bar
-        unlisted = [v for v in counted[0] if v not in policy.scale and v not in (MISSING, NOT_RATED)]
-        values = [*policy.scale, *unlisted] + ([MISSING] if counted[0][MISSING] else [])
+        counted = [Counter(table.counted(side, r.outcomes[side]) for r in members) for members in groups]
+        # a bar for each value (or a number's bin) the cross-tabulation counts, so that every rated row has its bar
+        values = [v for v in (table.a_values, table.b_values)[side] if v != NOT_RATED]
         palette = colours(policy, tiers[side])
         figures = []
         for period, counts in zip(shown, counted, strict=True):
@@ -112,7 +112,7 @@ def bar_chart(policy: Policy, values: list[str], counts: Counter[str], palette: 
         description = policy.descriptions.get(value) or ""
         out.append(
             f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" rx="3" '
-            f'fill="{palette.get(value, MISSING_COLOUR)}" data-value="{e(value)}" data-count="{count}">'
+            f'fill="{palette.get(value, TIER_COLOUR[None])}" data-value="{e(value)}" data-count="{count}">'
             f"<title>{e(value)}{': ' + e(description) if description else ''}: {count:,} ({share})</title>"
             f'</rect><text class="count" x="{centre:.1f}" y="{y - 7:.1f}" text-anchor="middle">{count:,}'
             f'<tspan class="pct"> &middot; {share}</tspan></text>'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from policyc.analysis.comparison import MISSING, TIERS, Policy, Row
+from policyc.syntax.text import printable
 
 # Tier colours: bluish green, amber and vermilion after Okabe & Ito, which stay apart under the common
 # colour-vision deficiencies; a value whose tier is unknown is slate blue.
@@ -17,7 +18,8 @@ SIDES = ("A", "B")
 
 
 def e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """Text for the page: HTML-escaped, and each control character shown as its escape, never sent raw."""
+    return html.escape(printable(str(text)), quote=True)
 
 
 def sentence(text: str) -> str:
@@ -40,7 +42,7 @@ def label(policy: Policy, colours: dict[str, str], value: str) -> str:
     if policy.special(value):
         return f'<span class="v special">{e(sentence(value))}</span>'
     description = policy.descriptions.get(value)
-    swatch = f'<i class="sw" style="background:{colours.get(value, MISSING_COLOUR)}"></i>'
+    swatch = f'<i class="sw" style="background:{colours.get(value, TIER_COLOUR[None])}"></i>'
     text = f'<span class="v">{swatch}{e(value)}</span>'
     if description and adds(description, value):
         text += f'<span class="d">{e(description)}</span>'

@@ -4,10 +4,15 @@
 (() => {
 "use strict";
 const blob = JSON.parse(document.getElementById("report-data").textContent);
-const S = blob.strings, P = blob.policies, F = blob.fields, T = blob.terms, SIDES = ["A", "B"];
+const S = blob.strings, P = blob.policies, F = blob.fields, T = blob.terms, C = blob.cells, SIDES = ["A", "B"];
 const hasPeriods = blob.periods.length > 0;
 const ESC = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"};
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ESC[c]);
+// Control characters of the data are shown as their escapes, as the terminal shows them, never drawn raw.
+const NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"};
+const hex = (c, width) => c.charCodeAt(0).toString(16).padStart(width, "0");
+const printable = (s) => String(s).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+  (c) => NAMED[c] || (c.charCodeAt(0) < 0x100 ? "\\x" + hex(c, 2) : "\\u" + hex(c, 4)));
+const esc = (s) => printable(s).replace(/[&<>"']/g, (c) => ESC[c]);
 
 // A packed instance is the list of its fields' values, in the order the data names them.
 const unpack = (fields, values, read = (v) => v) => Object.fromEntries(fields.map((f, k) => [f, read(values[k])]));
@@ -25,7 +30,6 @@ const rows = blob.rows.map((packed, i) => {
   return r;
 });
 
-const reported = (o) => o === null ? T.not_rated : (o.value === null ? T.missing : o.value);
 function rank(side, o) {
   if (o === null) return 1e9 + 1;
   if (o.value === null) return 1e9;
@@ -44,6 +48,8 @@ function change(r, withDelta) {
     `${Math.abs(r.delta).toFixed(2)}</small>`;
   if (r.direction === T.better) return `<span class="dir dir-better">&#9650;&nbsp;Better under&nbsp;B${d}</span>`;
   if (r.direction === T.worse) return `<span class="dir dir-worse">&#9660;&nbsp;Worse under&nbsp;B${d}</span>`;
+  if (r.direction === T.higher) return `<span class="dir">&#9650;&nbsp;Higher under&nbsp;B${d}</span>`;
+  if (r.direction === T.lower) return `<span class="dir">&#9660;&nbsp;Lower under&nbsp;B${d}</span>`;
   return r.moved ? `<span class="dir">Moved${d}</span>` : '<span class="muted">&mdash;</span>';
 }
 function reason(k, o) {
@@ -101,7 +107,7 @@ const tables = {
     sort: null, dir: 1, open: new Set(),
     keep: (r) => (!state.period || r.period === state.period) && (!state.type || r.org_type === state.type) &&
       (!state.moved || r.moved) &&
-      (!state.cell || (reported(r.out[0]) === state.cell[0] && reported(r.out[1]) === state.cell[1])),
+      (!state.cell || (C[r.i][0] === state.cell[0] && C[r.i][1] === state.cell[1])),
     row: (r) => cells(r) + `<td class="change">${change(r, false)}</td><td class="num">${r.delta === null ? "" :
       (r.delta > 0 ? "+" : "") + r.delta.toFixed(2)}</td>`,
   },
@@ -184,8 +190,8 @@ bind("org-moved", "moved", (el) => el.checked);
 
 const chip = document.getElementById("cell-filter");
 function chooseCell(td) {
-  state.cell = [td.dataset.a, td.dataset.b];
-  chip.firstElementChild.textContent = `A: ${state.cell[0]} \u00b7 B: ${state.cell[1]}`;
+  state.cell = [+td.dataset.i, +td.dataset.j];
+  chip.firstElementChild.textContent = `A: ${td.dataset.a} \u00b7 B: ${td.dataset.b}`;
   chip.hidden = false;
   render("organisations");
   document.getElementById("organisations").scrollIntoView();

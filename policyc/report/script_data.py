@@ -5,6 +5,7 @@ spells none of them itself."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import attrs
@@ -18,11 +19,16 @@ TERMS = {
     "tiers": list(comparison.TIERS),
     "better": comparison.BETTER,
     "worse": comparison.WORSE,
+    "higher": comparison.HIGHER,
+    "lower": comparison.LOWER,
 }
 # Each packed class's fields, in the order its packed values come.
 FIELDS = {
     name: [f.name for f in attrs.fields(cls)] for name, cls in (("row", Row), ("outcome", Outcome), ("step", Step))
 }
+# Characters that JSON leaves as they are but that must not reach the page raw: C1 controls and DEL, line and
+# paragraph separators, and the bidirectional controls (JSON itself escapes the C0 controls).
+_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # What the script reads of each policy.
 _POLICY_FIELDS = attrs.filters.include("name", "scale", "descriptions")
 
@@ -57,7 +63,7 @@ def _pack(value: Any, strings: _Strings) -> Any:
 
 
 def script_data(document: Document) -> dict[str, Any]:
-    """The rows packed, with what the script needs to read them back."""
+    """The rows packed, with what the script needs to read them back, and the cross-tabulation cell of each."""
     strings = _Strings()
     rows = [_pack(row, strings) for row in document.rows]
     return {
@@ -67,6 +73,7 @@ def script_data(document: Document) -> dict[str, Any]:
         "policies": [attrs.asdict(p, filter=_POLICY_FIELDS) for p in document.policies],
         "periods": list(document.periods),
         "rows": rows,
+        "cells": [list(document.crosstab.cell(row)) for row in document.rows],
     }
 
 
@@ -74,4 +81,5 @@ def blob(document: Document) -> str:
     """The script's data as JSON, safe inside a script element."""
     text = json.dumps(script_data(document), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     # No "<" at all, so neither "</script" nor "<!--" can end or derail the element; JSON.parse reads them back.
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _RAW.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

@@ -32,7 +32,8 @@ def crosstab(document: Document, tiers: list[dict[str, str | None]]) -> str:
                 style = f' style="background:rgba({hue},{0.06 + 0.86 * share:.3f}){ink}"'
             cells.append(
                 f'<td class="cell{" zero" if not count else ""}"{style} data-a="{e(a_value)}" '
-                f'data-b="{e(b_value)}" tabindex="0" title="{e(a_value)} under A, {e(b_value)} under B: '
+                f'data-b="{e(b_value)}" data-i="{i}" data-j="{j}" tabindex="0" '
+                f'title="{e(a_value)} under A, {e(b_value)} under B: '
                 f'{count:,}">{count:,}</td>'
             )
         body.append(
