@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+import types
 
 import attrs
+import numpy as np
 
+from policyc.analysis.evaluation import Evaluation
 from policyc.analysis.explain import summaries
 from policyc.backend.compile import Compiled
 from policyc.backend.frame import Frame
 from policyc.data import results
 from policyc.data.cells import format_period
 from policyc.data.mapping import Published
-from policyc.data.table import records
+from policyc.data.table import DataError, records
 from policyc.ir.nodes import outcome
 
 
@@ -90,9 +93,9 @@ def same(ours: results.Value, published: str) -> bool:
 
 def compare(
     compiled: Compiled,
-    module,
+    module: types.ModuleType,
     frame: Frame,
-    values,
+    values: dict[str, np.ndarray],
     notes: dict,
     cells: dict[int, tuple[str, str, str]],
     published: Published,
@@ -122,6 +125,44 @@ def compare(
         disagreements.append(Disagreement(frame.org[row], org_name, group, period, ours[row], cell, reason))
     groups = [Group(g, agree, compared) for g, (agree, compared) in sorted(counts.items())]
     return Agreement(name, published.outcome, published.group, groups, disagreements, unpublished)
+
+
+def hold(evaluation: Evaluation, data: str) -> Agreement:
+    """The evaluated outcome held to the published one, in the column that the evaluation's mapping names.
+
+    Raises DataError, naming the mapping, when it names no published column or columns that the table lacks.
+    """
+    mapping = evaluation.mapping
+    if mapping is None or mapping.published is None:
+        where = f"{mapping.path}: " if mapping is not None else ""
+        raise DataError(f"{where}no [published] table naming the column that holds the published outcome")
+    try:
+        cells = published_cells(evaluation.text, mapping.published)
+    except KeyError as error:
+        raise DataError(f"{mapping.path}: [published] names columns that {data} lacks: {error.args[0]}") from None
+    e = evaluation
+    return compare(e.compiled, e.module, e.frame, e.values, e.notes, cells, mapping.published)
+
+
+def title(evaluation: Evaluation, policy: str, data: str) -> str:
+    """What was held to what: the policy and its file, the published table and its file, the mapping's assumptions."""
+    program = evaluation.compiled.program
+    version = f" {program.version}" if program.version else ""
+    published = evaluation.mapping.title if evaluation.mapping is not None else "published results"
+    assumptions = evaluation.mapping.assumptions if evaluation.mapping is not None else ()
+    lines = [f"{program.name}{version} ({policy})", f"against {published} ({data})"]
+    lines += [f"  mapping assumes: {text}" for text in assumptions]
+    return "\n".join(lines)
+
+
+def shortfall(agreement: Agreement, fail_under: float | None, data: str) -> str | None:
+    """Why the agreement fails, or None: nothing compared fails whatever the bar; else below `fail_under` per cent."""
+    a = agreement
+    if not a.compared:
+        return f"nothing was compared: no row of {data} has a published `{a.column}`"
+    if fail_under is not None and 100 * a.agree / a.compared < fail_under:
+        return f"agreement {percent(a.agree, a.compared)} is below {fail_under:g}%"
+    return None
 
 
 def percent(part: int, whole: int) -> str:

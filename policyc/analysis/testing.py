@@ -387,6 +387,13 @@ def to_json(reports: list[FileReport]) -> str:
     )
 
 
+def coverage_shortfalls(reports: list[FileReport], minimum: float | None) -> list[str]:
+    """A line for each file whose tests cover less than `minimum` per cent of its items (none without a minimum)."""
+    if minimum is None:
+        return []
+    return [f"{r.path}: coverage {r.percent:.1f}% is below {minimum:g}%" for r in reports if r.percent < minimum]
+
+
 # ---------------------------------------------------------------- boundary cases
 
 
