@@ -1,4 +1,4 @@
-"""The `policyc` command: a thin click group; each command calls the driver and renders what it returns."""
+"""The `policyc` command: a thin click group; each command calls the stages below and renders what they return."""
 
 from __future__ import annotations
 
@@ -8,32 +8,36 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from policyc.version import __version__
+from policyc.data.files import NoPolicyFiles, policy_files, write_atomic
 from policyc.semantics.driver import Result, Unreadable, check_file
 from policyc.syntax import diagnostics as render
 from policyc.syntax.diagnostics import Diagnostic, Diagnostics, Severity
 from policyc.syntax.read import read_source
+from policyc.version import __version__
 
-FORMATS = ("text", "json", "github")
+if TYPE_CHECKING:
+    from policyc.analysis.evaluation import Evaluation
+    from policyc.backend.compile import Compiled
+    from policyc.semantics.check import Checked
 
-
-def expand(paths: tuple[str, ...]) -> list[Path]:
-    """Files as given; a folder stands for the `.policy` files in it, in name order."""
-    out: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            out.extend(sorted(path.rglob("*.policy")))
-        else:
-            out.append(path)
-    return out
+STDOUT = "-"  # as --out, standard output
+PROCESSING = "policyc.processing"  # the context's record of the file a command works on now
 
 
-def internal_error(path: Path, error: BaseException) -> Diagnostic:
+def internal_error(path: str | Path, error: BaseException) -> Diagnostic:
+    """An exception that nothing expected, as a diagnostic naming the file and where in policyc it was raised."""
+    if isinstance(error, RecursionError):
+        return Diagnostic(
+            "PC902",
+            Severity.ERROR,
+            f"`{path}` is nested too deeply to process",
+            None,
+            "split the deepest expression into named values",
+        )
     where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
     at = f" (at {Path(where.filename).name}:{where.lineno})" if where else ""
     return Diagnostic(
@@ -45,25 +49,100 @@ def internal_error(path: Path, error: BaseException) -> Diagnostic:
     )
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace a file's contents all at once, so a failure never leaves it half written."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def processing(path: str | Path) -> None:
+    """Record the file the command works on now, for the message should it fail in a way nothing expected."""
+    click.get_current_context().meta[PROCESSING] = str(path)
+
+
+def fail(message: str, status: int = 1) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(status)
+
+
+class Commands(click.Group):
+    """The group of commands; whatever a command did not expect ends in one message naming its file, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # usage errors, --help and --version, and an interrupt: click reports them itself
+        except MemoryError:
+            fail(f"error: ran out of memory while processing `{self.processing(ctx)}`")
+        except Exception as error:
+            fail(render.render_text(internal_error(self.processing(ctx), error), {}))
+
+    @staticmethod
+    def processing(ctx: click.Context) -> str:
+        return ctx.meta.get(PROCESSING) or f"policyc {ctx.invoked_subcommand or ''}".strip()
+
+
+class FilePath(click.Path):
+    """A path that is not empty: an empty one would stand for the current folder, which nobody means by it."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "":
+            self.fail("an empty path names no file", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+IN = FilePath(dir_okay=False)
+OUT = FilePath(dir_okay=False, allow_dash=True)
+
+
+def format_option(*choices: str, help: str | None = None) -> Any:
+    """--format, its first choice the default."""
+    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True, help=help)
+
+
+def out_option(what: str, *names: str) -> Any:
+    return click.option(*names, "--out", type=OUT, help=f"Write {what} here (default, or -: standard output).")
+
+
+def expand(paths: tuple[str, ...]) -> list[Path]:
+    """The policy files that FILES name, or a usage error when they name none."""
+    found = policy_files(paths)
+    if not found:
+        raise click.UsageError("no .policy files found in " + ", ".join(paths))
+    return found
+
+
+def deliver(text: str, out: str | None) -> None:
+    """Print the text, or write it to `out` all at once (a failure leaves an existing file as it was)."""
+    if out is None or out == STDOUT:
+        click.echo(text, nl=False)
+        return
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:  # mkstemp makes the file private; a new output file gets the usual permissions
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_atomic(out, text)
+    except OSError as error:
+        fail(f"{out}: cannot write the file, left as it was: {error}", 2)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def checked_and_compiled(policy: str | Path) -> tuple[Checked, Compiled]:
+    """The checked and compiled policy, or an exit with its diagnostics."""
+    from policyc.backend.compile import compile_file
+
+    processing(policy)
+    try:
+        result, compiled = compile_file(policy)
+    except Unreadable as error:
+        fail(f"{policy}: cannot read the file: {error}", 2)
+    if compiled is None or result.checked is None:
+        for diag in result.diagnostics.sorted():
+            click.echo(render.render_text(diag, result.sources), err=True)
+        errors = sum(d.is_error for d in result.diagnostics.items)
+        fail(
+            f"{policy}: {errors} error{'s' if errors != 1 else ''}; fix {'them' if errors != 1 else 'it'} "
+            "first (`policyc check` lists the same)"
+        )
+    return result.checked, compiled
+
+
+def compiled_policy(policy: str | Path) -> Compiled:
+    return checked_and_compiled(policy)[1]  # most commands need only what the checker found to be sound
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="policyc")
 def main() -> None:
     """policyc: write NHS performance-assessment frameworks as code, check them, and run them.
@@ -83,15 +162,8 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="text for people, json for tools, github for CI annotations.",
-)
+@click.argument("files", nargs=-1, required=True, type=FilePath())
+@format_option("text", "json", "github", help="text for people, json for tools, github for CI annotations.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def check(files: tuple[str, ...], fmt: str, strict: bool) -> None:
     """Check policy FILES (or folders of them) for every mistake that can be caught before data.
@@ -99,64 +171,57 @@ def check(files: tuple[str, ...], fmt: str, strict: bool) -> None:
     Exits 0 when there is no error (warnings are printed), 1 when there is any error
     (or any warning, with --strict), 2 when a file cannot be read.
     """
-    paths = expand(files)
-    if not paths:
-        raise click.UsageError("no .policy files found in " + ", ".join(files))
     results: list[Result] = []
-    unreadable = []
-    for path in paths:
+    unreadable: list[tuple[Path, Unreadable]] = []
+    for path in expand(files):
+        processing(path)
         try:
             results.append(check_file(path))
         except Unreadable as error:
             unreadable.append((path, error))
-        except Exception as error:  # a bug of ours must still end in a message, not a traceback
+        except Exception as error:  # reported among this file's diagnostics, in every format; the others still checked
             diags = Diagnostics()
             diags.items.append(internal_error(path, error))
             results.append(Result(str(path), {}, diags))
-    all_diags = [(r, d) for r in results for d in r.diagnostics.sorted()]
+    all_diags = [d for r in results for d in r.diagnostics.sorted()]
     sources = {k: v for r in results for k, v in r.sources.items()}
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "files": [{"path": r.path, "ok": r.ok} for r in results],
-                    "unreadable": [{"path": str(p), "error": str(e)} for p, e in unreadable],
-                    "diagnostics": [render.to_json(d, sources) for _, d in all_diags],
-                },
-                indent=2,
-            )
-        )
+        document = {
+            "files": [{"path": r.path, "ok": r.ok} for r in results],
+            "unreadable": [{"path": str(p), "error": str(e)} for p, e in unreadable],
+            "diagnostics": [render.to_json(d, sources) for d in all_diags],
+        }
+        click.echo(json.dumps(document, indent=2))
     else:
         color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        for _, diag in all_diags:
+        for diag in all_diags:
             click.echo(render.render_github(diag) if fmt == "github" else render.render_text(diag, sources, color))
             if fmt == "text":
                 click.echo()
-        for path, error in unreadable:
+        for path, reason in unreadable:
             if fmt == "github":  # workflow commands are read from standard output
-                click.echo(
-                    f"::error file={render.escape_prop(str(path))}::"
-                    + render.escape_data(f"cannot read the file: {error}")
-                )
+                message = render.escape_data(f"cannot read the file: {reason}")
+                click.echo(f"::error file={render.escape_prop(str(path))}::{message}")
             else:
-                click.echo(f"{path}: cannot read the file: {error}", err=True)
+                click.echo(f"{path}: cannot read the file: {reason}", err=True)
         if fmt == "text":
-            errors = sum(d.is_error for _, d in all_diags)
-            warnings = len(all_diags) - errors
+            errors = sum(d.is_error for d in all_diags)
             unread = f", {len(unreadable)} unreadable" if unreadable else ""
             click.echo(
-                f"checked {len(results)} file{'s' if len(results) != 1 else ''}{unread}: "
-                f"{errors} error{'s' if errors != 1 else ''}, "
-                f"{warnings} warning{'s' if warnings != 1 else ''}"
+                f"checked {plural(len(results), 'file')}{unread}: "
+                f"{plural(errors, 'error')}, {plural(len(all_diags) - errors, 'warning')}"
             )
     if unreadable:
         sys.exit(2)
-    failed = any(d.is_error or (strict and not d.is_error) for _, d in all_diags)
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if any(d.is_error or strict for d in all_diags) else 0)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.argument("files", nargs=-1, required=True, type=FilePath())
 @click.option(
     "--check", "check_only", is_flag=True, help="Change nothing; exit 1 if any file is not in canonical form."
 )
@@ -169,84 +234,37 @@ def fmt(files: tuple[str, ...], check_only: bool) -> None:
     """
     from policyc.format.printer import format_text
 
-    paths = expand(files)
-    if not paths:
-        raise click.UsageError("no .policy files found in " + ", ".join(files))
     status = 0
-    for path in paths:
+    for path in expand(files):
+        processing(path)
         try:
             source = read_source(path)
         except (OSError, UnicodeDecodeError) as error:
             click.echo(f"{path}: cannot read the file: {error}", err=True)
             status = 2
             continue
-        try:
-            text, diags = format_text(source.path, source.text)
-        except Exception as error:  # a bug of ours must still end in a message, not a traceback
-            click.echo(render.render_text(internal_error(path, error), {}), err=True)
-            status = max(status, 1)
-            continue
+        text, diags = format_text(source.path, source.text)
         if text is None:
             for diag in diags.sorted():
                 click.echo(render.render_text(diag, {source.path: source}), err=True)
             status = max(status, 1)
-            continue
-        if text == source.text:
-            continue
-        if check_only:
+        elif text != source.text and check_only:
             click.echo(f"would reformat {path}")
             status = max(status, 1)
-            continue
-        try:
-            write_atomic(path, text)
-        except OSError as error:
-            click.echo(f"{path}: cannot write the file, left as it was: {error}", err=True)
-            status = 2
-            continue
-        click.echo(f"reformatted {path}")
+        elif text != source.text:
+            try:
+                write_atomic(path, text)
+            except OSError as error:
+                click.echo(f"{path}: cannot write the file, left as it was: {error}", err=True)
+                status = 2
+                continue
+            click.echo(f"reformatted {path}")
     sys.exit(status)
-
-
-def fail(message: str, status: int = 1) -> NoReturn:
-    click.echo(message, err=True)
-    sys.exit(status)
-
-
-def compiled_policy(policy: str):
-    """The compiled policy, or an exit with its diagnostics."""
-    from policyc.backend.compile import compile_file
-
-    try:
-        result, compiled = compile_file(policy)
-    except Unreadable as error:
-        fail(f"{policy}: cannot read the file: {error}", 2)
-    except Exception as error:  # a bug of ours must still end in a message, not a traceback
-        fail(render.render_text(internal_error(Path(policy), error), {}))
-    if compiled is None:
-        for diag in result.diagnostics.sorted():
-            click.echo(render.render_text(diag, result.sources), err=True)
-        errors = sum(d.is_error for d in result.diagnostics.items)
-        fail(
-            f"{policy}: {errors} error{'s' if errors != 1 else ''}; fix {'them' if errors != 1 else 'it'} "
-            "first (`policyc check` lists the same)"
-        )
-    return compiled
-
-
-def deliver(text: str, out: str | None) -> None:
-    """Print the text, or write it to `out` all at once (a failure leaves an existing file as it was)."""
-    if out is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        write_atomic(Path(out), text)
-    except OSError as error:
-        fail(f"{out}: cannot write the file, left as it was: {error}", 2)
 
 
 @main.command("compile")
-@click.argument("policy", type=click.Path(dir_okay=False))
-@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the module here (default: standard output).")
+@click.argument("policy", type=IN)
+@out_option("the module", "-o")
 def compile_policy(policy: str, out: str | None) -> None:
     """Compile POLICY to a Python module that evaluates a whole table at once.
 
@@ -257,54 +275,7 @@ def compile_policy(policy: str, out: str | None) -> None:
     deliver(compiled_policy(policy).code, out)
 
 
-OUTPUTS = ("table", "json", "csv")
-
-
-@main.command("eval")
-@click.argument("policy", type=click.Path(dir_okay=False))
-@click.option(
-    "--data",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="CSV table: one row per organisation (and period), a column per input.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(OUTPUTS),
-    default="table",
-    show_default=True,
-    help="table: the derived values, for reading; json and csv: every named value.",
-)
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the results here (default: standard output).")
-@click.option("--explain", "org", metavar="ORG", help="Print how ORG's outcome came about, step by step.")
-@click.option("--allow-missing", is_flag=True, help="Take columns the table lacks as missing (with a warning).")
-@click.option(
-    "--map",
-    "mapping",
-    type=click.Path(dir_okay=False),
-    metavar="MAPPING.toml",
-    help="Read the table's columns and values as the policy's inputs through this mapping.",
-)
-def evaluate(
-    policy: str, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool, mapping: str | None
-) -> None:
-    """Evaluate POLICY on every row of a CSV table.
-
-    \b
-    A column named after a derived value (or `metric.score`) replaces that value
-    wherever its cell is not empty. With --explain ORG, the explanation is printed and
-    the results go only to --out, if given. Exits 1 on a policy error, bad data, or a
-    rule that cannot give a value, with a message naming the file, line and column.
-    """
-    compiled = compiled_policy(policy)
-    try:
-        run_eval(compiled, data, fmt, out, org, allow_missing, mapping)
-    except Exception as error:  # a bug of ours must still end in a message, not a traceback
-        fail(render.render_text(internal_error(Path(policy), error), {}))
-
-
-def evaluated(compiled, data: str, allow_missing: bool, mapping: str | None):
+def evaluated(compiled: Compiled, data: str, allow_missing: bool, mapping: str | None) -> Evaluation:
     """The table read (through the mapping, if any) and evaluated, or an exit with the message."""
     from policyc.analysis.evaluation import RuleFailed, evaluate_file
     from policyc.data.table import DataError
@@ -322,13 +293,42 @@ def evaluated(compiled, data: str, allow_missing: bool, mapping: str | None):
     return evaluation
 
 
-def run_eval(
-    compiled, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool, mapping: str | None
+DATA = click.option(
+    "--data", required=True, type=IN, help="CSV table: one row per organisation (and period), a column per input."
+)
+ALLOW_MISSING = click.option(
+    "--allow-missing", is_flag=True, help="Take columns the table lacks as missing (with a warning)."
+)
+
+
+def mapping_option(help: str, required: bool = False) -> Any:
+    return click.option("--map", "mapping", required=required, type=IN, metavar="MAPPING.toml", help=help)
+
+
+@main.command("eval")
+@click.argument("policy", type=IN)
+@DATA
+@format_option("table", "json", "csv", help="table: the derived values, for reading; json and csv: every named value.")
+@out_option("the results")
+@click.option("--explain", "org", metavar="ORG", help="Print how ORG's outcome came about, step by step.")
+@ALLOW_MISSING
+@mapping_option("Read the table's columns and values as the policy's inputs through this mapping.")
+def evaluate(
+    policy: str, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool, mapping: str | None
 ) -> None:
+    """Evaluate POLICY on every row of a CSV table.
+
+    \b
+    A column named after a derived value (or `metric.score`) replaces that value
+    wherever its cell is not empty. With --explain ORG, the explanation is printed and
+    the results go only to --out, if given. Exits 1 on a policy error, bad data, or a
+    rule that cannot give a value, with a message naming the file, line and column.
+    """
     from policyc.analysis.explain import explain
     from policyc.data import results
     from policyc.syntax.diagnostics import did_you_mean
 
+    compiled = compiled_policy(policy)
     run = evaluated(compiled, data, allow_missing, mapping)
     render_output = {"table": results.to_table, "json": results.to_json, "csv": results.to_csv}[fmt]
     text = render_output(compiled.program, run.frame, run.values)
@@ -345,25 +345,18 @@ def run_eval(
 
 
 @main.command("agree")
-@click.argument("policy", type=click.Path(dir_okay=False))
+@click.argument("policy", type=IN)
 @click.option(
-    "--data",
-    required=True,
-    type=click.Path(dir_okay=False),
-    help="CSV table of published results, one row per organisation (and period).",
+    "--data", required=True, type=IN, help="CSV table of published results, one row per organisation (and period)."
 )
-@click.option(
-    "--map",
-    "mapping",
-    required=True,
-    type=click.Path(dir_okay=False),
-    metavar="MAPPING.toml",
-    help="How the table's columns read as the policy's inputs, and which column holds the published "
+@mapping_option(
+    "How the table's columns read as the policy's inputs, and which column holds the published "
     "outcome ([published] outcome, group, name).",
+    required=True,
 )
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the report here (default: standard output).")
-@click.option("--allow-missing", is_flag=True, help="Take columns the table lacks as missing (with a warning).")
+@format_option("text", "json")
+@out_option("the report")
+@ALLOW_MISSING
 @click.option(
     "--fail-under",
     type=click.FloatRange(0, 100),
@@ -376,76 +369,44 @@ def agree(
     """Hold POLICY's outcome to published results: agreement per group, and each disagreement with its reason.
 
     \b
+    Exits 1 when nothing was compared (no row has a published outcome), and with
+    --fail-under, when the agreement is below it.
+
+    \b
     Example (NHS England's quarter 3 2025/26 segments):
       policyc agree policies/oversight_2025.policy \\
           --data ../shared/data/nof_q3_2025_26/trusts.csv \\
           --map mappings/nof_q3_2025_26.toml --allow-missing
     """
-    compiled = compiled_policy(policy)
-    try:
-        run_agree(compiled, policy, data, mapping, fmt, out, allow_missing, fail_under)
-    except Exception as error:  # a bug of ours must still end in a message, not a traceback
-        fail(render.render_text(internal_error(Path(policy), error), {}))
-
-
-def run_agree(
-    compiled,
-    policy: str,
-    data: str,
-    mapping: str,
-    fmt: str,
-    out: str | None,
-    allow_missing: bool,
-    fail_under: float | None,
-) -> None:
     from policyc.analysis import agreement
+    from policyc.data.table import DataError
 
-    run = evaluated(compiled, data, allow_missing, mapping)
-    read = run.mapping
-    assert read is not None  # --map is required
-    if read.published is None:
-        fail(f"error: {mapping}: no [published] table naming the column that holds the published outcome")
+    run = evaluated(compiled_policy(policy), data, allow_missing, mapping)
     try:
-        cells = agreement.published_cells(run.text, read.published)
-    except KeyError as error:
-        fail(f"error: {mapping}: [published] names columns that {data} lacks: {error.args[0]}")
-    result = agreement.compare(compiled, run.module, run.frame, run.values, run.notes, cells, read.published)
-    program = compiled.program
-    title = (
-        f"{program.name}{' ' + program.version if program.version else ''} ({policy})\nagainst {read.title} ({data})"
-    )
-    title += "".join(f"\n  mapping assumes: {text}" for text in read.assumptions)
-    deliver((agreement.to_json if fmt == "json" else agreement.to_text)(result, title), out)
-    if fail_under is not None and result.compared and 100 * result.agree / result.compared < fail_under:
-        fail(f"error: agreement {agreement.percent(result.agree, result.compared)} is below {fail_under:g}%")
+        result = agreement.hold(run, data)
+    except DataError as error:
+        fail(f"error: {error.message}")
+    report = agreement.to_json if fmt == "json" else agreement.to_text
+    deliver(report(result, agreement.title(run, policy, data)), out)
+    shortfall = agreement.shortfall(result, fail_under, data)
+    if shortfall is not None:
+        fail(f"error: {shortfall}")
 
 
 @main.command("compare")
-@click.argument("policy_a", metavar="A.policy", type=click.Path(dir_okay=False))
-@click.argument("policy_b", metavar="B.policy", type=click.Path(dir_okay=False))
+@click.argument("policy_a", metavar="A.policy", type=IN)
+@click.argument("policy_b", metavar="B.policy", type=IN)
 @click.option(
     "--data",
-    type=click.Path(dir_okay=False),
+    type=IN,
     help="CSV table holding the inputs of both policies. Without it, search for organisation profiles "
     "that the two rate most differently.",
 )
-@click.option("--format", "fmt", type=click.Choice(("table", "json", "html")), default="table", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the result here (default: standard output).")
-@click.option(
-    "--html",
-    "html_out",
-    type=click.Path(dir_okay=False),
-    metavar="PATH",
-    help="Also write the HTML report here (with --data).",
-)
-@click.option("--allow-missing", is_flag=True, help="Take columns the table lacks as missing (with a warning).")
-@click.option(
-    "--map",
-    "mapping",
-    type=click.Path(dir_okay=False),
-    metavar="MAPPING.toml",
-    help="Read the table's columns and values as the policies' inputs through this mapping.",
-)
+@format_option("table", "json", "html")
+@out_option("the result")
+@click.option("--html", "html_out", type=OUT, metavar="PATH", help="Also write the HTML report here (with --data).")
+@ALLOW_MISSING
+@mapping_option("Read the table's columns and values as the policies' inputs through this mapping.")
 @click.option(
     "--want",
     metavar="A_VALUE,B_VALUE",
@@ -494,18 +455,16 @@ def compare(
     if data is not None and want is not None:
         raise click.UsageError("--want is for the search without data; leave out --data to search")
     compiled = (compiled_policy(policy_a), compiled_policy(policy_b))
-    try:
-        if data is None:
-            run_search(compiled, (policy_a, policy_b), fmt, out, want, examples, seed)
-        else:
-            run_compare(compiled, (policy_a, policy_b), data, fmt, out, html_out, allow_missing, mapping)
-    except Exception as error:  # a bug of ours must still end in a message, not a traceback
-        fail(render.render_text(internal_error(Path(policy_a), error), {}))
+    processing(policy_a)  # what follows reads both; a failure names the first, as it always has
+    if data is None:
+        run_search(compiled, (policy_a, policy_b), fmt, out, want, examples, seed)
+    else:
+        run_compare(compiled, (policy_a, policy_b), data, fmt, out, html_out, allow_missing, mapping)
 
 
 def run_compare(
-    compiled,
-    paths,
+    compiled: tuple[Compiled, Compiled],
+    paths: tuple[str, str],
     data: str,
     fmt: str,
     out: str | None,
@@ -528,25 +487,38 @@ def run_compare(
         fail(f"error: {error.message}")
     sides = []
     for path, policy in zip(paths, compiled, strict=True):
+
+        def warn(message: str, path: str = path) -> None:
+            click.echo(f"warning: {path}: {message}", err=True)
+
         try:
-            loaded = comparison.load(
-                policy, text, data, allow_missing, lambda w, path=path: click.echo(f"warning: {path}: {w}", err=True)
-            )
+            loaded = comparison.load(policy, text, data, allow_missing, warn)
         except DataError as error:
             fail(f"error: reading for {path}: {error.message}")
         try:
             sides.append(comparison.Side.evaluate(path, policy, loaded))
         except EvalError as error:
             fail(f"error: {describe_failure(error, loaded[0], data)}")
-    doc = comparison.document(*sides, data, comparison.names(text))
+    doc = comparison.document(sides[0], sides[1], data, comparison.names(text))
     render_output = {"table": comparison.to_table, "json": comparison.to_json, "html": render_html}[fmt]
     deliver(render_output(doc), out)
     if html_out is not None:
         deliver(render_html(doc), html_out)
-        click.echo(f"wrote the report to {html_out}", err=True)
+        if html_out != STDOUT:
+            click.echo(f"wrote the report to {html_out}", err=True)
 
 
-def run_search(compiled, paths, fmt: str, out: str | None, want: str | None, examples: int, seed: int) -> None:
+def run_search(
+    compiled: tuple[Compiled, Compiled],
+    paths: tuple[str, str],
+    fmt: str,
+    out: str | None,
+    want: str | None,
+    examples: int,
+    seed: int,
+) -> None:
+    from hypothesis.configuration import set_hypothesis_home_dir
+
     from policyc.analysis import search
 
     if fmt == "html":
@@ -560,8 +532,6 @@ def run_search(compiled, paths, fmt: str, out: str | None, want: str | None, exa
                 f"got `{want}`"
             )
         wanted = (parts[0], parts[1])
-    from hypothesis.configuration import set_hypothesis_home_dir
-
     with tempfile.TemporaryDirectory(prefix="policyc-search-") as home:
         set_hypothesis_home_dir(home)  # Hypothesis keeps notes on disk; they are of no use after the search
         try:
@@ -572,8 +542,8 @@ def run_search(compiled, paths, fmt: str, out: str | None, want: str | None, exa
 
 
 @main.command("test")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.argument("paths", nargs=-1, required=True, type=FilePath())
+@format_option("text", "json")
 @click.option(
     "--coverage-min",
     type=click.FloatRange(0, 100),
@@ -593,43 +563,44 @@ def test_command(paths: tuple[str, ...], fmt: str, coverage_min: float | None, s
     \b
     Each failure shows the test, the row, the value expected and the value found, and
     how that value came about. Exits 1 when a test fails, when coverage is below
-    --coverage-min, or when a policy has errors; 2 when a file cannot be read.
+    --coverage-min, or when a policy has errors; 2 when a file cannot be read or a
+    folder holds no policy.
     """
     from policyc.analysis import testing
-    from policyc.backend.codegen import generate
-    from policyc.backend.compile import Compiled
-    from policyc.ir.lower import lower
 
-    reports, failed = [], False
-    for path in expand(paths):
-        try:
-            result = check_file(path)
-        except Unreadable as error:
-            fail(f"{path}: cannot read the file: {error}", 2)
-        if not result.ok:
-            for diag in result.diagnostics.sorted():
-                if diag.is_error:
-                    click.echo(render.render_text(diag, result.sources), err=True)
-            fail(f"{path}: the policy has errors; fix them first")
-        try:
-            program = lower(result.checked)
-            compiled = Compiled(program, generate(program), result.sources)
-            if suggest:
-                text, disagreements = testing.suggestions(compiled, str(path))
-                click.echo(text)
-                failed = failed or disagreements > 0
-                continue
-            report = testing.run(result.checked, compiled, str(path))
-        except Exception as error:  # a bug of ours must still end in a message, not a traceback
-            fail(render.render_text(internal_error(path, error), {}))
-        reports.append(report)
-        failed = failed or report.failed > 0 or (coverage_min is not None and report.percent < coverage_min)
+    try:
+        files = policy_files(paths, every_folder=True)
+    except NoPolicyFiles as error:
+        fail(str(error), 2)
+    reports = []
+    disagreements = 0
+    for path in files:
+        checked, compiled = checked_and_compiled(path)
+        if suggest:
+            text, disagreed = testing.suggestions(compiled, str(path))
+            click.echo(text)
+            disagreements += disagreed
+        else:
+            reports.append(testing.run(checked, compiled, str(path)))
     if suggest:
-        sys.exit(1 if failed else 0)
+        sys.exit(1 if disagreements else 0)
     click.echo(testing.to_json(reports) if fmt == "json" else testing.to_text(reports), nl=False)
-    if coverage_min is not None:
-        for report in reports:
-            if report.percent < coverage_min:
-                click.echo(f"error: {report.path}: coverage {report.percent:.1f}% is below {coverage_min:g}%", err=True)
-    if failed:
-        sys.exit(1)
+    shortfalls = testing.coverage_shortfalls(reports, coverage_min)
+    for shortfall in shortfalls:
+        click.echo(f"error: {shortfall}", err=True)
+    sys.exit(1 if shortfalls or any(r.failed for r in reports) else 0)
+
+
+@main.command("lsp")
+def language_server() -> None:
+    """Run the language server on standard input and output, for editors.
+
+    Diagnostics as you type (the checks of `policyc check`), hover, go to definition, references,
+    completion, outline, formatting, rename, quick fixes and semantic highlighting. An editor starts
+    it; see editors/vscode for Visual Studio Code.
+    """
+    try:
+        from policyc.lsp.server import serve
+    except ImportError as error:  # pygls and lsprotocol are an extra
+        fail(f"error: the language server needs {error.name}: pip install 'policyc[lsp]'", 2)
+    serve()

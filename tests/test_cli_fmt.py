@@ -7,6 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from policyc import cli
+from policyc.data import files
 from policyc.format import printer
 
 MESSY = 'policy   "P"   version "1"\norg types acute\ninput x:yes/no   for all # why\nv = x   and   x\n'
@@ -81,7 +82,7 @@ def test_a_failed_write_leaves_the_original_and_no_temporary_file(tmp_path: Path
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli.os, "replace", broken_replace)
+    monkeypatch.setattr(files.os, "replace", broken_replace)
     result = run(path)
     assert result.exit_code == 2
     assert isinstance(result.exception, SystemExit)  # a message, not an exception reaching the user

@@ -130,7 +130,7 @@ def test_a_policy_with_errors_is_not_run(tmp_path: Path) -> None:
     result = invoke(write(tmp_path, POLICY.replace("score >= 80", "scor >= 80")))
     assert result.exit_code == 1
     assert "unknown name `scor`" in result.stderr
-    assert "the policy has errors" in result.stderr
+    assert "t.policy: 1 error; fix it first (`policyc check` lists the same)" in result.stderr
 
 
 def test_an_unreadable_file_exits_2(tmp_path: Path) -> None:
