@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from policyc.data.files import NoPolicyFiles, policy_files, write_atomic
-from policyc.semantics.driver import Result, Unreadable, check_file
+from policyc.semantics.driver import Result, Unreadable, check_file, check_source
 from policyc.syntax import diagnostics as render
 from policyc.syntax.diagnostics import Diagnostic, Diagnostics, Severity
 from policyc.syntax.read import read_source
+from policyc.syntax.source import Source
 from policyc.version import __version__
 
 if TYPE_CHECKING:
@@ -87,6 +88,27 @@ class FilePath(click.Path):
 
 
 IN = FilePath(dir_okay=False)
+STDIN = "-"  # as a policy file, standard input
+
+
+def stdin_name_option() -> Any:
+    return click.option(
+        "--stdin-filename",
+        "stdin_name",
+        metavar="NAME",
+        default="<stdin>",
+        help="With -, the file standard input stands for: its name in messages, its folder for `extends`.",
+    )
+
+
+def stdin_source(name: str) -> Source:
+    """Standard input's text as the policy file `name`; an editor pipes unsaved text this way."""
+    try:
+        return Source(name, sys.stdin.buffer.read().decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise Unreadable(str(error)) from error
+
+
 OUT = FilePath(dir_okay=False, allow_dash=True)
 
 
@@ -165,8 +187,9 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True, type=FilePath())
 @format_option("text", "json", "github", help="text for people, json for tools, github for CI annotations.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def check(files: tuple[str, ...], fmt: str, strict: bool) -> None:
-    """Check policy FILES (or folders of them) for every mistake that can be caught before data.
+@stdin_name_option()
+def check(files: tuple[str, ...], fmt: str, strict: bool, stdin_name: str) -> None:
+    """Check policy FILES (or folders of them; - for standard input) for every mistake that can be caught before data.
 
     Exits 0 when there is no error (warnings are printed), 1 when there is any error
     (or any warning, with --strict), 2 when a file cannot be read.
@@ -176,7 +199,7 @@ def check(files: tuple[str, ...], fmt: str, strict: bool) -> None:
     for path in expand(files):
         processing(path)
         try:
-            results.append(check_file(path))
+            results.append(check_source(stdin_source(stdin_name)) if str(path) == STDIN else check_file(path))
         except Unreadable as error:
             unreadable.append((path, error))
         except Exception as error:  # reported among this file's diagnostics, in every format; the others still checked
@@ -225,8 +248,9 @@ def plural(count: int, noun: str) -> str:
 @click.option(
     "--check", "check_only", is_flag=True, help="Change nothing; exit 1 if any file is not in canonical form."
 )
-def fmt(files: tuple[str, ...], check_only: bool) -> None:
-    """Rewrite policy FILES (or folders of them) in canonical form, comments kept.
+@stdin_name_option()
+def fmt(files: tuple[str, ...], check_only: bool, stdin_name: str) -> None:
+    """Rewrite policy FILES (or folders of them) in canonical form, comments kept; - formats stdin to stdout.
 
     Every run re-parses what it prints and compares it with the original; a file whose
     meaning would change is left as it is. Exits 1 on a syntax error (or, with --check,
@@ -238,8 +262,8 @@ def fmt(files: tuple[str, ...], check_only: bool) -> None:
     for path in expand(files):
         processing(path)
         try:
-            source = read_source(path)
-        except (OSError, UnicodeDecodeError) as error:
+            source = stdin_source(stdin_name) if str(path) == STDIN else read_source(path)
+        except (OSError, UnicodeDecodeError, Unreadable) as error:
             click.echo(f"{path}: cannot read the file: {error}", err=True)
             status = 2
             continue
@@ -248,8 +272,10 @@ def fmt(files: tuple[str, ...], check_only: bool) -> None:
             for diag in diags.sorted():
                 click.echo(render.render_text(diag, {source.path: source}), err=True)
             status = max(status, 1)
+        elif str(path) == STDIN and not check_only:
+            click.echo(text, nl=False)
         elif text != source.text and check_only:
-            click.echo(f"would reformat {path}")
+            click.echo(f"would reformat {source.path}")
             status = max(status, 1)
         elif text != source.text:
             try:

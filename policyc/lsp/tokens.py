@@ -84,11 +84,13 @@ def _kind(token: lark.Token, index: Index | None, file: str) -> tuple[str, int] 
         return "string", 0
     if token.type in ("NUMBER", "PERIOD"):
         return "number", 0
-    if token.type == "NAME":
-        found = index.at(file, token.start_pos or 0) if index is not None else None
-        if found is None:
-            return "variable", 0
+    # Without the parser's context a keyword and a name look alike (`mean(...)` calls a function,
+    # `org A` in a test is a column), so what the index found at the token decides first.
+    found = index.at(file, token.start_pos or 0) if index is not None else None
+    if found is not None and found.span.start == token.start_pos:
         return KIND_TYPE.get(found.key[0], "variable"), 1 if found.definition else 0
+    if token.type == "NAME":
+        return "variable", 0
     if is_keyword(token):
         return "keyword", 0
     return None
