@@ -1,0 +1,339 @@
+"""IR expressions as SQL over encoded DOUBLE columns, with docs/semantics.md's meaning: NULL is missing.
+
+Arithmetic is IEEE double precision as in the interpreter, and a result that is not a number becomes NULL.
+Comparisons and logic are Kleene's on NULL. Cohort functions are window functions over the row's cohort
+(`#cohort` x `period`); `previous` and `run` are window functions over each organisation's periods, in which a
+gap breaks a run. Rounding and cut points are worked out in exact steps (rounding.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlglot import exp
+
+from policyc.ir import nodes as ir
+from policyc.syntax.diagnostics import Diagnostics
+
+from . import rounding
+from .dialects import Dialect
+from .query import (
+    COHORT,
+    NULL,
+    ONE,
+    ROW,
+    ZERO,
+    Part,
+    Steps,
+    add,
+    after,
+    ascending,
+    case,
+    col,
+    div,
+    eq,
+    floor,
+    integer,
+    is_null,
+    mul,
+    not_null,
+    number,
+    paren,
+    simple_case,
+    sub,
+    window,
+)
+
+CODE = "PC701"
+COHORT_KEY = [COHORT, "period"]
+ORG_KEY = ["org"]
+COMPARE: dict[str, Callable[..., exp.Expr]] = {
+    "<": exp.LT,
+    "<=": exp.LTE,
+    ">": exp.GT,
+    ">=": exp.GTE,
+    "==": exp.EQ,
+    "!=": exp.NEQ,
+}
+ARITHMETIC = {"+": add, "-": sub, "*": mul}
+
+
+class Translator:
+    """Expressions to parts of the query; a construct the dialect cannot express exactly is a diagnostic."""
+
+    def __init__(self, steps: Steps, dialect: Dialect, diagnostics: Diagnostics):
+        self.steps = steps
+        self.dialect = dialect
+        self.diagnostics = diagnostics
+        self.names: dict[str, Part] = {"org_type": Part(exp.cast(col("org_type"), "DOUBLE"), 1)}
+        self.casts: list[ir.Cast] = []  # a failing cast names its position here in the query's error
+        # each column's count and sorted positions in its cohort, made once for all its cut points
+        self.positions: dict[str, tuple[Part, Part]] = {}
+
+    def refuse(self, node: ir.Node, what: str, why: str) -> Part:
+        self.diagnostics.error(
+            CODE,
+            f"{what} cannot be expressed exactly in {self.dialect.name} SQL",
+            node.span,
+            f"{why}; evaluate this policy with the numpy engine, or target a dialect that can",
+        )
+        return Part(NULL, 1)
+
+    def number(self, value: float) -> exp.Expr:
+        return number(value)
+
+    def present(self, e: exp.Expr) -> exp.Expr:
+        """A double that is not a number (infinity minus infinity) as NULL, the way a column says missing."""
+        if not self.dialect.infinity:
+            return e
+        return exp.Nullif(this=e, expression=exp.cast(exp.Literal.string("NaN"), "DOUBLE"))
+
+    def shared(self, part: Part) -> Part:
+        return self.steps.shared(part)
+
+    def column(self, part: Part) -> Part:
+        return self.steps.column(part)
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, e: ir.Expr) -> Part:
+        handler: Callable[[Translator, Any], Part] = _HANDLERS[type(e)]
+        return handler(self, e)
+
+    def const(self, e: ir.Const) -> Part:
+        if e.value is None:
+            return Part(NULL, 1)
+        value = float(e.value)
+        if value != value:
+            return Part(NULL, 1)
+        if abs(value) == float("inf") and not self.dialect.infinity:
+            return self.refuse(e, "an infinite number", f"{self.dialect.name}'s float holds no infinity")
+        return Part(self.number(value), 1)
+
+    def load(self, e: ir.Load) -> Part:
+        return self.names[e.name]
+
+    def unary(self, e: ir.Unary) -> Part:
+        x = self.expr(e.operand)
+        if e.op == "neg":
+            return Part(exp.Neg(this=paren(x.sql)), x.step)
+        if e.op == "abs":
+            return Part(exp.Abs(this=x.sql), x.step)
+        return self._not(self.shared(x))
+
+    def _not(self, x: Part) -> Part:
+        return Part(case((eq(x.sql, ZERO), ONE), (not_null(x.sql), ZERO)), x.step)
+
+    def binary(self, e: ir.Binary) -> Part:
+        a, b = self.expr(e.left), self.expr(e.right)
+        if e.op in ARITHMETIC:
+            return Part(self.present(ARITHMETIC[e.op](a.sql, b.sql)), after(a, b))
+        a, b = self.shared(a), self.shared(b)
+        step = after(a, b)
+        if e.op == "/":
+            return Part(case((eq(b.sql, ZERO), NULL), default=self.present(div(a.sql, b.sql))), step)
+        if e.op in ("and", "or"):
+            strong = ZERO if e.op == "and" else ONE  # the value that decides whatever the other side is
+            either = exp.Or(this=eq(a.sql, strong), expression=eq(b.sql, strong))
+            unknown = exp.Or(this=is_null(a.sql), expression=is_null(b.sql))
+            return Part(case((either, strong), (unknown, NULL), default=ONE if e.op == "and" else ZERO), step)
+        test = COMPARE[e.op](this=paren(a.sql), expression=paren(b.sql))
+        return Part(case((test, ONE), (exp.Not(this=exp.Paren(this=test.copy())), ZERO)), step)
+
+    def is_missing(self, e: ir.IsMissing) -> Part:
+        x = self.expr(e.operand)
+        yes, no = (ZERO, ONE) if e.negate else (ONE, ZERO)
+        return Part(case((is_null(x.sql), yes), default=no), x.step)
+
+    def recode(self, e: ir.Recode) -> Part:
+        x = self.expr(e.operand)
+        return Part(simple_case(x.sql, [(integer(i), integer(c)) for i, c in enumerate(e.codes)]), x.step)
+
+    def table(self, e: ir.Table) -> Part:
+        whens: list[tuple[exp.Expr, exp.Expr]] = []
+        parts: list[Part] = []
+        for condition, result in e.rows:
+            c, r = self.shared(self.expr(condition)), self.expr(result)
+            whens += [(eq(c.sql, ONE), r.sql), (is_null(c.sql), NULL)]
+            parts += [c, r]
+        otherwise: exp.Expr = NULL
+        if e.otherwise is not None:
+            o = self.expr(e.otherwise)
+            parts.append(o)
+            otherwise = o.sql
+        return Part(case(*whens, default=otherwise), after(*parts))
+
+    def cast(self, e: ir.Cast) -> Part:
+        if self.dialect.raise_function is None:
+            return self.refuse(
+                e, "a number taken as a scale value (`as`)", f"{self.dialect.name} SQL cannot fail a query from within"
+            )
+        x = self.shared(self.expr(e.operand))
+        self.casts.append(e)
+        message = exp.DPipe(
+            this=exp.DPipe(
+                this=exp.Literal.string(f"policyc: cast {len(self.casts) - 1} fails on row "),
+                expression=exp.cast(col(ROW), "VARCHAR"),
+            ),
+            expression=exp.DPipe(this=exp.Literal.string(" with "), expression=exp.cast(x.sql, "VARCHAR")),
+        )
+        whens = [(self.number(v), integer(i)) for i, v in enumerate(e.numbers)]
+        failed = case((is_null(x.sql), NULL), default=exp.cast(self.dialect.fail(message), "DOUBLE"))
+        # a column of its own, so that every row is checked, also where a decision table does not choose it
+        return self.column(Part(simple_case(x.sql, whens, default=failed), x.step))
+
+    def round(self, e: ir.Round) -> Part:
+        if not 0 <= e.places <= rounding.MAX_PLACES:
+            return self.refuse(
+                e, f"rounding to {e.places} places", f"the query rounds exactly to 0 to {rounding.MAX_PLACES} places"
+            )
+        return rounding.round_half(self, self.expr(e.operand), e.places)
+
+    def aggregate(self, e: ir.Aggregate) -> Part:
+        args = [self.expr(a) for a in e.args]
+        if e.kind in ("min", "max"):
+            # LEAST and GREATEST skip NULLs, and give NULL when every argument is
+            function = exp.Least if e.kind == "min" else exp.Greatest
+            return Part(function(this=args[0].sql, expressions=[a.sql for a in args[1:]]), after(*args))
+        args = [self.shared(a) for a in args]
+        step = after(*args)
+        seen = exp.or_(*[not_null(a.sql) for a in args])
+        weights = e.weights if e.weights is not None else (1.0,) * len(args)
+        total: exp.Expr = ZERO
+        count: exp.Expr = ZERO
+        for a, w in zip(args, weights, strict=True):
+            if e.kind == "count":
+                total = add(total, case((eq(a.sql, ONE), ONE), default=ZERO))
+                continue
+            term = a.sql if e.weights is None else mul(self.number(w), a.sql)
+            total = add(total, exp.Coalesce(this=term, expressions=[ZERO]))
+            count = add(count, case((not_null(a.sql), self.number(w)), default=ZERO))
+        if e.kind == "mean":
+            total = div(total, count)
+        return Part(case((seen, self.present(total)), default=NULL), step)
+
+    def extreme(self, e: ir.Extreme) -> Part:
+        args = [self.expr(a) for a in e.args]
+        function = exp.Greatest if e.kind == "worst" else exp.Least  # positions run best first
+        return Part(function(this=args[0].sql, expressions=[a.sql for a in args[1:]]), after(*args))
+
+    def step(self, e: ir.Step) -> Part:
+        x = self.shared(self.expr(e.operand))
+        moved = add(x.sql, integer(e.steps))
+        last = integer(e.size - 1)
+        return Part(
+            case(
+                (exp.LT(this=moved, expression=ZERO), ZERO),
+                (exp.GT(this=moved.copy(), expression=last), last),
+                default=moved.copy(),
+            ),
+            x.step,
+        )
+
+    def if_missing(self, e: ir.IfMissing) -> Part:
+        x, fallback = self.expr(e.operand), self.expr(e.fallback)
+        return Part(exp.Coalesce(this=x.sql, expressions=[fallback.sql]), after(x, fallback))
+
+    # ------------------------------------------------------------ periods
+
+    def previous(self, e: ir.Previous) -> Part:
+        x = self.column(self.expr(e.operand))
+        order = [col("period")]
+        before = window(exp.Lag(this=col("period")), ORG_KEY, order)
+        just_before = eq(before, sub(col("period"), ONE))
+        return Part(case((just_before, window(exp.Lag(this=x.sql), ORG_KEY, order))), x.step)
+
+    def run(self, e: ir.Run) -> Part:
+        c = self.column(self.expr(e.condition))
+        order = [col("period")]
+        carried = exp.and_(
+            eq(c.sql, ONE),
+            eq(window(exp.Lag(this=c.sql), ORG_KEY, order), ONE),
+            eq(window(exp.Lag(this=col("period")), ORG_KEY, order), sub(col("period"), ONE)),
+        )
+        # each run of yes over consecutive periods is one streak; any other row is a streak of its own
+        starts = self.column(Part(case((carried, ZERO), default=ONE), c.step))
+        cumulative = exp.Window(
+            this=exp.Sum(this=starts.sql),
+            partition_by=[col("org")],
+            order=exp.Order(expressions=[exp.Ordered(this=col("period"))]),
+            spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"),
+        )
+        streak = self.column(Part(cumulative, starts.step))
+        length = exp.cast(window(exp.RowNumber(), ["org", streak.sql.name], order), "DOUBLE")
+        return Part(case((is_null(c.sql), NULL), (eq(c.sql, ZERO), ZERO), default=length), streak.step)
+
+    # ------------------------------------------------------------ cohorts
+
+    def cohort_count(self, x: Part) -> exp.Expr:
+        return exp.cast(window(exp.Count(this=x.sql), COHORT_KEY), "DOUBLE")
+
+    def cohort_sum(self, x: Part) -> exp.Expr:
+        # the values of the cohort added in table order, as the interpreter adds them
+        return window(exp.Sum(this=x.sql), COHORT_KEY, [col(ROW)], whole=True)
+
+    def cohort_rank(self, x: Part, descending: bool = False) -> exp.Expr:
+        """1 + how many values of the cohort are below (`descending`: above) the row's: ties share the best."""
+        keys = ascending(x.sql)
+        if descending:
+            keys = [keys[0], exp.Ordered(this=x.sql, desc=True, nulls_first=False)]
+        return exp.cast(window(exp.Rank(), COHORT_KEY, keys), "DOUBLE")
+
+    def cohort(self, e: ir.Cohort) -> Part:
+        x = self.column(self.expr(e.operand))
+        if e.kind in ("mean", "sd"):
+            return self.mean_sd(x, sd=e.kind == "sd")
+        rank = self.cohort_rank(x)
+        if e.kind == "rank":
+            return Part(case((is_null(x.sql), NULL), default=rank), x.step)
+        n = self.cohort_count(x)
+        spread = mul(div(sub(rank, ONE), sub(n, ONE)), integer(100))
+        return Part(case((is_null(x.sql), NULL), (eq(n.copy(), ONE), ZERO), default=spread), x.step)
+
+    def mean_sd(self, x: Part, sd: bool) -> Part:
+        """The cohort's mean, or its sample standard deviation (NULL under 2 values), of column `x`."""
+        n = self.cohort_count(x)
+        mean = div(self.cohort_sum(x), n)
+        if not sd:
+            return Part(case((exp.GT(this=n, expression=ZERO), self.present(mean))), x.step)
+        raw = self.column(Part(mean, x.step))
+        deviation = self.column(Part(mul(sub(x.sql, raw.sql), sub(x.sql, raw.sql)), raw.step))
+        spread = exp.Sqrt(this=div(self.cohort_sum(deviation), sub(n.copy(), ONE)))
+        return Part(case((exp.GTE(this=n.copy(), expression=integer(2)), self.present(spread))), deviation.step)
+
+    def quantile(self, e: ir.Quantile) -> Part:
+        x = self.column(self.expr(e.operand))
+        return rounding.cut_point(self, x, e.p, e.method)
+
+    def quartile(self, e: ir.Quartile) -> Part:
+        x = self.column(self.expr(e.operand))
+        cuts = [self.column(rounding.cut_point(self, x, p, e.method)) for p in (0.25, 0.5, 0.75)]
+        whens: list[tuple[exp.Expr, exp.Expr]] = [(is_null(x.sql), NULL)]
+        whens += [(exp.LTE(this=x.sql, expression=q.sql), integer(i)) for i, q in enumerate(cuts, start=1)]
+        return Part(case(*whens, default=integer(4)), after(*cuts))
+
+    def floor(self, e: exp.Expr) -> exp.Expr:
+        return floor(e)
+
+
+_HANDLERS: dict[type, Callable[[Translator, Any], Part]] = {
+    ir.Const: Translator.const,
+    ir.Load: Translator.load,
+    ir.Unary: Translator.unary,
+    ir.Binary: Translator.binary,
+    ir.IsMissing: Translator.is_missing,
+    ir.Recode: Translator.recode,
+    ir.Table: Translator.table,
+    ir.Cast: Translator.cast,
+    ir.Round: Translator.round,
+    ir.Aggregate: Translator.aggregate,
+    ir.Extreme: Translator.extreme,
+    ir.Step: Translator.step,
+    ir.IfMissing: Translator.if_missing,
+    ir.Previous: Translator.previous,
+    ir.Run: Translator.run,
+    ir.Cohort: Translator.cohort,
+    ir.Quantile: Translator.quantile,
+    ir.Quartile: Translator.quartile,
+}
