@@ -14,10 +14,11 @@ from policyc.semantics.resolve import build_scope, merge, order_values
 from policyc.syntax import ast
 from policyc.syntax.diagnostics import Diagnostic, Diagnostics, Severity
 from policyc.syntax.read import parse_source
-from policyc.syntax.source import Source
+from policyc.syntax.source import Source, Span
 
 from .index import Index, build_index
 from .positions import position, span_range
+from .tokens import lex
 
 UNUSED = ("PC250", "PC251")
 FIX = re.compile(r"did you mean `([^`]+)`\?")
@@ -55,10 +56,14 @@ def fix_of(diag: Diagnostic, source: Source) -> str | None:
     return found.group(1) if found and WORD.fullmatch(underlined) else None
 
 
-def to_lsp(result: Result, source: Source, header: ast.Header | None) -> list[lsp.Diagnostic]:
+def to_lsp(result: Result, source: Source) -> list[lsp.Diagnostic]:
     """Every diagnostic on this document; one found in its base is shown on the `extends` clause."""
     out = []
-    extends_span = header.extends_span if header is not None else None
+    extends_span = (
+        _extends_span(source)
+        if any(d.span is None or d.span.file != source.path for d in result.diagnostics.items)
+        else None
+    )
     for diag in result.diagnostics.sorted():
         span = diag.span
         message = diag.message + (f"\nhelp: {diag.help}" if diag.help else "")
@@ -93,6 +98,15 @@ def to_lsp(result: Result, source: Source, header: ast.Header | None) -> list[ls
             )
         )
     return out
+
+
+def _extends_span(source: Source) -> Span | None:
+    """Where the header names the base: the string after `extends` (read by the lexer, so never in a comment)."""
+    found = lex(source.text)
+    for keyword, path in zip(found, found[1:], strict=False):
+        if keyword.type == "EXTENDS" and path.type == "STRING":
+            return source.span(path.start_pos or 0, path.end_pos or 0)
+    return None
 
 
 def _merged(source: Source, sources: dict[str, Source], seen: frozenset[str]) -> tuple[ast.Policy | None, bool]:

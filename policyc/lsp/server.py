@@ -30,7 +30,8 @@ from .index import Index, Key, Occurrence
 from .positions import offset, span_range
 
 # Long enough that a burst of keystrokes is checked once, short enough that diagnostics follow typing.
-DEBOUNCE_SECONDS = 0.08
+DEBOUNCE_SECONDS = 0.05
+INDEX_PAUSE_SECONDS = 0.3
 REQUEST_FAILED = -32803  # the LSP's code for a request the server understood but cannot carry out
 # When a name is sought without an index of the current text, the namespaces tried, most likely first.
 LIKELY = ("value", "label", "function", "scale", "domain", "org_type", "cohort", "unit")
@@ -68,23 +69,48 @@ class PolicyServer(LanguageServer):
         doc.task = asyncio.get_running_loop().create_task(self.analyse(doc, doc.version, doc.text, delay))
 
     async def analyse(self, doc: Document, version: int, text: str, delay: float) -> None:
-        try:
-            await asyncio.wait_for(doc.hurry.wait(), delay)
-        except TimeoutError:
-            pass
+        await self.pause(doc, delay)
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self.checker, check_text, doc.path, text)
         source = result.sources[doc.path]
-        index = await loop.run_in_executor(self.checker, index_of, result, source)
         if doc.version != version or self.documents.get(doc.uri) is not doc:
             return
-        header = index.policy.header if index is not None and index.sources.get(doc.path) == source else None
         self.text_document_publish_diagnostics(
-            lsp.PublishDiagnosticsParams(uri=doc.uri, version=version, diagnostics=to_lsp(result, source, header))
+            lsp.PublishDiagnosticsParams(uri=doc.uri, version=version, diagnostics=to_lsp(result, source))
         )
-        doc.result, doc.analysed = result, version
+        doc.result = result
+        # The index waits for a pause in typing (or a request that needs it): built from text with
+        # errors, it parses the text again, and a check of the next keystroke should not wait behind it.
+        await self.pause(doc, INDEX_PAUSE_SECONDS if delay else 0)
+        try:
+            index = await loop.run_in_executor(self.checker, index_of, result, source)
+        except Exception as error:  # the diagnostics are out; hover and the rest keep the index they had
+            self.log(f"policyc: internal error while indexing {doc.path}: {type(error).__name__}: {error}")
+            index = None
+        if doc.version != version or self.documents.get(doc.uri) is not doc:
+            return
+        doc.analysed = version
         if index is not None:
             doc.index = index
+            if self.refreshes_tokens:
+                self.workspace_semantic_tokens_refresh(None)
+
+    def log(self, message: str) -> None:
+        self.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=message))
+
+    @staticmethod
+    async def pause(doc: Document, seconds: float) -> None:
+        """Wait `seconds`, or less if a request hurries the document."""
+        try:
+            await asyncio.wait_for(doc.hurry.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    @property
+    def refreshes_tokens(self) -> bool:
+        workspace = self.client_capabilities.workspace
+        tokens = workspace.semantic_tokens if workspace is not None else None
+        return bool(tokens and tokens.refresh_support)
 
     async def current(self, doc: Document) -> Index | None:
         """The index of the document's current text (or the latest that parsed), once it is checked."""
@@ -92,7 +118,7 @@ class PolicyServer(LanguageServer):
             task = doc.task
             doc.hurry.set()
             await asyncio.wait({task})
-            if doc.task is task and task.cancelled():
+            if doc.task is task:  # no change since: this was the check of the current text
                 break
         return doc.index
 
@@ -173,8 +199,7 @@ def guarded(default: Any = None) -> Callable[[F], F]:
 
     def wrap(handler: F) -> F:
         def report(server: PolicyServer, error: Exception) -> None:
-            message = f"policyc: internal error in {handler.__name__}: {type(error).__name__}: {error}"
-            server.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=message))
+            server.log(f"policyc: internal error in {handler.__name__}: {type(error).__name__}: {error}")
 
         if asyncio.iscoroutinefunction(handler):
 
@@ -343,12 +368,12 @@ def create_server() -> PolicyServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, tokens.LEGEND)
     @guarded()
-    async def on_semantic_tokens(ls: PolicyServer, params: lsp.SemanticTokensParams) -> lsp.SemanticTokens | None:
+    def on_semantic_tokens(ls: PolicyServer, params: lsp.SemanticTokensParams) -> lsp.SemanticTokens | None:
         doc = ls.documents.get(params.text_document.uri)
         if doc is None:
             return None
-        index = await ls.current(doc)
-        return lsp.SemanticTokens(data=tokens.semantic_tokens(doc.source, index))
+        # No wait for the index: until it is built the lexer's kinds serve, and a refresh follows it.
+        return lsp.SemanticTokens(data=tokens.semantic_tokens(doc.source, doc.index))
 
     return server
 
