@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from lsprotocol import types as lsp
@@ -101,6 +102,30 @@ def test_an_error_typed_appears_with_its_code_range_and_help_and_goes_when_fixed
 
     client.change(uri, 3, edit_at(diag.range.start, diag.range.end, "average_score"))
     assert client.diagnostics(uri, version=3) == []
+
+
+def test_ranges_count_utf16_code_units_after_characters_beyond_the_basic_plane(
+    client: Client, opened: dict[str, str], tmp_path: Path
+) -> None:
+    text = 'policy "p" version "1"\norg types acute\ninput in_deficit "D\U0001d538\u00e9": yes/no for acut\n'
+    uri = client.open(tmp_path / "wide.policy", text)
+    found = {d.code: d for d in client.diagnostics(uri)}
+    start = position_of(text, "for acut")
+    assert start.character == len('input in_deficit "D') + 2 + 1 + len('": yes/no ')
+    assert found["PC212"].range == lsp.Range(start=start, end=lsp.Position(line=2, character=start.character + 8))
+
+
+def test_an_error_in_the_base_is_shown_on_the_variants_extends(client: Client, tmp_path: Path) -> None:
+    base = 'policy "b" version "1"\norg types acute\n\nscore = finanse\n'
+    variant = 'policy "v" version "1" extends "base.policy"\n\nextra = 1\n'
+    (tmp_path / "base.policy").write_text(base, encoding="utf-8")
+    uri = client.open(tmp_path / "variant.policy", variant)
+    (diag,) = client.diagnostics(uri)
+    assert diag.code == "PC201" and diag.message.startswith("in the base policy base.policy:4: unknown name `finanse`")
+    assert diag.range.start == position_of(variant, '"base.policy"')
+    (related,) = diag.related_information or []
+    assert related.location.uri == (tmp_path / "base.policy").resolve().as_uri()
+    assert related.location.range.start == position_of(base, "finanse")
 
 
 def test_a_syntax_error_is_reported_and_hover_still_answers(client: Client, opened: dict[str, str]) -> None:
