@@ -249,3 +249,13 @@ def test_json_keeps_user_text_exact() -> None:
     document = to_json(diag, result.sources)
     assert document["file"] == "a\nb.policy"
     assert document["text"] == "\x1b"
+
+
+def test_every_code_is_in_the_table_of_codes() -> None:
+    table = (TESTS.parent / "docs" / "language.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| (PC\d{3}) \|", table, re.MULTILINE))
+    used = set()
+    for path in PACKAGE.rglob("*.py"):
+        used.update(CODE_LITERAL.findall(path.read_text(encoding="utf-8")))
+    assert len(used) > 30
+    assert sorted(used - documented) == []

@@ -7,11 +7,9 @@ the valid policies. The number of examples comes from the Hypothesis profile (te
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 import shutil
-import sys
 from importlib import resources
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from hypothesis.extra.lark import from_lark
 
 from policyc.cli import main
 from policyc.semantics.driver import Result, check_source
+from policyc.syntax.depth import MAX_DEPTH
 from policyc.syntax.diagnostics import render_github, render_text, to_json
 from policyc.syntax.parse import keywords
 from policyc.syntax.source import Source
@@ -304,33 +303,21 @@ def test_check_command_exits_0_or_1(workdir: Path, text: str, fmt: str, strict: 
         json.loads(result.stdout)
 
 
-# ---------------------------------------------------------------- nesting deeper than the recursion limit
+# ---------------------------------------------------------------- nesting of any depth
 
+# Each kind of nesting as an expression exactly `d` levels deep (the innermost name or `yes` counts as a level).
 NESTINGS = {
-    "sum": lambda n: " + ".join(["a"] * n),
-    "and": lambda n: " and ".join(["a > 0"] * n),
-    "not": lambda n: "not " * n + "yes",
-    "call": lambda n: "abs(" * n + "a" + ")" * n,
+    "sum": lambda d: " + ".join(["a"] * d),
+    "and": lambda d: " and ".join(["a > 0"] * (d - 1)),
+    "not": lambda d: "not " * (d - 1) + "yes",
+    "call": lambda d: "abs(" * (d - 1) + "a" + ")" * (d - 1),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(NESTINGS))
-def test_deep_nesting_ends_in_a_diagnostic(kind: str) -> None:
-    # Where the recursion limit is reached depends on the stack below this test and on which stage
-    # (builder or checker) recurses more per level, so every depth up to well past the first PC902 is
-    # tried, under a lower limit that keeps the texts short.
-    header = 'policy "P"\norg types acute\ninput a: count for all\n'
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(len(inspect.stack(0)) + 300)
-    try:
-        first = None
-        for depth in range(1, 2000):
-            result = check_text(header + f"x = {NESTINGS[kind](depth)}\n")
-            assert_sound(result)
-            if first is None and any(d.code == "PC902" for d in result.diagnostics.items):
-                first = depth
-            if first is not None and depth >= 3 * first:
-                break
-        assert first is not None, "no depth reached the recursion limit"
-    finally:
-        sys.setrecursionlimit(limit)
+@pytest.mark.parametrize("depth", [2, MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, 3 * MAX_DEPTH, 30 * MAX_DEPTH])
+def test_nesting_of_any_depth_ends_in_a_diagnostic_at_its_place(kind: str, depth: int) -> None:
+    result = check_text('policy "P"\norg types acute\ninput a: count for all\n' + f"x = {NESTINGS[kind](depth)}\n")
+    assert_sound(result)
+    deep = [d for d in result.diagnostics.items if d.code == "PC902"]
+    assert [d.span.line for d in deep] == ([4] if depth > MAX_DEPTH else [])

@@ -53,31 +53,19 @@ def print_policy(policy: ast.Policy, width: int = WIDTH) -> str:
 
 def format_text(path: str, text: str) -> tuple[str | None, Diagnostics]:
     """The canonical text of a file, or None when it has errors or printing would change its tree."""
-    whole_file = Source(path, text).span(0, 0)
-    try:
-        parsed = parse_text(path, text)
-        diags = parsed.diagnostics
-        # A parse error that still yields a tree (a second `extends`, a second scoring model) has
-        # dropped part of the text; printing that tree would silently delete it.
-        if parsed.policy is None or diags.has_errors:
-            return None, diags
-        printed = print_policy(parsed.policy)
-        again = parse_text(path, printed)
-        same = again.policy is not None and not again.diagnostics.has_errors and again.policy == parsed.policy
-    except RecursionError:
-        diags = Diagnostics()
-        diags.error(
-            "PC902",
-            "the policy is nested too deeply to format",
-            whole_file,
-            "split the deepest expression into named values",
-        )
+    parsed = parse_text(path, text)
+    diags = parsed.diagnostics
+    # A parse error that still yields a tree (a second `extends`, a second scoring model) has
+    # dropped part of the text; printing that tree would silently delete it.
+    if parsed.policy is None or diags.has_errors:
         return None, diags
-    if not same:
+    printed = print_policy(parsed.policy)
+    again = parse_text(path, printed)
+    if again.policy is None or again.diagnostics.has_errors or again.policy != parsed.policy:
         diags.error(
             "PC901",
             "the formatter would change the meaning of this file; it was left as it is",
-            whole_file,
+            Source(path, text).span(0, 0),
             "please report this with the file",
         )
         return None, diags

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
-from lark.exceptions import VisitError
 
 from . import ast
+from .depth import check_depth
 from .diagnostics import Diagnostics
 from .from_tree import build
 from .parse import parse
@@ -24,20 +24,10 @@ class Parsed:
 def parse_source(source: Source) -> Parsed:
     """Parse one file's text to a syntax tree; None when it has syntax errors."""
     diags = Diagnostics()
-    try:
-        tree, comments = parse(source, diags)
-        policy = build(tree, comments, source, diags) if tree is not None else None
-    except (RecursionError, VisitError) as error:
-        if isinstance(error, VisitError) and not isinstance(error.orig_exc, RecursionError):
-            raise
-        policy = None
-        diags.error(
-            "PC902",
-            "the policy is nested too deeply to read",
-            source.span(0, 0),
-            "split the deepest expression into named values",
-        )
-    return Parsed(source, policy, diags)
+    tree, comments = parse(source, diags)
+    if tree is None or not check_depth(tree, source, diags):
+        return Parsed(source, None, diags)
+    return Parsed(source, build(tree, comments, source, diags), diags)
 
 
 def parse_text(path: str, text: str) -> Parsed:
