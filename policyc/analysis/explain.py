@@ -14,6 +14,7 @@ from policyc.data.cells import format_period
 from policyc.ir import nodes as ir
 from policyc.ir import walk
 from policyc.ir.nodes import outcome
+from policyc.syntax.text import printable
 
 
 class Explainer:
@@ -52,9 +53,11 @@ class Explainer:
         return cells is not None and not isinstance(self.decls[name], ir.Column) and not np.isnan(cells[row])
 
     def row(self, row: int, outcome: str) -> list[str]:
+        """The explanation's lines, each printable: a line holds no break of its own, so escaping every control
+        character of it escapes those of the policy's texts and the table's codes."""
         period = format_period(int(self.frame.period[row])) if self.frame.period is not None else None
         org_type = self.program.org_types[self.frame.org_type[row]]
-        head = (
+        head = printable(
             f"{self.frame.org[row]} ({org_type}{', ' + period if period else ''}): "
             f"{outcome} = {self.shown(outcome, row)}"
         )
@@ -108,10 +111,11 @@ class Explainer:
             + (":" if assumptions else ""),
         ]
         lines += [f"  - {where}: {text}" for where, text in assumptions]
-        return lines
+        return [printable(line) for line in lines]
 
     def summary(self, row: int, outcome: str) -> str:
-        """One line: the derived values the outcome rests on, and the adjustments that applied or were unknown."""
+        """One printable line: the derived values the outcome rests on, and the adjustments that applied or were
+        unknown."""
         parts: list[str] = []
         seen: set[str] = set()
 
@@ -136,7 +140,7 @@ class Explainer:
                 visit(read)
 
         visit(outcome, top=True)
-        return "; ".join(parts)
+        return printable("; ".join(parts))
 
     def decisive(self, row: int, outcome: str) -> list[dict]:
         """The steps that decided the outcome, in business terms: each adjustment that applied (a cap, a moderator,

@@ -21,6 +21,7 @@ from policyc.data import results
 from policyc.ir import nodes as ir
 from policyc.ir import walk
 from policyc.ir.nodes import outcome
+from policyc.syntax.text import printable
 
 # What the command line reads here: the search, and its result as text and JSON.
 __all__ = ["SearchResult", "Witness", "search", "to_json", "to_text"]
@@ -36,7 +37,7 @@ class _Rater:
         self.type = compiled.program.decl(self.name).type
         if self.type.kind != "scale":
             raise ValueError(
-                f"policy `{compiled.program.name}`: its outcome `{self.name}` is {self.type}, not a "
+                f"policy `{printable(compiled.program.name)}`: its outcome `{self.name}` is {self.type}, not a "
                 "value of a scale, so it has no standing to compare"
             )
         self.scale = tuple(results.csv_text(results.decode(self.type, p)) for p in range(len(self.type.labels)))
@@ -124,7 +125,7 @@ class _Search:
         for value, rater, which in zip(pair, self.raters, ("first", "second"), strict=True):
             if value not in rater.scale:
                 raise ValueError(
-                    f"`{value}` is not a value of the {which} policy's outcome `{rater.name}`: "
+                    f"`{printable(value)}` is not a value of the {which} policy's outcome `{rater.name}`: "
                     f"one of {', '.join(rater.scale)}"
                 )
         return pair

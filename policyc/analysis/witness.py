@@ -10,6 +10,7 @@ import attrs
 from policyc.analysis.compare import standing, tier
 from policyc.analysis.profiles import SUBJECT, Pair, Row, orgs
 from policyc.data import results
+from policyc.syntax.text import printable
 
 
 @attrs.frozen
@@ -66,7 +67,7 @@ def standing_delta(pair: tuple[str, str], a_scale: tuple[str, ...], b_scale: tup
 
 
 def _cells(row: Row) -> str:
-    return ", ".join(f"{name} = {results.csv_text(value)}" for name, value in row.items()) or "(no values)"
+    return ", ".join(f"{name} = {printable(results.csv_text(value))}" for name, value in row.items()) or "(no values)"
 
 
 def _side(scale: tuple[str, ...], value: str) -> str:
@@ -97,7 +98,8 @@ def _table(result: SearchResult) -> list[str]:
 
 def to_text(result: SearchResult, a_name: str, b_name: str) -> str:
     """What was searched, the outcome pairs explored, the most different pair, and the witness with its explanation
-    under each policy."""
+    under each policy. The policies' files are named printable; the explanations are printable already."""
+    a_name, b_name = printable(a_name), printable(b_name)
     lines = [
         "Organisation profiles that A and B rate differently: a search without data, not a proof",
         f"  A  {a_name}: outcome {result.a_outcome}, {' > '.join(result.a_scale)}",
