@@ -34,8 +34,10 @@ from .query import (
     div,
     eq,
     floor,
+    greatest,
     integer,
     is_null,
+    least,
     mul,
     not_null,
     number,
@@ -194,8 +196,8 @@ class Translator:
         args = [self.expr(a) for a in e.args]
         if e.kind in ("min", "max"):
             # LEAST and GREATEST skip NULLs, and give NULL when every argument is
-            function = exp.Least if e.kind == "min" else exp.Greatest
-            return Part(function(this=args[0].sql, expressions=[a.sql for a in args[1:]]), after(*args))
+            function = least if e.kind == "min" else greatest
+            return Part(function(*[a.sql for a in args]), after(*args))
         args = [self.shared(a) for a in args]
         step = after(*args)
         seen = exp.or_(*[not_null(a.sql) for a in args])
@@ -215,8 +217,8 @@ class Translator:
 
     def extreme(self, e: ir.Extreme) -> Part:
         args = [self.expr(a) for a in e.args]
-        function = exp.Greatest if e.kind == "worst" else exp.Least  # positions run best first
-        return Part(function(this=args[0].sql, expressions=[a.sql for a in args[1:]]), after(*args))
+        function = greatest if e.kind == "worst" else least  # positions run best first
+        return Part(function(*[a.sql for a in args]), after(*args))
 
     def step(self, e: ir.Step) -> Part:
         x = self.shared(self.expr(e.operand))

@@ -32,8 +32,10 @@ from .query import (
     col,
     div,
     eq,
+    greatest,
     integer,
     is_null,
+    least,
     mul,
     not_null,
     simple_case,
@@ -123,9 +125,9 @@ def _derived(steps: Steps, t: Translator, decl: ir.Derived) -> Part:
             adjusted = target
         else:
             # positions run best first, so the worse of two is the larger
-            pick = exp.Greatest if adjust.kind == "no better than" else exp.Least
+            pick = greatest if adjust.kind == "no better than" else least
             either = exp.or_(is_null(current.sql), is_null(target.sql))
-            both = pick(this=current.sql, expressions=[target.sql])
+            both = pick(current.sql, target.sql)
             adjusted = t.shared(Part(case((either, NULL), default=both), max(current.step, target.step)))
         value = Part(
             case(

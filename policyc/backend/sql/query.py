@@ -89,6 +89,16 @@ def eq(a: exp.Expr, b: exp.Expr) -> exp.Expr:
     return exp.EQ(this=paren(a), expression=paren(b))
 
 
+def least(first: exp.Expr, *rest: exp.Expr) -> exp.Expr:
+    """The least of the arguments present (NULL when none is), in every dialect."""
+    return exp.Least(this=first, expressions=list(rest), ignore_nulls=True)
+
+
+def greatest(first: exp.Expr, *rest: exp.Expr) -> exp.Expr:
+    """The greatest of the arguments present (NULL when none is), in every dialect."""
+    return exp.Greatest(this=first, expressions=list(rest), ignore_nulls=True)
+
+
 def floor(e: exp.Expr) -> exp.Expr:
     # Spark's FLOOR gives a BIGINT; every value of the query is a DOUBLE.
     return exp.cast(exp.Floor(this=e), DOUBLE)

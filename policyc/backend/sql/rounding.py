@@ -27,7 +27,10 @@ from .query import (
     case,
     div,
     eq,
+    greatest,
     integer,
+    is_null,
+    least,
     mul,
     sub,
     window,
@@ -54,7 +57,7 @@ def round_half(t: Translator, x: Part, places: int) -> Part:
     scale_high, scale_low = _split(scale)
     n = t.number
     a = t.column(Part(exp.Abs(this=x.sql), x.step))
-    whole = t.column(Part(t.floor(exp.Least(this=a.sql, expressions=[n(WHOLE)])), a.step))
+    whole = t.column(Part(t.floor(least(a.sql, n(WHOLE))), a.step))
     # past 2^52 the fraction is 0, and left at 0 so that nothing below can overflow
     fraction = t.column(
         Part(case((exp.LT(this=a.sql, expression=n(WHOLE)), sub(a.sql, whole.sql)), default=ZERO), whole.step)
@@ -88,6 +91,7 @@ def round_half(t: Translator, x: Part, places: int) -> Part:
     )
     power = n(10.0**places)
     rounded = case(
+        (is_null(a.sql), NULL),
         (exp.GTE(this=a.sql, expression=n(WHOLE)), a.sql),
         (exp.LT(this=a.sql, expression=n(WHOLE / 10.0**places)), div(add(mul(whole.sql, power), digits.sql), power)),
         default=add(whole.sql, div(digits.sql, power)),
@@ -102,8 +106,8 @@ def cut_point(t: Translator, x: Part, p: float, method: str) -> Part:
     count, position = _ordered(t, x)
     n = count.sql
     if method == "exclusive":
-        clamped = exp.Greatest(this=sub(mul(add(n, ONE), t.number(p)), ONE), expressions=[ZERO])
-        h_sql: exp.Expr = exp.Least(this=clamped, expressions=[sub(n, ONE)])
+        clamped = greatest(sub(mul(add(n, ONE), t.number(p)), ONE), ZERO)
+        h_sql: exp.Expr = least(clamped, sub(n, ONE))
     else:
         h_sql = mul(sub(n, ONE), t.number(p))
     h = t.column(Part(h_sql, count.step))
