@@ -291,14 +291,59 @@ def fmt(files: tuple[str, ...], check_only: bool, stdin_name: str) -> None:
 @main.command("compile")
 @click.argument("policy", type=IN)
 @out_option("the module", "-o")
-def compile_policy(policy: str, out: str | None) -> None:
-    """Compile POLICY to a Python module that evaluates a whole table at once.
+@click.option("--target", type=click.Choice(["python", "sql"]), default="python", help="A Python module, or SQL.")
+@click.option(
+    "--dialect", type=click.Choice(["duckdb", "spark", "postgres", "tsql"]), default="duckdb", help="The SQL's dialect."
+)
+def compile_policy(policy: str, out: str | None, target: str, dialect: str) -> None:
+    """Compile POLICY to a Python module that evaluates a whole table at once, or to one SQL query.
 
     The module imports only numpy and policyc.backend.runtime. Its `evaluate(frame)` gives every
-    named value of the policy as a column; `SOURCES` maps each step to its policy line.
-    Exits 1 when the policy has errors (printed as `policyc check` prints them).
+    named value of the policy as a column; `SOURCES` maps each step to its policy line. The SQL
+    reads the table `policy_input` and gives every named value as a column (docs/sql.md).
+    Exits 1 when the policy has errors (printed as `policyc check` prints them), or holds what
+    the dialect cannot express exactly.
     """
-    deliver(compiled_policy(policy).code, out)
+    compiled = compiled_policy(policy)
+    if target == "python":
+        deliver(compiled.code, out)
+        return
+    from policyc.backend.sql.generate import generate
+
+    generated = generate(compiled.program, dialect)
+    if generated.sql is None:
+        refused(compiled, generated.diagnostics)
+    deliver(generated.sql, out)
+
+
+def refused(compiled: Compiled, diagnostics: tuple[Diagnostic, ...]) -> NoReturn:
+    """The constructs the SQL back end cannot express, each with its policy line, and an exit."""
+    for diag in diagnostics:
+        click.echo(render.render_text(diag, compiled.sources), err=True)
+    fail(f"error: the SQL back end cannot run {compiled.program.name!r} exactly; the numpy engine can")
+
+
+def duckdb_values(compiled: Compiled, data: str, allow_missing: bool, mapping: str | None):
+    """The table read and checked as for the numpy engine, and evaluated by the policy's SQL on DuckDB."""
+    from policyc.backend.compile import describe_failure
+    from policyc.backend.frame import EvalError
+    from policyc.backend.sql import engine
+    from policyc.data import mapping as mappings
+    from policyc.data.table import DataError, read_text
+
+    try:
+        read = mappings.load(mapping) if mapping is not None else None
+        loaded = mappings.load_through(read, read_text(data), data, compiled.program, allow_missing=allow_missing)
+    except DataError as error:
+        fail(f"error: {error.message}")
+    for warning in loaded.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    try:
+        return loaded.frame, engine.evaluate(compiled.program, loaded.frame)
+    except engine.Refused as error:
+        refused(compiled, error.diagnostics)
+    except EvalError as error:
+        fail(f"error: {describe_failure(error, loaded.frame, data)}")
 
 
 def evaluated(compiled: Compiled, data: str, allow_missing: bool, mapping: str | None) -> Evaluation:
@@ -339,8 +384,16 @@ def mapping_option(help: str, required: bool = False) -> Any:
 @click.option("--explain", "org", metavar="ORG", help="Print how ORG's outcome came about, step by step.")
 @ALLOW_MISSING
 @mapping_option("Read the table's columns and values as the policy's inputs through this mapping.")
+@click.option("--engine", type=click.Choice(["numpy", "duckdb"]), default="numpy", help="What evaluates the policy.")
 def evaluate(
-    policy: str, data: str, fmt: str, out: str | None, org: str | None, allow_missing: bool, mapping: str | None
+    policy: str,
+    data: str,
+    fmt: str,
+    out: str | None,
+    org: str | None,
+    allow_missing: bool,
+    mapping: str | None,
+    engine: str,
 ) -> None:
     """Evaluate POLICY on every row of a CSV table.
 
@@ -355,8 +408,13 @@ def evaluate(
     from policyc.syntax.diagnostics import did_you_mean
 
     compiled = compiled_policy(policy)
-    run = evaluated(compiled, data, allow_missing, mapping)
     render_output = {"table": results.to_table, "json": results.to_json, "csv": results.to_csv}[fmt]
+    if engine == "duckdb":
+        if org is not None:
+            fail("error: --explain needs the numpy engine, which keeps each step's values")
+        deliver(render_output(compiled.program, *duckdb_values(compiled, data, allow_missing, mapping)), out)
+        return
+    run = evaluated(compiled, data, allow_missing, mapping)
     text = render_output(compiled.program, run.frame, run.values)
     if org is None:
         deliver(text, out)
