@@ -18,6 +18,7 @@ from policyc.syntax import diagnostics as render
 from policyc.syntax.diagnostics import Diagnostic, Diagnostics, Severity
 from policyc.syntax.read import read_source
 from policyc.syntax.source import Source
+from policyc.syntax.text import printable
 from policyc.version import __version__
 
 if TYPE_CHECKING:
@@ -422,7 +423,7 @@ def evaluate(
     explanation = explain(compiled, run.module, run.frame, run.values, run.notes, org)
     if explanation is None:
         hint = did_you_mean(org, sorted(set(run.frame.org)))
-        fail(f"error: no organisation `{org}` in {data}" + (f"; {hint}" if hint else ""))
+        fail(printable(f"error: no organisation `{org}` in {data}" + (f"; {hint}" if hint else "")))
     if out is not None:
         deliver(text, out)
     click.echo(explanation, nl=False)

@@ -113,13 +113,7 @@ def _org(paths: dict[str, Path]) -> str:
 SUCCESS = {command: (0, 1) if command == "fmt --check" else (0,) for command in COMMANDS}
 
 
-def leaks(owner: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"{owner} still prints a control character raw")
-
-
-@pytest.mark.parametrize(
-    "command", [pytest.param(c, marks=leaks("policyc/analysis/agreement.py")) if c == "agree" else c for c in COMMANDS]
-)
+@pytest.mark.parametrize("command", COMMANDS)
 # Not shrunk: a leak shows in the first example that holds it, and shrinking one costs a minute.
 @settings(
     max_examples=6,

@@ -18,6 +18,7 @@ from policyc.data.cells import format_period
 from policyc.data.mapping import Published
 from policyc.data.table import DataError, records
 from policyc.ir.nodes import outcome
+from policyc.syntax.text import printable
 
 
 @attrs.frozen
@@ -192,7 +193,8 @@ def to_text(agreement: Agreement, title: str) -> str:
         when = f", {d.period}" if d.period else ""
         ours = "missing" if d.ours is None else results.csv_text(d.ours)
         lines += ["", f"  {who}{when}: {a.outcome} {ours}, published {d.published}", f"    {d.reason}"]
-    return "\n".join(lines) + "\n"
+    # The title, org codes, names, groups and published cells are the policy's and the table's own text.
+    return "".join(printable(line) + "\n" for text in lines for line in text.split("\n"))
 
 
 def to_json(agreement: Agreement, title: str) -> str:
@@ -205,6 +207,11 @@ def to_json(agreement: Agreement, title: str) -> str:
         "compared": a.compared,
         "unpublished": a.unpublished,
         "groups": [{"group": g.name, "agree": g.agree, "compared": g.compared} for g in a.groups],
-        "disagreements": [attrs.asdict(d) for d in a.disagreements],
+        "disagreements": [attrs.asdict(d, value_serializer=_finite) for d in a.disagreements],
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"
+
+
+def _finite(_instance: object, _field: object, value: object) -> object:
+    # JSON has no infinity: an outcome that overflowed is null, as `policyc eval --format json` gives it.
+    return None if isinstance(value, float) and not math.isfinite(value) else value
