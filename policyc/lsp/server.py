@@ -20,6 +20,7 @@ from pygls import uris
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
+from policyc.semantics.builtins import BUILTINS
 from policyc.semantics.driver import Result
 from policyc.syntax.source import Source
 from policyc.version import __version__
@@ -41,7 +42,7 @@ LIKELY = ("value", "label", "function", "scale", "domain", "org_type", "cohort",
 class Document:
     uri: str
     path: str
-    text: str
+    source: Source  # the text as the editor holds it
     version: int
     analysed: int = -1  # the version the latest check was of
     result: Result | None = None
@@ -50,8 +51,8 @@ class Document:
     hurry: asyncio.Event = attrs.Factory(asyncio.Event)
 
     @property
-    def source(self) -> Source:
-        return Source(self.path, self.text)
+    def text(self) -> str:
+        return self.source.text
 
 
 class PolicyServer(LanguageServer):
@@ -138,7 +139,7 @@ class PolicyServer(LanguageServer):
         # The text does not parse: the name under the cursor, in the namespace it most likely has.
         word = _word_at(doc.text, at)
         for kind in LIKELY:
-            if word and (index.of((kind, word)) or kind == "function" and word in hover.BUILTINS):
+            if word and (index.of((kind, word)) or (kind == "function" and word in BUILTINS)):
                 return (kind, word)
         return None
 
@@ -237,7 +238,8 @@ def create_server() -> PolicyServer:
     @guarded()
     def did_open(ls: PolicyServer, params: lsp.DidOpenTextDocumentParams) -> None:
         item = params.text_document
-        doc = Document(item.uri, path_of(item.uri), item.text, item.version)
+        path = path_of(item.uri)
+        doc = Document(item.uri, path, Source(path, item.text), item.version)
         ls.documents[item.uri] = doc
         ls.schedule(doc, 0)
 
@@ -247,7 +249,7 @@ def create_server() -> PolicyServer:
         doc = ls.documents.get(params.text_document.uri)
         if doc is None:
             return
-        doc.text = ls.workspace.get_text_document(doc.uri).source
+        doc.source = Source(doc.path, ls.workspace.get_text_document(doc.uri).source)
         doc.version = params.text_document.version
         ls.schedule(doc, DEBOUNCE_SECONDS)
 
