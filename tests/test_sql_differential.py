@@ -61,9 +61,7 @@ def test_a_missing_value_stays_missing_and_an_infinity_stays_infinite():
 
     from policyc.backend.frame import Frame
 
-    program = compile_text(
-        "policy \"P\"\norg types acute\ninput x \"X\": number for acute\nbig = x * x\ngap = big - big\n"
-    )
+    program = compile_text('policy "P"\norg types acute\ninput x "X": number for acute\nbig = x * x\ngap = big - big\n')
     import numpy as np
 
     frame = Frame(("A", "B"), np.array([0, 0]), None, {"x": np.array([1e200, np.nan])})

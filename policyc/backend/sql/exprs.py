@@ -59,6 +59,8 @@ COMPARE: dict[str, Callable[..., exp.Expr]] = {
     "!=": exp.NEQ,
 }
 ARITHMETIC = {"+": add, "-": sub, "*": mul}
+# Terms of a sum written in one expression before the running sum becomes a column.
+CHUNK = 8
 
 
 class Translator:
@@ -199,21 +201,23 @@ class Translator:
             function = least if e.kind == "min" else greatest
             return Part(function(*[a.sql for a in args]), after(*args))
         args = [self.shared(a) for a in args]
-        step = after(*args)
-        seen = exp.or_(*[not_null(a.sql) for a in args])
         weights = e.weights if e.weights is not None else (1.0,) * len(args)
-        total: exp.Expr = ZERO
-        count: exp.Expr = ZERO
-        for a, w in zip(args, weights, strict=True):
+        total, count, seen = Part(ZERO, 1), Part(ZERO, 1), Part(exp.false(), 1)
+        for n, (a, w) in enumerate(zip(args, weights, strict=True)):
+            if n and n % CHUNK == 0:
+                # the running sums as columns, so that no expression nests deeper than a few terms
+                total, count = self.column(total), self.column(count)
+                seen = self.column(Part(case((seen.sql, ONE), default=ZERO), seen.step))
+                seen = Part(eq(seen.sql, ONE), seen.step)
+            seen = Part(exp.or_(seen.sql, not_null(a.sql)), after(seen, a))
             if e.kind == "count":
-                total = add(total, case((eq(a.sql, ONE), ONE), default=ZERO))
+                total = Part(add(total.sql, case((eq(a.sql, ONE), ONE), default=ZERO)), after(total, a))
                 continue
             term = a.sql if e.weights is None else mul(self.number(w), a.sql)
-            total = add(total, exp.Coalesce(this=term, expressions=[ZERO]))
-            count = add(count, case((not_null(a.sql), self.number(w)), default=ZERO))
-        if e.kind == "mean":
-            total = div(total, count)
-        return Part(case((seen, self.present(total)), default=NULL), step)
+            total = Part(add(total.sql, exp.Coalesce(this=term, expressions=[ZERO])), after(total, a))
+            count = Part(add(count.sql, case((not_null(a.sql), self.number(w)), default=ZERO)), after(count, a))
+        result = div(total.sql, count.sql) if e.kind == "mean" else total.sql
+        return Part(case((seen.sql, self.present(result)), default=NULL), after(total, count, seen))
 
     def extreme(self, e: ir.Extreme) -> Part:
         args = [self.expr(a) for a in e.args]
@@ -279,7 +283,7 @@ class Translator:
         """1 + how many values of the cohort are below (`descending`: above) the row's: ties share the best."""
         keys = ascending(x.sql)
         if descending:
-            keys = [keys[0], exp.Ordered(this=x.sql, desc=True, nulls_first=False)]
+            keys = [keys[0], exp.Ordered(this=x.sql, desc=True)]
         return exp.cast(window(exp.Rank(), COHORT_KEY, keys), "DOUBLE")
 
     def cohort(self, e: ir.Cohort) -> Part:

@@ -114,7 +114,9 @@ def window(
         spec = exp.WindowSpec(
             kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="UNBOUNDED", end_side="FOLLOWING"
         )
-    ordered = None if order is None else exp.Order(expressions=[exp.Ordered(this=o, nulls_first=False) for o in order])
+    # sort keys name no NULLS FIRST or LAST: `ascending` puts missing values last in every dialect
+    keys = [o if isinstance(o, exp.Ordered) else exp.Ordered(this=o) for o in order or ()]
+    ordered = None if order is None else exp.Order(expressions=keys)
     return exp.Window(this=function, partition_by=[col(n) for n in names], order=ordered, spec=spec)
 
 
