@@ -1,13 +1,15 @@
-"""A checked policy to the typed IR: names resolved, bare labels placed on their scale, selectors expanded."""
+"""A checked policy to the typed IR: each expression with the type the checker gave it, each call by its built-in."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from decimal import Decimal
 
 from policyc.ir import nodes as ir
-from policyc.semantics.check import Checked, constant, item_key, number_key, select
-from policyc.semantics.types import BOOL, Type, number
+from policyc.semantics.builtins import BUILTINS, DEFAULT_QUANTILE_METHOD, Builtin
+from policyc.semantics.check import Checked
+from policyc.semantics.types import Type, number_key
 from policyc.syntax import ast
 from policyc.syntax.source import Span
 
@@ -30,29 +32,15 @@ class _Lowering:
         self.scope = checked.scope
         self.types = checked.types
         self.org_types = tuple(self.scope.org_types)
-        self.org_type = Type("labels", labels=self.org_types)
         self.uses_periods = False
 
     def program(self) -> ir.Program:
         scope = self.scope
-        columns, scores = [], []
-        for decl in [*scope.inputs.values(), *scope.metrics.values()]:
-            kind = "metric" if isinstance(decl, ast.Metric) else ("judgement" if decl.judgement else "input")
-            columns.append(
-                ir.Column(
-                    decl.name.text,
-                    kind,
-                    self.types[decl.name.text],
-                    self.applies(decl.applies),
-                    _provenance(decl.provenance),
-                    span=decl.name.span,
-                )
-            )
-        for metric in scope.metrics.values():
-            if metric.scoring is not None:
-                scores.append(self.score(metric))
+        columns = [self.column(d, "judgement" if d.judgement else "input") for d in scope.inputs.values()]
+        columns += [self.column(m, "metric") for m in scope.metrics.values()]
+        scores = [self.score(m, m.scoring) for m in scope.metrics.values() if m.scoring is not None]
         derived = [self.derived(scope.values[name]) for name in scope.order]
-        header = scope.header
+        header = self.checked.header
         cohort_names: dict[str, int] = {}
         cohorts = tuple(
             cohort_names.setdefault(scope.cohort_of.get(t, f"type:{t}"), len(cohort_names)) for t in self.org_types
@@ -74,6 +62,12 @@ class _Lowering:
             descriptions,
         )
 
+    def column(self, decl: ast.Input | ast.Metric, kind: str) -> ir.Column:
+        name = decl.name.text
+        return ir.Column(
+            name, kind, self.types[name], self.applies(decl.applies), _provenance(decl.provenance), span=decl.name.span
+        )
+
     def applies(self, applies: ast.Applies | None) -> tuple[int, ...]:
         if applies is None or applies.org_types is None:
             return tuple(range(len(self.org_types)))
@@ -82,24 +76,25 @@ class _Lowering:
 
     # ------------------------------------------------------------ metrics
 
-    def score(self, metric: ast.Metric) -> ir.Score:
+    def score(self, metric: ast.Metric, scoring: ast.Scoring) -> ir.Score:
         name = metric.name.text
         t = self.types[f"{name}.score"]
-        scoring = metric.scoring
-        if isinstance(scoring, ast.Ranked):
-            model = ir.Ranked(
-                metric.direction == "higher",
-                _float(scoring.standard.value) if scoring.standard else None,
-                _float(scoring.floor.value) if scoring.floor else None,
-            )
-        elif isinstance(scoring, ast.Bands):
-            model = ir.Bands(tuple(self.band(row, t) for row in scoring.rows))
-        elif isinstance(scoring, ast.Scores):
-            mapped = {pair.label.text: _float(pair.score.value) for pair in scoring.pairs}
-            model = ir.Mapped(tuple(mapped[label] for label in self.types[name].labels))
-        else:
-            model = ir.Relative(_float(scoring.k.value), scoring.side == "below")
-        weight = _float(constant(metric.weight.value)) if metric.weight is not None else 1.0
+        model: ir.Scoring
+        match scoring:
+            case ast.Ranked():
+                model = ir.Ranked(
+                    metric.direction == "higher",
+                    _float(scoring.standard.value) if scoring.standard else None,
+                    _float(scoring.floor.value) if scoring.floor else None,
+                )
+            case ast.Bands():
+                model = ir.Bands(tuple(self.band(row, t) for row in scoring.rows))
+            case ast.Scores():
+                mapped = {pair.label.text: _float(pair.score.value) for pair in scoring.pairs}
+                model = ir.Mapped(tuple(mapped[label] for label in self.types[name].labels))
+            case ast.Relative():
+                model = ir.Relative(_float(scoring.k.value), scoring.side == "below")
+        weight = _float(self.checked.constant(metric.weight.value)) if metric.weight is not None else 1.0
         return ir.Score(
             f"{name}.score",
             name,
@@ -145,168 +140,151 @@ class _Lowering:
             span=_through(value.name.span, value.expr.span),
         )
 
-    def to(self, expr, t: Type) -> ir.Expr:
+    def to(self, expr: ast.Expr, t: Type) -> ir.Expr:
         """An expression lowered where a value of type `t` is wanted, its labels recoded to `t`'s."""
-        return _recode(self.expr(expr, t), t)
+        return _recode(self.expr(expr), t)
 
-    def is_bare_label(self, expr) -> bool:
-        return (
-            isinstance(expr, ast.Ref)
-            and self.scope.named(expr.name.text) is None
-            and expr.name.text not in ("org", "org_type", "period")
-        )
-
-    def label(self, expr: ast.Ref, expected: Type | None) -> ir.Const:
-        name = expr.name.text
-        if expected is not None and expected.kind in ("labels", "scale") and name in expected.labels:
-            t = expected
-        else:
-            t = self.checked.labels[name][0]
-        return ir.Const(t.labels.index(name), t, span=expr.span)
-
-    def common(self, exprs, expected: Type | None) -> Type:
-        """The type several alternatives share (table results, `worst` arguments), as the checker found it."""
-        if expected is not None:
-            return expected
-        for e in exprs:
-            if self.is_bare_label(e):
-                owners = self.checked.labels.get(e.name.text, [])
-                if len(owners) == 1:
-                    return owners[0]
-                continue
-            t = self.expr(e).type
-            if t.kind != "error":
-                return t
-        return number()
-
-    def expr(self, expr, expected: Type | None = None) -> ir.Expr:
+    def expr(self, expr: ast.Expr) -> ir.Expr:
+        t = self.checked.type_of(expr)
         span = expr.span
-        if isinstance(expr, ast.Number):
-            if expected is not None and expected.kind == "scale" and expected.numbered:
-                return ir.Const(expected.labels.index(number_key(expr.value)), expected, span=span)
-            return ir.Const(_float(expr.value), number(), span=span)
-        if isinstance(expr, ast.Bool):
-            return ir.Const(int(expr.value), BOOL, span=span)
-        if isinstance(expr, ast.Missing):
-            return ir.Const(None, expected or number(), span=span)
-        if isinstance(expr, ast.Ref):
-            name = expr.name.text
-            if name == "org_type":
-                return ir.Load(name, self.org_type, span=span)
-            if self.scope.named(name) is not None:
-                return ir.Load(name, self.types[name], span=span)
-            return self.label(expr, expected)
-        if isinstance(expr, ast.Member):
-            name = f"{expr.target.text}.score"
-            return ir.Load(name, self.types[name], span=span)
-        if isinstance(expr, ast.Unary):
-            operand = self.expr(expr.operand)
-            if expr.op == "not":
-                return ir.Unary("not", operand, BOOL, span=span)
-            return ir.Unary("neg", operand, operand.type, span=span)
-        if isinstance(expr, ast.Binary):
-            return self.binary(expr)
-        if isinstance(expr, ast.Cast):
-            scale = _scale_type(self.scope, expr.scale.text)
-            numbers = tuple(float(label) for label in scale.labels)
-            return ir.Cast(self.expr(expr.operand), numbers, scale, span=span)
-        if isinstance(expr, ast.Table):
-            t = self.common([row.result for row in expr.rows], expected)
-            rows = tuple(
-                (self.expr(row.condition), self.to(row.result, t)) for row in expr.rows if row.condition is not None
-            )
-            otherwise = next((self.to(row.result, t) for row in expr.rows if row.condition is None), None)
-            return ir.Table(rows, otherwise, t, span=span)
-        if isinstance(expr, ast.Call):
-            return self.call(expr, expected)
-        raise TypeError(f"not an expression: {expr!r}")
+        match expr:
+            case ast.Number():
+                if t.kind == "scale" and t.numbered:
+                    return ir.Const(t.labels.index(number_key(expr.value)), t, span=span)
+                return ir.Const(_float(expr.value), t, span=span)
+            case ast.Bool():
+                return ir.Const(int(expr.value), t, span=span)
+            case ast.Missing():
+                return ir.Const(None, t, span=span)
+            case ast.Ref() if self.scope.is_label(expr):
+                return ir.Const(t.labels.index(expr.name.text), t, span=span)
+            case ast.Ref():
+                return ir.Load(expr.name.text, t, span=span)
+            case ast.Member():
+                return ir.Load(f"{expr.target.text}.score", t, span=span)
+            case ast.Unary():
+                return ir.Unary("not" if expr.op == "not" else "neg", self.expr(expr.operand), t, span=span)
+            case ast.Binary():
+                return self.binary(expr, t)
+            case ast.Cast():
+                numbers = tuple(float(label) for label in t.labels)
+                return ir.Cast(self.expr(expr.operand), numbers, t, span=span)
+            case ast.Table():
+                rows = tuple(
+                    (self.expr(row.condition), self.to(row.result, t)) for row in expr.rows if row.condition is not None
+                )
+                otherwise = next((self.to(row.result, t) for row in expr.rows if row.condition is None), None)
+                return ir.Table(rows, otherwise, t, span=span)
+            case ast.Call():
+                builtin = BUILTINS[expr.func.text]
+                return _CALLS[builtin.node](self, expr, builtin, t)
 
-    def binary(self, expr: ast.Binary) -> ir.Expr:
+    def binary(self, expr: ast.Binary, t: Type) -> ir.Expr:
         op, span = expr.op, expr.span
-        if op in ast.LOGIC:
-            return ir.Binary(op, self.expr(expr.left), self.expr(expr.right), BOOL, span=span)
-        if op in ast.ARITHMETIC:
-            left, right = self.expr(expr.left), self.expr(expr.right)
-            unit = None if (left.type.unit and right.type.unit and op in "*/") else (left.type.unit or right.type.unit)
-            return ir.Binary(op, left, right, number(unit), span=span)
-        if op in ("<", "<=", ">", ">="):
-            return ir.Binary(op, self.expr(expr.left), self.expr(expr.right), BOOL, span=span)
+        if op in ast.LOGIC or op in ast.ARITHMETIC or op in ("<", "<=", ">", ">="):
+            return ir.Binary(op, self.expr(expr.left), self.expr(expr.right), t, span=span)
         first, second = expr.left, expr.right
         if isinstance(second, ast.Missing) or isinstance(first, ast.Missing):
             other = first if isinstance(second, ast.Missing) else second
-            return ir.IsMissing(self.expr(other), op == "is not", BOOL, span=span)
-        swapped = self.is_bare_label(first) and not self.is_bare_label(second)
+            return ir.IsMissing(self.expr(other), op == "is not", t, span=span)
+        # A value is compared with a label, whichever side the label is written on.
+        swapped = self.scope.is_label(first) and not self.scope.is_label(second)
         if swapped:
             first, second = second, first
         left = self.expr(first)
-        right = _recode(self.expr(second, left.type), left.type)
+        right = _recode(self.expr(second), left.type)
         if swapped and op in ("better than", "worse than"):
             left, right = right, left
         code = {"is": "==", "is not": "!=", "better than": "<", "worse than": ">"}[op]
-        return ir.Binary(code, left, right, BOOL, span=span)
+        return ir.Binary(code, left, right, t, span=span)
 
-    def call(self, call: ast.Call, expected: Type | None) -> ir.Expr:
-        name, span = call.func.text, call.span
-        args = [a for a in call.args if not isinstance(a, ast.NamedArg)]
-        named = {a.name.text: a.value for a in call.args if isinstance(a, ast.NamedArg)}
-        method = named["method"].name.text if "method" in named else "linear"
-        if name == "round":
-            x = self.expr(args[0])
-            return ir.Round(x, int(args[1].value), x.type, span=span)
-        if name == "abs":
-            x = self.expr(args[0])
-            return ir.Unary("abs", x, x.type, span=span)
-        if name in ("mean", "sum", "min", "max", "count", "weighted_mean", "weighted_sum"):
-            return self.aggregate(call, name, args)
-        if name in ("worst", "best"):
-            t = self.common(args, expected)
-            return ir.Extreme(name, tuple(self.to(a, t) for a in args), t, span=span)
-        if name in ("worsen", "improve"):
-            x = self.expr(args[0], expected)
-            steps = int(args[1].value)
-            return ir.Step(x, steps if name == "worsen" else -steps, len(x.type.labels), x.type, span=span)
-        if name == "if_missing":
-            t = self.common(args, expected)
-            return ir.IfMissing(self.to(args[0], t), self.to(args[1], t), t, span=span)
-        if name == "previous":
-            self.uses_periods = True
-            x = self.expr(args[0], expected)
-            return ir.Previous(x, x.type, span=span)
-        if name == "run":
-            self.uses_periods = True
-            return ir.Run(self.expr(args[0]), number("count"), span=span)
-        x = self.expr(args[0])
-        if name in ("rank", "percentile_rank"):
-            return ir.Cohort(name, x, number(), span=span)
-        if name in ("cohort_mean", "cohort_sd"):
-            return ir.Cohort(name.removeprefix("cohort_"), x, x.type, span=span)
-        if name == "quantile":
-            return ir.Quantile(x, _float(constant(args[1])), method, x.type, span=span)
-        if name == "quartile":
-            return ir.Quartile(x, method, number(), span=span)
-        raise TypeError(f"unknown function {name}")
+    # ------------------------------------------------------------ calls, by the IR node their built-in becomes
 
-    def aggregate(self, call: ast.Call, name: str, args) -> ir.Aggregate:
+    def whole(self, expr: ast.Expr) -> int:
+        return int(self.checked.constant(expr))
+
+    def round(self, call: ast.Call, builtin: Builtin, t: Type) -> ir.Expr:
+        x, places = _exprs(call)
+        return ir.Round(self.expr(x), self.whole(places), t, span=call.span)
+
+    def unary(self, call: ast.Call, builtin: Builtin, t: Type) -> ir.Expr:
+        return ir.Unary(_kind(builtin), self.expr(_exprs(call)[0]), t, span=call.span)
+
+    def aggregate(self, call: ast.Call, builtin: Builtin, t: Type) -> ir.Expr:
         parts: list[ir.Expr] = []
         weights: list[float] = []
-        for arg in args:
+        for arg in call.args:
             if isinstance(arg, ast.Selector):
-                for metric in select(self.scope, arg):
+                for metric in self.checked.selected(arg):
                     score = f"{metric.name.text}.score"
                     parts.append(ir.Load(score, self.types[score], span=arg.span))
-                    weights.append(_float(constant(metric.weight.value)) if metric.weight else 1.0)
-            else:
+                    weights.append(_float(self.checked.constant(metric.weight.value)) if metric.weight else 1.0)
+            elif not isinstance(arg, ast.NamedArg):
                 parts.append(self.expr(arg))
-        weighted = name.startswith("weighted_")
-        kind = name.removeprefix("weighted_")
-        if kind == "count":
-            t = number("count")
-        else:
-            t = parts[0].type if parts else number()
-            for p in parts[1:]:
-                if t.unit is None:
-                    t = p.type
-        return ir.Aggregate(kind, tuple(parts), tuple(weights) if weighted else None, t, span=call.span)
+        weighted = tuple(weights) if builtin.weighted else None
+        return ir.Aggregate(_kind(builtin), tuple(parts), weighted, t, span=call.span)
+
+    def extreme(self, call: ast.Call, builtin: Builtin, t: Type) -> ir.Expr:
+        return ir.Extreme(_kind(builtin), tuple(self.to(a, t) for a in _exprs(call)), t, span=call.span)
+
+    def step(self, call: ast.Call, builtin: Builtin, t: Type) -> ir.Expr:
+        x, steps = _exprs(call)
+        worse = self.whole(steps) if builtin.kind == "worsen" else -self.whole(steps)
+        return ir.Step(self.expr(x), worse, len(t.labels), t, span=call.span)
+
+    def if_missing(self, call: ast.Call, builtin: Builtin, t: Type) -> ir.Expr:
+        x, fallback = _exprs(call)
+        return ir.IfMissing(self.to(x, t), self.to(fallback, t), t, span=call.span)
+
+    def previous(self, call: ast.Call, builtin: Builtin, t: Type) -> ir.Expr:
+        self.uses_periods = True
+        return ir.Previous(self.expr(_exprs(call)[0]), t, span=call.span)
+
+    def run(self, call: ast.Call, builtin: Builtin, t: Type) -> ir.Expr:
+        self.uses_periods = True
+        return ir.Run(self.expr(_exprs(call)[0]), t, span=call.span)
+
+    def cohort(self, call: ast.Call, builtin: Builtin, t: Type) -> ir.Expr:
+        return ir.Cohort(_kind(builtin), self.expr(_exprs(call)[0]), t, span=call.span)
+
+    def quantile(self, call: ast.Call, builtin: Builtin, t: Type) -> ir.Expr:
+        x, p = _exprs(call)
+        return ir.Quantile(self.expr(x), _float(self.checked.constant(p)), _method(call), t, span=call.span)
+
+    def quartile(self, call: ast.Call, builtin: Builtin, t: Type) -> ir.Expr:
+        return ir.Quartile(self.expr(_exprs(call)[0]), _method(call), t, span=call.span)
+
+
+_CALLS: dict[str, Callable[[_Lowering, ast.Call, Builtin, Type], ir.Expr]] = {
+    "Round": _Lowering.round,
+    "Unary": _Lowering.unary,
+    "Aggregate": _Lowering.aggregate,
+    "Extreme": _Lowering.extreme,
+    "Step": _Lowering.step,
+    "IfMissing": _Lowering.if_missing,
+    "Previous": _Lowering.previous,
+    "Run": _Lowering.run,
+    "Cohort": _Lowering.cohort,
+    "Quantile": _Lowering.quantile,
+    "Quartile": _Lowering.quartile,
+}
+
+
+def _exprs(call: ast.Call) -> list[ast.Expr]:
+    """A call's positional arguments, for a function that takes no `metric scores`."""
+    return [a for a in call.args if not isinstance(a, (ast.NamedArg, ast.Selector))]
+
+
+def _kind(builtin: Builtin) -> str:
+    if builtin.kind is None:
+        raise ValueError(f"the built-in `{builtin.name}` names no kind of {builtin.node}")
+    return builtin.kind
+
+
+def _method(call: ast.Call) -> str:
+    named = {a.name.text: a.value for a in call.args if isinstance(a, ast.NamedArg)}
+    method = named.get("method")
+    return method.name.text if isinstance(method, ast.Ref) else DEFAULT_QUANTILE_METHOD
 
 
 def _through(first: Span | None, last: Span | None) -> Span | None:
@@ -316,19 +294,13 @@ def _through(first: Span | None, last: Span | None) -> Span | None:
     return Span(first.file, first.line, first.col, last.end_line, last.end_col, first.start, last.end)
 
 
-def _scale_type(scope, name: str) -> Type:
-    scale = scope.scales[name]
-    numbered = all(isinstance(i.key, ast.Number) for i in scale.items)
-    return Type("scale", scale=name, labels=tuple(item_key(i) for i in scale.items), numbered=numbered)
-
-
 def _recode(expr: ir.Expr, t: Type) -> ir.Expr:
     """Labels of one set taken to the positions of another set that holds them."""
     have = expr.type
     if have.kind not in ("labels", "scale") or t.kind not in ("labels", "scale") or have.labels == t.labels:
         return expr
     if isinstance(expr, ir.Const):
-        value = None if expr.value is None else t.labels.index(have.labels[expr.value])
+        value = None if expr.value is None else t.labels.index(have.labels[int(expr.value)])
         return ir.Const(value, t, span=expr.span)
     codes = tuple(t.labels.index(label) if label in t.labels else -1 for label in have.labels)
     return ir.Recode(expr, codes, t, span=expr.span)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeVar
 
 import attrs
 
 from policyc.syntax import ast
 from policyc.syntax.diagnostics import Diagnostics, did_you_mean
+from policyc.syntax.source import Span
 
 UNITS = (
     "percent",
@@ -50,11 +52,21 @@ class Scope:
     def value_names(self) -> list[str]:
         return [*self.inputs, *self.metrics, *self.values, *BUILTIN_VALUES]
 
+    def is_label(self, expr: ast.Expr) -> bool:
+        """Whether a name in a rule is a label: no input, metric or value, nor a column every table has."""
+        return isinstance(expr, ast.Ref) and self.named(expr.name.text) is None and expr.name.text not in BUILTIN_VALUES
+
 
 # ---------------------------------------------------------------- variants (`extends`)
 
 
-def _key(decl: ast.Decl) -> tuple[str, str] | None:
+# The declarations of values, which share one namespace.
+_Named = ast.Input | ast.Metric | ast.Value
+# The declarations that define a name, which a variant may replace.
+_Defining = ast.Cohort | ast.Outcome | ast.Scale | ast.Domain | ast.Input | ast.Metric | ast.Value | ast.Test
+
+
+def _key(decl: _Defining) -> tuple[str, str]:
     """What a declaration defines: its namespace and name."""
     if isinstance(decl, (ast.Input, ast.Metric, ast.Value)):
         return ("value", decl.name.text)
@@ -66,21 +78,18 @@ def _key(decl: ast.Decl) -> tuple[str, str] | None:
         return ("cohort", decl.name.text)
     if isinstance(decl, ast.Test):
         return ("test", decl.name)
-    if isinstance(decl, ast.Outcome):
-        return ("outcome", "outcome")
-    return None
+    return ("outcome", "outcome")
 
 
 def merge(base: ast.Policy, extension: ast.Policy, diags: Diagnostics) -> ast.Policy:
     """The extension's declarations laid over its base: `replace` swaps a base declaration in place."""
-    items = [i for i in base.items if not isinstance(i, ast.Header)]
-    base_names = {_key(d): n for n, d in enumerate(items) if _key(d) is not None}
+    items: list[ast.Decl] = [i for i in base.items if not isinstance(i, ast.Header)]
+    base_names = {_key(d): n for n, d in enumerate(items) if not isinstance(d, (ast.Header, ast.OrgTypes))}
     header = extension.header
-    added = []
+    added: list[ast.Decl] = []
     for decl in extension.items:
         if isinstance(decl, ast.Header):
             continue
-        key = _key(decl)
         replace = getattr(decl, "replace", False)
         if isinstance(decl, ast.OrgTypes):
             diags.error(
@@ -90,7 +99,8 @@ def merge(base: ast.Policy, extension: ast.Policy, diags: Diagnostics) -> ast.Po
                 "the org types come from the base policy; remove this declaration",
             )
             continue
-        if key is not None and key in base_names and key[0] != "test":
+        key = _key(decl)
+        if key in base_names and key[0] != "test":
             if not replace:
                 diags.error(
                     "PC205",
@@ -116,7 +126,7 @@ def merge(base: ast.Policy, extension: ast.Policy, diags: Diagnostics) -> ast.Po
     )
 
 
-def decl_span(decl: ast.Decl):
+def decl_span(decl: ast.Decl) -> Span | None:
     name = ast.decl_name(decl)
     if name is not None and name.span is not None:
         return name.span
@@ -151,7 +161,7 @@ def build_scope(policy: ast.Policy, diags: Diagnostics, *, is_variant: bool = Fa
                 "move the header to the top of the file",
             )
     seen_org_decl = False
-    names_seen: dict[str, ast.Decl] = {}
+    names_seen: dict[str, _Named] = {}
     for decl in policy.items:
         if isinstance(decl, ast.OrgTypes):
             if seen_org_decl:
@@ -200,20 +210,22 @@ def build_scope(policy: ast.Policy, diags: Diagnostics, *, is_variant: bool = Fa
         diags.error(
             "PC104",
             "the policy does not declare its org types",
-            scope.header.span,
+            headers[0].span,
             "add a line such as `org types acute, ambulance`",
         )
     _check_cohorts(scope, diags)
     return scope
 
 
-def _define(scope: Scope, seen: dict, decl, diags: Diagnostics) -> None:
+def _define(scope: Scope, seen: dict[str, _Named], decl: _Named, diags: Diagnostics) -> None:
     name = decl.name.text
     if name in seen:
-        what = {ast.Input: "input", ast.Metric: "metric", ast.Value: "value"}
+        earlier = seen[name]
+        what = "input" if isinstance(earlier, ast.Input) else "metric" if isinstance(earlier, ast.Metric) else "value"
+        line = earlier.name.span.line if earlier.name.span else "?"
         diags.error(
             "PC202",
-            f"`{name}` is already declared (as {what[type(seen[name])]} on line {seen[name].name.span.line})",
+            f"`{name}` is already declared (as {what} on line {line})",
             decl.name.span,
             "rename one of them, or remove the duplicate",
         )
@@ -222,11 +234,18 @@ def _define(scope: Scope, seen: dict, decl, diags: Diagnostics) -> None:
         diags.error("PC202", f"`{name}` is a column every table has", decl.name.span, "choose another name")
         return
     seen[name] = decl
-    table = {ast.Input: scope.inputs, ast.Metric: scope.metrics, ast.Value: scope.values}[type(decl)]
-    table[name] = decl
+    if isinstance(decl, ast.Input):
+        scope.inputs[name] = decl
+    elif isinstance(decl, ast.Metric):
+        scope.metrics[name] = decl
+    else:
+        scope.values[name] = decl
 
 
-def _unique(table: dict, decl, kind: str, diags: Diagnostics) -> None:
+_Unique = TypeVar("_Unique", ast.Scale, ast.Domain, ast.Cohort)
+
+
+def _unique(table: dict[str, _Unique], decl: _Unique, kind: str, diags: Diagnostics) -> None:
     name = decl.name.text
     if name in table:
         diags.error(
@@ -263,8 +282,8 @@ def unknown_org_type(name: ast.Name, scope: Scope, diags: Diagnostics) -> None:
 # ---------------------------------------------------------------- dependencies
 
 
-def walk(expr) -> Iterator:
-    """Every node of an expression, depth first."""
+def walk(expr: ast.Expr | ast.Selector | None) -> Iterator[ast.Expr | ast.Selector]:
+    """Every node of an expression, depth first (a `metric scores` argument is one node)."""
     if expr is None:
         return
     yield expr
@@ -282,7 +301,7 @@ def walk(expr) -> Iterator:
             yield from walk(row.result)
 
 
-def value_exprs(value: ast.Value) -> Iterator:
+def value_exprs(value: ast.Value) -> Iterator[ast.Expr]:
     yield value.expr
     for adjust in value.adjusts:
         yield adjust.value
@@ -291,7 +310,7 @@ def value_exprs(value: ast.Value) -> Iterator:
 
 def depends_on(value: ast.Value, scope: Scope) -> list[tuple[str, ast.Name]]:
     """The derived values a value reads (its own name inside its adjustments is its value so far)."""
-    out = []
+    out: list[tuple[str, ast.Name]] = []
     for n, expr in enumerate(value_exprs(value)):
         for node in walk(expr):
             if isinstance(node, ast.Ref) and node.name.text in scope.values:
@@ -305,7 +324,7 @@ def order_values(scope: Scope, diags: Diagnostics) -> None:
     """Put the derived values in evaluation order; report each cycle once."""
     state: dict[str, int] = {}  # 1: on the stack, 2: done
     stack: list[str] = []
-    reported: set[frozenset] = set()
+    reported: set[frozenset[str]] = set()
 
     def visit(name: str) -> None:
         state[name] = 1

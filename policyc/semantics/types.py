@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import attrs
+
+from policyc.syntax import ast
 
 
 @attrs.frozen
@@ -67,3 +71,18 @@ def join(a: Type, b: Type) -> Type:
     if a.kind == "labels" and b.kind == "labels":
         return Type("labels", labels=tuple(dict.fromkeys(a.labels + b.labels)))
     return a
+
+
+def number_key(value: Decimal) -> str:
+    """One spelling for equal numbers (`4`, `4.0`), so that a numbered scale's values compare."""
+    return format(value.normalize(), "f")
+
+
+def item_key(item: ast.ScaleItem) -> str:
+    return item.key.text if isinstance(item.key, ast.Name) else number_key(item.key.value)
+
+
+def scale_type(scale: ast.Scale) -> Type:
+    """The type of a scale's values: its labels (or numbers) best first."""
+    numbered = all(isinstance(i.key, ast.Number) for i in scale.items)
+    return Type("scale", scale=scale.name.text, labels=tuple(item_key(i) for i in scale.items), numbered=numbered)

@@ -1,0 +1,189 @@
+"""Declarations: scales, domains, declared types, org types a rule applies to, the outcome, and what goes unused."""
+
+from __future__ import annotations
+
+from policyc.semantics.context import Context
+from policyc.semantics.resolve import UNITS, unknown_org_type
+from policyc.semantics.types import BOOL, ERROR, Type, item_key, number
+from policyc.syntax import ast
+from policyc.syntax.diagnostics import did_you_mean
+
+
+def check_scales(ctx: Context) -> None:
+    for scale in ctx.scope.scales.values():
+        kinds = {type(item.key) for item in scale.items}
+        if len(kinds) > 1:
+            ctx.malformed_scales.add(scale.name.text)
+            ctx.error(
+                "PC313",
+                f"scale `{scale.name.text}` mixes numbers and labels",
+                scale.span,
+                "a scale is either all labels (best first) or all numbers (best first)",
+            )
+        seen = set()
+        for item in scale.items:
+            key = item_key(item)
+            if key in seen:
+                ctx.error(
+                    "PC313",
+                    f"`{item.key.text}` appears twice in scale `{scale.name.text}`",
+                    item.span,
+                    "each value of a scale appears once",
+                )
+            seen.add(key)
+            if isinstance(item.key, ast.Name) and ctx.scope.named(key) is not None:
+                ctx.error(
+                    "PC208",
+                    f"`{key}` is both a label of scale `{scale.name.text}` and a value",
+                    item.key.span,
+                    f"rename the label or the value `{key}`",
+                )
+
+
+def check_domains(ctx: Context) -> None:
+    for domain in ctx.scope.domains.values():
+        seen = set()
+        for sub in domain.subdomains:
+            if sub.text in seen:
+                ctx.error("PC202", f"sub-domain `{sub.text}` is listed twice", sub.span, "remove the repeated name")
+            seen.add(sub.text)
+
+
+def declared_type(ctx: Context, decl_type: ast.Type) -> Type:
+    if isinstance(decl_type, ast.BoolType):
+        return BOOL
+    if isinstance(decl_type, ast.LabelsType):
+        names = [n.text for n in decl_type.labels]
+        for n, label in enumerate(decl_type.labels):
+            if label.text in names[:n]:
+                ctx.error("PC313", f"label `{label.text}` is listed twice", label.span, "remove the repeated label")
+        return Type("labels", labels=tuple(dict.fromkeys(names)))
+    name = decl_type.name.text
+    if name in UNITS:
+        return number(name)
+    if name in ctx.scope.scales:
+        ctx.used.add(f"scale:{name}")
+        scale = ctx.scale_type(name)
+        ctx.produced.setdefault(name, set()).update(scale.labels)
+        return scale
+    hint = did_you_mean(name, [*UNITS, *ctx.scope.scales])
+    units = ", ".join(UNITS)
+    ctx.error(
+        "PC201",
+        f"unknown unit or scale `{name}`",
+        decl_type.name.span,
+        hint or f"a type is `yes/no`, `one of a / b`, a scale of this policy, or a unit: {units}",
+    )
+    return ERROR
+
+
+def index_labels(ctx: Context) -> None:
+    """Which types each label belongs to: labelled scales, the label sets of inputs and metrics, the org types."""
+    for name in ctx.scope.scales:
+        scale = ctx.scale_type(name)
+        if not scale.numbered:
+            for label in scale.labels:
+                ctx.labels.setdefault(label, []).append(scale)
+    for t in ctx.types.values():
+        if t.kind == "labels":
+            for label in t.labels:
+                ctx.labels.setdefault(label, []).append(t)
+    for org_type in ctx.scope.org_types:
+        ctx.labels.setdefault(org_type, []).append(ctx.org_type)
+
+
+def check_applies(ctx: Context, applies: ast.Applies | None) -> list[str]:
+    """The org types a declaration applies to (all of them when it does not say)."""
+    scope = ctx.scope
+    if applies is None or applies.org_types is None:
+        return list(scope.org_types)
+    known = [n.text for n in applies.org_types if n.text in scope.org_types]
+    if not known and scope.org_types:
+        names = ", ".join(f"`{n.text}`" for n in applies.org_types)
+        declared = ", ".join(f"`{t}`" for t in scope.org_types)
+        hint = did_you_mean(applies.org_types[0].text, scope.org_types)
+        ctx.error(
+            "PC212",
+            f"applies to no org type of the policy ({names})",
+            applies.span,
+            hint or f"the org types of this policy are {declared}",
+        )
+        return []
+    for name in applies.org_types:
+        if name.text not in scope.org_types:
+            unknown_org_type(name, scope, ctx.diags)
+    return known
+
+
+def check_domain_ref(ctx: Context, domain: ast.Name, sub: ast.Name | None) -> bool:
+    """Whether the domain (and sub-domain) exist; reports them if not."""
+    if domain.text not in ctx.scope.domains:
+        ctx.error(
+            "PC201",
+            f"unknown domain `{domain.text}`",
+            domain.span,
+            did_you_mean(domain.text, ctx.scope.domains) or "declare it with `domain`",
+        )
+        return False
+    ctx.used.add(f"domain:{domain.text}")
+    decl = ctx.scope.domains[domain.text]
+    subs = [s.text for s in decl.subdomains]
+    if sub is not None and sub.text not in subs:
+        listed = ", ".join(f"`{s}`" for s in subs) or "none"
+        ctx.error(
+            "PC201",
+            f"unknown sub-domain `{sub.text}` of domain `{domain.text}`",
+            sub.span,
+            did_you_mean(sub.text, subs) or f"its sub-domains are {listed}",
+        )
+        return False
+    return True
+
+
+def check_outcome(ctx: Context) -> None:
+    outcome = ctx.scope.outcome
+    if outcome is None:
+        return
+    name = outcome.name.text
+    if ctx.scope.named(name) is None:
+        ctx.error(
+            "PC201",
+            f"unknown name `{name}`",
+            outcome.name.span,
+            did_you_mean(name, ctx.scope.value_names()) or "name a value of the policy",
+        )
+    else:
+        ctx.used.add(f"input:{name}")
+
+
+def report_unused(ctx: Context) -> None:
+    for name, decl in ctx.scope.inputs.items():
+        if f"input:{name}" not in ctx.used:
+            what = "judgement" if decl.judgement else "input"
+            ctx.warning("PC250", f"no rule reads {what} `{name}`", decl.name.span, "use it in a rule, or remove it")
+    for name, scale in ctx.scope.scales.items():
+        if f"scale:{name}" not in ctx.used:
+            ctx.warning(
+                "PC251",
+                f"scale `{name}` is never used",
+                scale.name.span,
+                "use it as a type or in a rule, or remove it",
+            )
+            continue
+        produced = ctx.produced.get(name, set())
+        for item in scale.items:
+            if item_key(item) not in produced:
+                ctx.warning(
+                    "PC350",
+                    f"no rule can give `{item.key.text}` on scale `{name}`",
+                    item.span,
+                    "a rule that gives it is missing, or the value is not needed",
+                )
+    for name, domain in ctx.scope.domains.items():
+        if f"domain:{name}" not in ctx.used:
+            ctx.warning(
+                "PC251",
+                f"domain `{name}` has no metric",
+                domain.name.span,
+                "put metrics in it with `in domain`, or remove it",
+            )
