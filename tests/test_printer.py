@@ -133,6 +133,13 @@ def test_example_comment_stays_on_the_header():
     assert header.comments == ("# The NHS Performance Framework, 2009/10 (skeleton)",)
 
 
+def test_a_comment_inside_a_declaration_stays_with_it():
+    assert fmt("x =\n  # why\n  1\ny = 2\n") == "# why\nx = 1\ny = 2\n"
+    assert fmt("metric m\n  percent,  # the unit\n  for all\ny = 2\n") == (
+        "# the unit\nmetric m\n  percent, for all\n\ny = 2\n"
+    )
+
+
 # ---------------------------------------------------------------- golden files
 
 

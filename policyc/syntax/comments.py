@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
@@ -59,7 +60,13 @@ def _rebuild(node: Any, leading: dict[int, list[str]], trailing: dict[int, str])
 
 
 def attach_comments(policy: ast.Policy, comments: list[Token]) -> ast.Policy:
-    """Give each comment to the line unit it precedes, or that ends on its line (a trailing comment)."""
+    """Give each comment to the line unit that ends on its line before it (a trailing comment), or else to the
+    next line unit inside the innermost unit that holds it, or else to that unit itself.
+
+    A comment inside a unit's lines (`x =`, a comment, then the expression) stays with that unit, printed
+    before it when nothing after it inside the unit has lines of its own, rather than passing to a unit that
+    merely comes next, such as the following declaration.
+    """
     if not comments:
         return policy
     units: list[_Unit] = []
@@ -77,11 +84,18 @@ def attach_comments(policy: ast.Policy, comments: list[Token]) -> ast.Policy:
             if id(unit) not in trailing:
                 trailing[id(unit)] = text
                 continue
-        after = [u for u in units if u.span.start >= comment.end_pos]
-        if not after:
+        # The innermost unit whose text holds the comment keeps it: the next unit inside it, or else the unit itself.
+        holders = [u for u in units if u.span.start < comment.start_pos < u.span.end]
+        holder = max(holders, key=lambda u: u.depth, default=None)
+        end = holder.span.end if holder is not None else math.inf
+        after = [u for u in units if comment.end_pos <= u.span.start < end]
+        if after:
+            unit = min(after, key=lambda u: (u.span.start, u.depth)).node
+        elif holder is not None:
+            unit = holder.node
+        else:
             end_comments.append(text)
             continue
-        unit = min(after, key=lambda u: (u.span.start, u.depth)).node
         leading.setdefault(id(unit), []).append(text)
     rebuilt: ast.Policy = _rebuild(policy, leading, trailing)
     return attrs.evolve(rebuilt, end_comments=tuple(end_comments))
