@@ -14,7 +14,7 @@ import numpy as np
 from policyc.backend.compile import Compiled, describe_failure
 from policyc.backend.frame import EvalError, Frame
 from policyc.data import mapping as mappings
-from policyc.data.table import load_text, read_text
+from policyc.data.table import read_text
 
 
 class RuleFailed(Exception):
@@ -50,8 +50,7 @@ def evaluate_text(
 
     Raises DataError for a table that cannot be read for the policy, RuleFailed for a rule that cannot give a value.
     """
-    table = mappings.apply(mapping, text, path) if mapping is not None else text
-    loaded = load_text(table, path, compiled.program, allow_missing=allow_missing)
+    loaded = mappings.load_through(mapping, text, path, compiled.program, allow_missing=allow_missing)
     notes: dict = {}
     module = compiled.module()
     try:

@@ -36,7 +36,8 @@ def parse_period(cell: str) -> int:
 
 
 def format_period(period: int) -> str:
-    return f"{period // 4}Q{period % 4 + 1}"
+    """`year * 4 + quarter - 1` as `2025Q3`, the year in four digits (`0999Q1`) as `parse_period` reads it."""
+    return f"{period // 4:04d}Q{period % 4 + 1}"
 
 
 def parse(cells: Sequence[str], t: Type) -> tuple[np.ndarray, list[int]]:

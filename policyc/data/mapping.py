@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import tomllib
 from pathlib import Path
 
 import attrs
 
-from policyc.data.table import DataError, records
+from policyc.data.table import DataError, Loaded, Writer, load_text, records, wrong_width
+from policyc.ir import nodes as ir
 from policyc.syntax.diagnostics import did_you_mean
+from policyc.syntax.text import printable
 
 SECTIONS = ("title", "source", "assumptions", "columns", "values", "defaults", "constants", "published")
 PUBLISHED_KEYS = ("outcome", "group", "name")
@@ -71,6 +72,14 @@ def load(path: str) -> Mapping:
     for name in columns:
         if name in constants:
             raise DataError(f"{path}: `{name}` is both in [columns] and in [constants]; keep one")
+    for where, given in [("defaults", defaults), ("constants", constants)] + [
+        (f"values.{name}", table) for name, table in recoded.items()
+    ]:
+        for key, cell in given.items():
+            if "\n" in cell or "\r" in cell:
+                # the table read through the mapping keeps each record on its source lines, which a cell of
+                # the mapping's own with a line break would push down
+                raise DataError(f"{path}: [{where}] {key}: a cell the mapping gives must not hold a line break")
     published = None
     if "published" in document:
         table = _strings(document["published"], path, "published")
@@ -99,12 +108,27 @@ def _strings(value, path: str, where: str) -> dict[str, str]:
     return dict(value)
 
 
+def called(mapping: Mapping) -> dict[str, str]:
+    """What messages call each mapped column: the source table's own header, and the policy's name it is read as."""
+    return {name: f"{source} (read as {name})" for name, source in mapping.columns.items() if source != name}
+
+
+def load_through(
+    mapping: Mapping | None, text: str, path: str, program: ir.Program, *, allow_missing: bool = False
+) -> Loaded:
+    """The table loaded for `program` through `mapping` (if any), its messages naming the source's lines and columns."""
+    if mapping is None:
+        return load_text(text, path, program, allow_missing)
+    return load_text(apply(mapping, text, path), path, program, allow_missing, called=called(mapping))
+
+
 def apply(mapping: Mapping, text: str, data_path: str) -> str:
-    """The CSV `text` with the mapping applied: one output line per input line, so messages keep their line numbers.
+    """The CSV `text` with the mapping applied, each record starting on the line it starts on in `text`.
 
     Mapped columns take their policy names; other columns pass through unless a mapped column takes their name.
+    A record that shrinks (a recoded cell over two lines) is followed by blank lines in its place.
     """
-    rows = records(text)
+    rows = records(text, data_path)
     _, _, header = next(rows, (0, 0, None))
     if header is None:
         return text
@@ -114,7 +138,7 @@ def apply(mapping: Mapping, text: str, data_path: str) -> str:
             hint = did_you_mean(source, header)
             raise DataError(
                 f"{mapping.path}: [columns] maps `{name}` from column `{source}`, which {data_path} "
-                "lacks" + (f"; {hint}" if hint else "")
+                "lacks" + (f"; {printable(hint)}" if hint else "")
             )
     for name in mapping.values:
         if name not in mapping.columns and name not in where:
@@ -128,27 +152,41 @@ def apply(mapping: Mapping, text: str, data_path: str) -> str:
     sources = [(name, where[source]) for name, source in mapping.columns.items()]
     sources += [(header[n], n) for n in kept]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([name for name, _ in sources] + list(mapping.constants))
+    writer = Writer(out)
+    writer.row([name for name, _ in sources] + list(mapping.constants))
     constants = list(mapping.constants.values())
-    for line, _, record in rows:
+    width = len(header)
+    for line, last, record in rows:
         if not record:
             out.write("\n")
             continue
+        if len(record) != width:
+            raise wrong_width(data_path, line, len(record), width)
         cells = []
         for name, n in sources:
-            cell = record[n] if n < len(record) else ""
+            cell = record[n]
             recode = mapping.values.get(name)
             if recode is not None and cell.strip():
                 if cell.strip() not in recode:
-                    known = ", ".join(f'"{k}"' for k in recode)
+                    known = ", ".join(f'"{printable(k)}"' for k in recode)
                     raise DataError(
-                        f'{data_path}, line {line}, column `{header[n]}`: "{cell.strip()}" is not in '
-                        f"[values.{name}] of {mapping.path} (it lists {known})"
+                        f'{data_path}, line {line}, column `{printable(header[n])}`: "{printable(cell.strip())}" '
+                        f"is not in [values.{name}] of {mapping.path} (it lists {known})"
                     )
                 cell = recode[cell.strip()]
             if not cell.strip() and name in mapping.defaults:
                 cell = mapping.defaults[name]
             cells.append(cell)
-        writer.writerow(cells + constants)
+        if last == line:
+            writer.row(cells + constants)
+            continue
+        written = io.StringIO()
+        Writer(written).row(cells + constants)
+        spans = len(io.StringIO(written.getvalue(), newline="").readlines())
+        if spans > last - line + 1:
+            raise DataError(
+                f"{data_path}, line {line}: a cell over several lines is read into more than one column, "
+                f"which would move the records after it off their lines; map its column once in {mapping.path}"
+            )
+        out.write(written.getvalue() + "\n" * (last - line + 1 - spans))
     return out.getvalue()

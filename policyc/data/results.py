@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -12,8 +11,10 @@ import numpy as np
 
 from policyc.backend.frame import Frame
 from policyc.data.cells import format_period
+from policyc.data.table import Writer
 from policyc.ir import nodes as ir
 from policyc.semantics.types import Type
+from policyc.syntax.text import printable
 
 Value = None | float | int | bool | str
 
@@ -80,7 +81,7 @@ def rows(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -> li
 def to_json(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -> str:
     results = rows(program, frame, values)
     for result in results:
-        # JSON has no infinity: a value that overflowed is reported as missing rather than as invalid JSON.
+        # JSON has no infinity: a value that overflowed is null, as CSV leaves it empty (docs/semantics.md, "Results").
         for name, value in result["values"].items():
             if isinstance(value, float) and not math.isfinite(value):
                 result["values"][name] = None
@@ -101,17 +102,25 @@ def csv_text(value: Value) -> str:
 
 
 def to_csv(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -> str:
+    """The table `policyc eval` reads: an empty period column for a policy without periods, overflowed values empty."""
     columns = _decoded(program, values)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["org", "org_type", "period", *columns])
-    cells = [[csv_text(v) for v in column] for column in columns.values()]
+    writer = Writer(out)
+    writer.row(["org", "org_type", "period", *columns])
+    cells = [[_csv_cell(v) for v in column] for column in columns.values()]
     types = program.org_types
     for row, (org, org_type, period) in enumerate(
         zip(frame.org, frame.org_type.tolist(), _periods(frame), strict=True)
     ):
-        writer.writerow([org, types[org_type], period or "", *(column[row] for column in cells)])
+        writer.row([org, types[org_type], period or "", *(column[row] for column in cells)])
     return out.getvalue()
+
+
+def _csv_cell(value: Value) -> str:
+    """A value in the CSV output: as `csv_text`, but a number that overflowed is empty, as JSON gives it null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    return csv_text(value)
 
 
 def table_text(value: Value) -> str:
@@ -133,10 +142,14 @@ def to_table(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -
     derived = [d for d in program.outputs() if isinstance(d, ir.Derived)]
     header = ["org", "org_type"] + (["period"] if frame.period is not None else []) + [d.name for d in derived]
     right = [False] * (len(header) - len(derived)) + [d.type.kind == "number" or d.type.numbered for d in derived]
-    columns: list[list[str]] = [list(frame.org), [program.org_types[t] for t in frame.org_type.tolist()]]
+    # codes come from the data, which may hold anything: no control character reaches the terminal raw
+    columns: list[list[str]] = [
+        [printable(org) for org in frame.org],
+        [printable(program.org_types[t]) for t in frame.org_type.tolist()],
+    ]
     if frame.period is not None:
         columns.append([p or "" for p in _periods(frame)])
-    columns += [[table_text(v) for v in decode_column(d.type, values[d.name])] for d in derived]
+    columns += [[printable(table_text(v)) for v in decode_column(d.type, values[d.name])] for d in derived]
     widths = [max([len(name), *map(len, column)]) for name, column in zip(header, columns, strict=True)]
 
     def line(cells: list[str]) -> str:

@@ -6,8 +6,9 @@ import csv
 import io
 import itertools
 import operator
+import sys
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TextIO
 
 import attrs
 import numpy as np
@@ -16,6 +17,7 @@ from policyc.backend.frame import Frame
 from policyc.ir import nodes as ir
 from policyc.ir import walk
 from policyc.semantics.types import Type
+from policyc.syntax.text import printable
 
 from .cells import expected, format_period, parse, parse_period
 
@@ -25,6 +27,13 @@ CHUNK = 65536
 WARN_LIST = 10
 
 REQUIRED = ("org", "org_type")
+
+# The longest cell read. Real cells (codes, numbers, labels, names, notes) are far shorter; a longer one is nearly
+# always a quote left open that swallows the rest of the file, and refusing it at this size names the line where it
+# opened while the file is still being read. The csv module's own default (131,072) is low enough for a long note.
+CELL_LIMIT = 1 << 20
+
+Record = tuple[int, int, list[str]]  # the first and last line a record spans, and its cells
 
 
 class DataError(Exception):
@@ -47,13 +56,115 @@ def load(path: str, program: ir.Program, *, allow_missing: bool = False) -> Load
     return load_text(read_text(path), path, program, allow_missing=allow_missing)
 
 
-def records(text: str) -> Iterator[tuple[int, int, list[str]]]:
-    """Each CSV record of `text`, the header first, with the first and last line it spans; a blank line is []."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+def records(text: str, path: str = "the table") -> Iterator[Record]:
+    """Each CSV record of `text`, the header first, with the first and last line it spans; a blank line is [].
+
+    A line ends at a line feed, a carriage return or both, as the csv module counts lines; a quoted cell may hold
+    them. Every table is read through here, so that all agree on what a record is and on which line it starts.
+    Malformed CSV, or a cell over CELL_LIMIT, is a DataError naming `path` and the line.
+    """
+    if csv.field_size_limit() < CELL_LIMIT:
+        csv.field_size_limit(CELL_LIMIT)
+    text = text.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     before = 0
-    for record in reader:
-        yield before + 1, reader.line_num, record
-        before = reader.line_num
+    header: list[str] | None = None
+    try:
+        for record in reader:
+            yield before + 1, reader.line_num, record
+            before = reader.line_num
+            if header is None and record:
+                header = record
+    except csv.Error as error:
+        raise _malformed(text, path, before + 1, reader.line_num, header, error) from None
+
+
+def _malformed(text: str, path: str, first: int, line: int, header: list[str] | None, error: csv.Error) -> DataError:
+    """What is wrong with the record that starts on line `first`, where the csv module gave up on line `line`."""
+    if str(error).startswith("field larger than field limit"):
+        cells = _read_unlimited(text, first)
+        if cells is not None:
+            longest = max(range(len(cells)), key=lambda n: len(cells[n]))
+            name = header[longest] if header is not None and longest < len(header) else str(longest + 1)
+            return DataError(
+                f"{path}, line {first}, column {printable(name)}: a cell of {len(cells[longest]):,} characters; "
+                f"cells hold at most {csv.field_size_limit():,}"
+            )
+        return _unclosed(path, first)
+    if str(error) == "unexpected end of data":
+        return _unclosed(path, first)
+    return DataError(f"{path}, line {line}: not a CSV record: {error}")
+
+
+def _unclosed(path: str, first: int) -> DataError:
+    return DataError(f"{path}, line {first}: a quote opened in this record is never closed; the file ends inside it")
+
+
+def _read_unlimited(text: str, first: int) -> list[str] | None:
+    """The record starting on line `first`, read without a limit on its cells; None when it never ends."""
+    lines = io.StringIO(text, newline="")
+    for _ in range(first - 1):
+        lines.readline()
+    limit = csv.field_size_limit(sys.maxsize)
+    try:
+        return next(csv.reader(lines, strict=True), [])
+    except csv.Error:
+        return None
+    finally:
+        csv.field_size_limit(limit)
+
+
+def wrong_width(path: str, line: int, count: int, width: int) -> DataError:
+    """A record of `count` cells under a header of `width`: the same message whether or not a mapping read it."""
+    return DataError(
+        f"{path}, line {line}: {count} cell{'s' if count != 1 else ''}, but the header has {width} columns"
+    )
+
+
+class Writer:
+    """Writes CSV records, each ending in a line feed, that `records` reads back as they were.
+
+    The csv module quotes a cell holding a line feed but not one holding a lone carriage return, which a reader
+    then takes for the end of the line; such a row is written with both quoted.
+    """
+
+    def __init__(self, out: TextIO):
+        self.out = out
+        self.plain = csv.writer(out, lineterminator="\n")
+        self.buffer = io.StringIO()
+        self.quoting = csv.writer(self.buffer, lineterminator="\r\n")
+
+    def row(self, cells: Sequence[str]) -> None:
+        if "\r" not in "".join(cells):
+            self.plain.writerow(cells)
+            return
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.quoting.writerow(cells)
+        self.out.write(self.buffer.getvalue()[:-2] + "\n")
+
+
+def only_org_types(text: str, org_types: Sequence[str], path: str = "the table") -> tuple[str, int]:
+    """The table with the records of other org types blanked, so that every other record keeps its line, and how many.
+
+    Records are found by `records`, so a cell holding a line break blanks with its record. A table without an
+    org_type column, or a record too short to have one, is left for the loader to report.
+    """
+    rows = records(text, path)
+    _, _, header = next(rows, (0, 0, []))
+    names = [name.strip() for name in header]
+    if "org_type" not in names:
+        return text, 0
+    position = names.index("org_type")
+    lines = io.StringIO(text.removeprefix("\ufeff"), newline="").readlines()
+    wanted = set(org_types)
+    skipped = 0
+    for first, last, record in rows:
+        if position < len(record) and record[position].strip() not in wanted:
+            skipped += 1
+            # a blanked line ends in CR LF, which never joins a carriage return before it into one line break
+            lines[first - 1 : last] = ["\r\n" if line[-1:] in ("\r", "\n") else "" for line in lines[first - 1 : last]]
+    return "".join(lines), skipped
 
 
 def read_text(path: str) -> str:
@@ -75,20 +186,30 @@ def read_text(path: str) -> str:
     return text
 
 
-def load_text(text: str, path: str, program: ir.Program, allow_missing: bool = False) -> Loaded:
-    """Read CSV text as if from the file `path` (which only names it in messages)."""
+def load_text(
+    text: str,
+    path: str,
+    program: ir.Program,
+    allow_missing: bool = False,
+    *,
+    called: dict[str, str] | None = None,
+) -> Loaded:
+    """Read CSV text as if from the file `path` (which only names it in messages).
+
+    `called` gives what messages call a column where the text's header is not the file's own: a mapped column is
+    named by the source table's header.
+    """
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
         raise DataError(
             f"{path}: the file is empty; expected a header row (org, org_type, ...) and one row per organisation"
         )
-    stream = io.StringIO(text, newline="")
-    reader = csv.reader(stream)
-    header, header_line = _header(reader, path)
+    rows = records(text, path)
+    header, header_line = _header(rows, path)
     columns = _columns(header, header_line, path, program)
-    table = _Table(path, program, header, columns)
-    table.read(text, stream, reader)
+    table = _Table(path, program, header, columns, called or {})
+    table.read(rows)
     given = {name for name, values in table.values.items() if not np.isnan(values).any()}
     needed_missing = [name for name in needed_columns(program, given) if name not in columns]
     warnings: list[str] = []
@@ -124,13 +245,10 @@ def needed_columns(program: ir.Program, given: set[str]) -> list[str]:
 # ---------------------------------------------------------------- header
 
 
-def _header(reader: Any, path: str) -> tuple[list[str], int]:
-    try:
-        for row in reader:
-            if row:  # blank lines before the header are not a header
-                return [name.strip() for name in row], reader.line_num
-    except csv.Error as error:
-        raise DataError(f"{path}, line {reader.line_num}: {error}") from None
+def _header(rows: Iterator[Record], path: str) -> tuple[list[str], int]:
+    for line, _, record in rows:
+        if record:  # blank lines before the header are not a header
+            return [name.strip() for name in record], line
     raise DataError(
         f"{path}: the file is empty; expected a header row (org, org_type, ...) and one row per organisation"
     )
@@ -143,7 +261,9 @@ def _columns(header: list[str], line: int, path: str, program: ir.Program) -> di
         if not name:
             continue  # a nameless column (a trailing comma) can mean nothing, so two of them are no conflict
         if name in seen:
-            raise DataError(f"{path}, line {line}: column {name} appears twice (columns {seen[name] + 1} and {i + 1})")
+            raise DataError(
+                f"{path}, line {line}: column {printable(name)} appears twice (columns {seen[name] + 1} and {i + 1})"
+            )
         seen[name] = i
     required = REQUIRED + (("period",) if program.uses_periods else ())
     absent = [name for name in required if name not in seen]
@@ -185,10 +305,13 @@ class _Column:
 
 
 class _Table:
-    def __init__(self, path: str, program: ir.Program, header: list[str], columns: dict[str, int]):
+    def __init__(
+        self, path: str, program: ir.Program, header: list[str], columns: dict[str, int], called: dict[str, str]
+    ):
         self.path = path
         self.program = program
         self.width = len(header)
+        self.called = called
         types = {d.name: d.type for d in program.outputs()}
         self.columns = [
             _Column(name, pos, types.get(name))
@@ -201,48 +324,37 @@ class _Table:
         self.org: list[str] = []
         self.org_type: list[np.ndarray] = []
         self.period: list[np.ndarray] = []
+        self.empty_periods = 0
         self.lines: list[int] = []
         self.problems: list[_Problem] = []
         self.values: dict[str, np.ndarray] = {}
         self.type_index = {name: i for i, name in enumerate(program.org_types)}
         self.period_cache: dict[str, int] = {}
 
+    def name(self, column: str) -> str:
+        """A column as messages name it: the source table's header where a mapping renamed it."""
+        return printable(self.called.get(column, column))
+
     # ------------------------------------------------ reading
 
-    def read(self, text: str, stream: io.StringIO, reader: Any) -> None:
-        """Read the records after the header a chunk at a time; the first malformed record ends reading."""
-        done = reader.line_num  # lines consumed so far
-        while True:
-            at = stream.tell()
-            try:
-                chunk = list(itertools.islice(reader, CHUNK))
-            except csv.Error as error:
-                raise DataError(f"{self.path}, line {reader.line_num}: {error}") from None
-            if not chunk:
-                break
-            if reader.line_num - done == len(chunk):
-                lines: Sequence[int] = range(done + 1, reader.line_num + 1)
-            else:
-                # A quoted line break in this chunk: read it again a record at a time to know where each starts.
-                chunk, lines = _located(text[at : stream.tell()], done)
-            done = reader.line_num
-            lengths = set(map(len, chunk))
-            if 0 in lengths:  # blank lines hold no record
-                kept = [i for i, row in enumerate(chunk) if row]
-                chunk, lines = [chunk[i] for i in kept], [lines[i] for i in kept]
-                lengths.discard(0)
-            if lengths - {self.width}:
-                i = next(i for i, row in enumerate(chunk) if len(row) != self.width)
-                count = len(chunk[i])
-                raise DataError(
-                    f"{self.path}, line {lines[i]}: {count} cell{'s' if count != 1 else ''}, "
-                    f"but the header has {self.width} columns"
-                )
-            self._add_rows(chunk, list(lines))
+    def read(self, rows: Iterator[Record]) -> None:
+        """Read the records after the header a chunk at a time; the first record of the wrong width ends reading."""
+        while chunk := list(itertools.islice(rows, CHUNK)):
+            kept = [(line, record) for line, _, record in chunk if record]  # blank lines hold no record
+            cells = [record for _, record in kept]
+            if set(map(len, cells)) - {self.width}:
+                line, record = next((line, record) for line, record in kept if len(record) != self.width)
+                raise wrong_width(self.path, line, len(record), self.width)
+            self._add_rows(cells, [line for line, _ in kept])
         if not self.lines:
             raise DataError(f"{self.path}: no rows after the header; expected one row per organisation")
         for column in self.columns:
             self.values[column.name] = np.concatenate(column.chunks)
+        if self.period_pos is not None and not self.program.uses_periods and self.empty_periods == len(self.lines):
+            # eval's own CSV output has a period column, empty for a policy without periods: no periods at all
+            self.problems = [p for p in self.problems if p.position != self.period_pos]
+            self.period_pos = None
+            self.period = []
         self._check_keys()
 
     def _add_rows(self, rows: list[list[str]], lines: list[int]) -> None:
@@ -303,6 +415,7 @@ class _Table:
                 code = cache[cell] = parse_period(cell)
             if code < 0:
                 bad.append(i)
+                self.empty_periods += not cell.strip()
             codes.append(code)
         if bad:
             assert self.period_pos is not None
@@ -321,7 +434,8 @@ class _Table:
             if problem.position == position:
                 problem.more += count
                 return
-        self.problems.append(_Problem(line, position, f"{self.path}, line {line}, column {name}: {what}", count - 1))
+        message = f"{self.path}, line {line}, column {self.name(name)}: {what}"
+        self.problems.append(_Problem(line, position, message, count - 1))
 
     def _check_keys(self) -> None:
         """An organisation appears once per period."""
@@ -354,7 +468,7 @@ class _Table:
                 assert column.type is not None
                 line, cell = column.first
                 message = (
-                    f"{self.path}, line {line}, column {column.name}: expected {expected(column.type)}, "
+                    f"{self.path}, line {line}, column {self.name(column.name)}: expected {expected(column.type)}, "
                     f"found {_shown(cell)}"
                 )
                 problems.append(_Problem(line, column.position, message, column.bad - 1))
@@ -372,24 +486,11 @@ class _Table:
         )
 
 
-def _located(text: str, done: int) -> tuple[list[list[str]], list[int]]:
-    """The records of `text`, which starts after line `done`, without blank lines, and the line each starts on."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    before = 0
-    for row in reader:
-        start, before = before + 1, reader.line_num
-        if row:
-            rows.append(row)
-            lines.append(done + start)
-    return rows, lines
-
-
 def _shown(cell: str) -> str:
+    """A cell quoted in a message: shortened, and every control character escaped, as data may hold anything."""
     cell = cell.strip()
     if not cell:
         return "an empty cell"
     if len(cell) > 40:
         cell = cell[:37] + "..."
-    return f'"{cell}"'
+    return f'"{printable(cell)}"'
