@@ -139,7 +139,8 @@ def emitted_codes() -> set[str]:
     codes = set()
     for path in PACKAGE.rglob("*.py"):
         codes.update(CODE_LITERAL.findall(path.read_text(encoding="utf-8")))
-    return {c for c in codes if not c.startswith("PC9")}
+    # PC9xx are internal; PC7xx come from a back end, not `check`, and tests/test_sql.py triggers them.
+    return {c for c in codes if not c.startswith(("PC9", "PC7"))}
 
 
 def test_every_code_has_a_broken_policy() -> None:
