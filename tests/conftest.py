@@ -1,8 +1,31 @@
-"""Hypothesis profiles: `ci` (derandomized), `dev` (the default) and `deep`; HYPOTHESIS_PROFILE picks one."""
+"""Shared test helpers, and the Hypothesis profiles.
+
+Profiles: `ci` (derandomised, bounded; what CI runs), `dev` (the default) and `deep`; HYPOTHESIS_PROFILE picks one.
+Property tests that take seconds are marked `slow`, so `pytest -m "not slow"` is a quick run.
+
+Helpers, imported by the tests as `from conftest import ...`:
+- `checked_text` and `compile_text`: a policy's text checked (asserting it has no error) and lowered to the IR;
+- `compiled_text`: the same, compiled to its evaluator;
+- `invoke`: a `policyc` command through click's runner;
+- `assert_golden`: text held to a golden file, which POLICYC_UPDATE_GOLDEN=1 writes instead.
+"""
+
+from __future__ import annotations
 
 import os
+from pathlib import Path
 
+from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
+
+from policyc.backend.codegen import generate
+from policyc.backend.compile import Compiled
+from policyc.cli import main
+from policyc.ir import nodes as ir
+from policyc.ir.lower import lower
+from policyc.semantics.driver import Result as Checked
+from policyc.semantics.driver import check_source
+from policyc.syntax.source import Source
 
 settings.register_profile(
     "ci", max_examples=60, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -10,3 +33,40 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=300, deadline=None)
 settings.register_profile("deep", max_examples=3000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+UPDATE_GOLDEN = os.environ.get("POLICYC_UPDATE_GOLDEN") == "1"
+
+
+def checked_text(text: str, path: str = "t.policy") -> Checked:
+    """A policy's text checked; it must have no error."""
+    result = check_source(Source(path, text))
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics.sorted() if d.is_error]
+    return result
+
+
+def compile_text(text: str, path: str = "t.policy") -> ir.Program:
+    """A policy's text checked (it must have no error) and lowered to the IR."""
+    checked = checked_text(text, path).checked
+    assert checked is not None
+    return lower(checked)
+
+
+def compiled_text(text: str, path: str = "t.policy") -> Compiled:
+    """A policy's text compiled to its evaluator."""
+    result = checked_text(text, path)
+    program = compile_text(text, path)
+    return Compiled(program, generate(program), result.sources)
+
+
+def invoke(*args: str | Path, input: str | None = None) -> Result:
+    """Run `policyc ARGS...` through click's runner, standard error kept apart."""
+    return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+def assert_golden(golden: Path, text: str) -> None:
+    """`text` equals the golden file; with POLICYC_UPDATE_GOLDEN=1 the file is written from `text` first."""
+    if UPDATE_GOLDEN:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"{golden} is missing; run with POLICYC_UPDATE_GOLDEN=1 to create it"
+    assert text == golden.read_text(encoding="utf-8"), f"{golden} differs; POLICYC_UPDATE_GOLDEN=1 rewrites it"
