@@ -8,7 +8,7 @@ from pathlib import Path
 import attrs
 import numpy as np
 
-from policyc.analysis.explain import Explainer
+from policyc.analysis.explain import Explainer, rule_text
 from policyc.backend.compile import Compiled
 from policyc.backend.frame import EvalError, Frame
 from policyc.backend.interp import Reader
@@ -90,7 +90,10 @@ def frame_of(test: ast.Test, program: ir.Program) -> tuple[Frame, list[str]]:
     period 2009Q2, ...` are one organisation in two quarters.
     """
     names = [g.row.text if g.row is not None else "row" for g in test.givens]
-    orgs, org_types, periods, columns = [], [], [], {}
+    orgs: list[str] = []
+    org_types: list[int] = []
+    periods: list[int | None] = []
+    columns: dict[str, np.ndarray] = {}
     for n, given in enumerate(test.givens):
         items = {a.key: a for a in given.items}
         orgs.append(items["org"].value.text if "org" in items else names[n])
@@ -250,10 +253,12 @@ class _Run:
         out: list[Item] = []
         here = Path(self.path).resolve()
 
-        def add(key: tuple, kind: str, text: str, node) -> None:
-            out.append(Item(kind, key[1], text, _where(node), key in self.hits))
+        def add(key: tuple, kind: str, shown: str, node) -> None:
+            out.append(Item(kind, key[1], shown, _where(node), key in self.hits))
 
-        explainer = Explainer(self.compiled, None, {}, {}, ())
+        def text(node: ir.Node) -> str:
+            return rule_text(self.compiled, node)
+
         for decl in self.program.decls:
             if decl.span is None or Path(decl.span.file).resolve() != here:
                 continue
@@ -265,18 +270,18 @@ class _Run:
                         add(
                             ("table row", decl.name, n),
                             "table row",
-                            f"when {explainer.text(condition)}: {explainer.text(result)}",
+                            f"when {text(condition)}: {text(result)}",
                             condition,
                         )
                     if table.otherwise is not None:
                         add(
                             ("table row", decl.name, len(table.rows)),
                             "table row",
-                            f"otherwise: {explainer.text(table.otherwise)}",
+                            f"otherwise: {text(table.otherwise)}",
                             table.otherwise,
                         )
                 for n, adjust in enumerate(decl.adjusts):
-                    add(("adjustment", decl.name, n), "adjustment", explainer.text(adjust), adjust)
+                    add(("adjustment", decl.name, n), "adjustment", text(adjust), adjust)
             elif isinstance(decl, ir.Score):
                 model = decl.scoring
                 add(("score", decl.name), "score", f"{decl.name}", decl)
@@ -423,7 +428,7 @@ def _cases(program: ir.Program) -> list[_Case]:
     decls = {d.name: d for d in program.decls}
     for decl in program.decls:
         if isinstance(decl, ir.Score):
-            org_type = program.org_types[decls[decl.metric].applies[0]]
+            org_type = program.org_types[program.column(decl.metric).applies[0]]
             model = decl.scoring
             if isinstance(model, ir.Bands):
                 marks = sorted({m for b in model.rows for m in (b.lower, b.upper) if m is not None})
