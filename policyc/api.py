@@ -21,8 +21,7 @@ from policyc.analysis.comparison import BETTER, WORSE, Document
 from policyc.analysis.evaluation import Evaluation, RuleFailed, evaluate_file, evaluate_text
 from policyc.analysis.explain import Explainer, explain
 from policyc.backend.codegen import generate
-from policyc.backend.compile import Compiled, describe_failure
-from policyc.backend.frame import EvalError
+from policyc.backend.compile import Compiled
 from policyc.data import mapping as mappings
 from policyc.data import results
 from policyc.data.cells import format_period, parse_period
@@ -318,20 +317,24 @@ def compare(
             text = mappings.apply(mappings.load(os.fspath(mapping)), text, read.path)
     except DataError as error:
         raise DataError(read.placed(error.message)) from None
-    sides = []
-    for policy in policies:
-        found: list[str] = []
-        try:
-            loaded = side_by_side.load(policy.compiled, text, read.path, allow_missing, found.append)
-        except DataError as error:
-            raise DataError(f"reading for {policy.path}: {read.placed(error.message)}") from None
-        _warn(found, read, policy)
-        try:
-            sides.append(side_by_side.Side.evaluate(policy.path, policy.compiled, loaded))
-        except EvalError as error:
-            raise EvaluationError(read.placed(describe_failure(error, loaded[0], read.path))) from None
-    first, second = sides
-    return Comparison(side_by_side.document(first, second, read.path, side_by_side.names(text)))
+    found: dict[str, list[str]] = {policy.path: [] for policy in policies}
+    try:
+        document = side_by_side.compare_text(
+            (policies[0].compiled, policies[1].compiled),
+            (policies[0].path, policies[1].path),
+            text,
+            read.path,
+            allow_missing=allow_missing,
+            warn=lambda path, message: found[path].append(message),
+        )
+    except DataError as error:
+        raise DataError(read.placed(error.message)) from None
+    except RuleFailed as error:
+        raise EvaluationError(read.placed(error.message)) from None
+    finally:
+        for policy in policies:
+            _warn(found[policy.path], read, policy)
+    return Comparison(document)
 
 
 # ---------------------------------------------------------------- tables in

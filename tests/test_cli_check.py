@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-import policyc.cli
+import policyc.cli.authoring
 from policyc.cli import main
 
 POLICIES = Path(__file__).parent / "policies"
@@ -206,7 +206,7 @@ def test_an_internal_error_is_pc901_naming_the_file(monkeypatch: pytest.MonkeyPa
     def explode(path):
         raise RuntimeError("the checker fell over")
 
-    monkeypatch.setattr(policyc.cli, "check_file", explode)
+    monkeypatch.setattr(policyc.cli.authoring, "check_file", explode)
     for fmt in ("text", "json", "github"):
         result = run("--format", fmt, VALID)
         assert result.exit_code == 1
@@ -217,14 +217,14 @@ def test_an_internal_error_is_pc901_naming_the_file(monkeypatch: pytest.MonkeyPa
 
 
 def test_an_internal_error_in_one_file_does_not_stop_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = policyc.cli.check_file
+    real = policyc.cli.authoring.check_file
 
     def explode_on_valid(path):
         if Path(path) == VALID:
             raise RuntimeError("the checker fell over")
         return real(path)
 
-    monkeypatch.setattr(policyc.cli, "check_file", explode_on_valid)
+    monkeypatch.setattr(policyc.cli.authoring, "check_file", explode_on_valid)
     result = run(VALID, WITH_ERROR)
     assert result.exit_code == 1
     assert "PC901" in result.stdout and "error[PC201]" in result.stdout

@@ -69,7 +69,7 @@ def run(*args: str | Path) -> Result:
 
 # Each command, with a function inside it that is made to fail: (the command's words, the module and its name).
 COMMANDS = {
-    "check": (["check", "{policy}"], "policyc.cli", "check_file"),
+    "check": (["check", "{policy}"], "policyc.cli.authoring", "check_file"),
     "fmt": (["fmt", "{policy}"], "policyc.format.printer", "format_text"),
     "compile": (["compile", "{policy}"], "policyc.backend.compile", "compile_file"),
     "eval": (["eval", "{policy}", "--data", "{data}"], "policyc.analysis.evaluation", "evaluate_file"),

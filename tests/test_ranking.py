@@ -15,7 +15,7 @@ from conftest import compile_text
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from policyc.backend import interp
+from policyc.backend import interp, ranked
 from policyc.backend import runtime as rt
 from policyc.backend.codegen import generate
 
@@ -74,14 +74,14 @@ def same(actual, expected) -> None:
 def keys_of(style: str, draw, n: int) -> list[float]:
     """`n` keys of one cohort group, in one of the styles the paths divide on."""
     if style == "decimal":  # exact to `places`: counted
-        places = draw(st.integers(0, rt.COUNT_PLACES))
+        places = draw(st.integers(0, ranked.COUNT_PLACES))
         base = draw(st.integers(-(10**6), 10**6))
         codes = draw(st.lists(st.integers(-40, 40), min_size=n, max_size=n))
         return [(base + c) / 10**places for c in codes]
     if style == "too_many_places":  # one place more than counting allows: sorted
         base = draw(st.integers(-(10**7), 10**7))
         codes = draw(st.lists(st.integers(-40, 40), min_size=n, max_size=n))
-        return [(base + c) / 10 ** (rt.COUNT_PLACES + 1) for c in codes]
+        return [(base + c) / 10 ** (ranked.COUNT_PLACES + 1) for c in codes]
     if style == "wide":  # integers spanning more codes than bins allow: sorted
         return draw(st.lists(st.sampled_from([-(10**6), 0, 1, 10**6, 3 * 10**6]), min_size=n, max_size=n))
     if style == "large":  # codes near and past 2**53, and infinities: sorted
@@ -240,16 +240,16 @@ def guarded(r: np.ndarray, n: int, lo: float, hi: float) -> np.ndarray:
 def test_the_integer_spread_equals_the_guarded_rounding_for_every_r_of_small_cohorts(lo, hi) -> None:
     for n in range(2, 80):
         r = np.arange(n)
-        same(rt.spread(r, n, lo, hi), guarded(r, n, lo, hi))
+        same(ranked.spread(r, n, lo, hi), guarded(r, n, lo, hi))
         oracle = [interp.round_half_up(lo + (hi - lo) * k / (n - 1), 2) for k in range(n)]
-        assert rt.spread(r, n, lo, hi).tolist() == oracle
+        assert ranked.spread(r, n, lo, hi).tolist() == oracle
 
 
 @pytest.mark.parametrize(("lo", "hi"), BOUNDS)
 def test_the_integer_spread_is_exact_up_to_the_largest_cohort_it_is_used_for(lo, hi) -> None:
-    n = rt.EXACT_ROUNDING + 1
+    n = ranked.EXACT_ROUNDING + 1
     r = np.arange(n)
-    ours, theirs = rt.spread(r, n, lo, hi), guarded(r, n, lo, hi)
+    ours, theirs = ranked.spread(r, n, lo, hi), guarded(r, n, lo, hi)
     same(ours, theirs)
     # the values nearest a half, to the oracle's decimal rounding
     hundredths = (lo + (hi - lo) * r / (n - 1)) * 100
@@ -266,11 +266,11 @@ def test_past_that_size_the_guard_decides_and_the_spread_follows_it() -> None:
     exact = 100 + (600 * r + m) // (2 * m)
     expected = interp.round_half_up(1 + 3 * r / m, 2)
     assert expected == (exact + 1) / 100  # the guarded decimal rounds up what the exact quotient rounds down
-    assert rt.spread(np.array([r]), n, 1.0, 4.0)[0] == expected
+    assert ranked.spread(np.array([r]), n, 1.0, 4.0)[0] == expected
 
 
 def test_a_cohort_past_that_size_is_rounded_in_decimal() -> None:
-    n = rt.EXACT_ROUNDING + 3
+    n = ranked.EXACT_ROUNDING + 3
     t = context([0] * n, cohorts=(0,))
     scores = rank_one(t, np.arange(n, dtype=float), higher=False)
     assert t.ranking[0].rounding == "in decimal: over 999,999 ranked"

@@ -129,6 +129,22 @@ def test_the_cli_prints_a_refusal_as_a_diagnostic(tmp_path):
     assert result.exit_code == 1 and "error[PC701]" in result.stderr and "x as segment" in result.stderr
 
 
+def test_the_duckdb_engine_without_its_extra_names_the_extra(monkeypatch):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "duckdb" else find_spec(name, *a))
+    args = (
+        "eval",
+        ROOT / "policies/performance_2009.policy",
+        "--data",
+        ROOT / "examples/performance_2009_synthetic.csv",
+    )
+    result = invoke(*args, "--engine", "duckdb")
+    assert result.exit_code == 2
+    assert result.stderr == "error: the duckdb engine needs duckdb: pip install 'policyc[sql]'\n"
+
+
 def test_rounding_is_exact_near_halves_and_far_from_zero():
     program = compile_text('policy "P"\norg types acute\ninput x "X": number for acute\ny = round(x, 2)\n')
     xs = [2.675, 0.125, -1.5, 1.7499999999999998, 1.005, 0.285, -0.125, 1e300, 4503599627370495.5, 123456789.125]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -36,9 +37,10 @@ from policyc.analysis.comparison import (
     bin_values,
     shared_better,
 )
+from policyc.analysis.evaluation import RuleFailed
 from policyc.analysis.explain import Explainer
-from policyc.backend.compile import Compiled
-from policyc.backend.frame import Frame
+from policyc.backend.compile import Compiled, describe_failure
+from policyc.backend.frame import EvalError, Frame
 from policyc.data import results
 from policyc.data.cells import format_period
 from policyc.data.table import DataError, load_text, records
@@ -226,6 +228,35 @@ def _numeric_move(x: float, y: float, better: str | None) -> tuple[bool, str | N
         direction = BETTER if (y > x) == (better == "higher") else WORSE
     difference = y - x
     return True, direction, difference if math.isfinite(difference) else None
+
+
+def compare_text(
+    compiled: tuple[Compiled, Compiled],
+    paths: tuple[str, str],
+    text: str,
+    data: str,
+    *,
+    allow_missing: bool = False,
+    warn: Callable[[str, str], object],
+) -> Document:
+    """Both policies on one CSV text (read from `data`, which names it in messages, and already through any
+    mapping), each on the rows of its own org types: the comparison document.
+
+    `warn(path, message)` hears what reading the table for the policy at `path` warns of. Raises DataError for
+    a table a policy cannot read (its message begins `reading for PATH: `) and RuleFailed for a rule that
+    cannot give a value.
+    """
+    sides = []
+    for path, policy in zip(paths, compiled, strict=True):
+        try:
+            loaded = load(policy, text, data, allow_missing, functools.partial(warn, path))
+        except DataError as error:
+            raise DataError(f"reading for {path}: {error.message}") from None
+        try:
+            sides.append(Side.evaluate(path, policy, loaded))
+        except EvalError as error:
+            raise RuleFailed(describe_failure(error, loaded[0], data), []) from None
+    return document(sides[0], sides[1], data, names(text))
 
 
 def document(a: Side, b: Side, data: str | None, names: dict[str, str] | None = None) -> Document:

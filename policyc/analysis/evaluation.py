@@ -66,3 +66,29 @@ def evaluate_file(
     """Evaluate `compiled` on the CSV file at `path`, through the mapping file `mapping` if given."""
     read = mappings.load(mapping) if mapping is not None else None
     return evaluate_text(compiled, read_text(path), path, mapping=read, allow_missing=allow_missing)
+
+
+@attrs.frozen(eq=False)
+class SqlEvaluation:
+    frame: Frame
+    values: dict[str, np.ndarray]  # every named value, encoded as the numpy evaluator encodes it
+    warnings: list[str]
+
+
+def evaluate_file_on_duckdb(
+    compiled: Compiled, path: str, *, mapping: str | None = None, allow_missing: bool = False
+) -> SqlEvaluation:
+    """As `evaluate_file`, the table read and checked the same way, evaluated by the policy's SQL on DuckDB.
+
+    Needs the `sql` extra. Raises DataError and RuleFailed as `evaluate_file` does, and
+    `policyc.backend.sql.engine.Refused` for a policy the SQL back end cannot run exactly.
+    """
+    from policyc.backend.sql import engine
+
+    read = mappings.load(mapping) if mapping is not None else None
+    loaded = mappings.load_through(read, read_text(path), path, compiled.program, allow_missing=allow_missing)
+    try:
+        values = engine.evaluate(compiled.program, loaded.frame)
+    except EvalError as error:
+        raise RuleFailed(describe_failure(error, loaded.frame, path), loaded.warnings) from None
+    return SqlEvaluation(loaded.frame, values, loaded.warnings)

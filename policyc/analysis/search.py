@@ -286,6 +286,16 @@ class _Search:
         return Witness(profile[0], goal[0], goal[1], self.delta(goal), present, *explanations)
 
 
+def parse_want(text: str) -> tuple[str, str]:
+    """Two outcomes written `A,B` (A's, then B's), as `search` wants them; ValueError quoting the text otherwise."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise ValueError(
+            f"--want takes two outcomes separated by a comma (A's, then B's), e.g. performing,4; got `{text}`"
+        )
+    return parts[0], parts[1]
+
+
 def search(
     a: Compiled,
     b: Compiled,

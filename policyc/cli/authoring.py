@@ -1,0 +1,236 @@
+"""The commands an author runs on policy files: check, fmt, compile, test and lsp."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from policyc.cli.group import (
+    IN,
+    STDIN,
+    FilePath,
+    checked_and_compiled,
+    compiled_policy,
+    deliver,
+    expand,
+    fail,
+    format_option,
+    internal_error,
+    main,
+    out_option,
+    processing,
+    refused,
+    stdin_name_option,
+    stdin_source,
+)
+from policyc.data.files import NoPolicyFiles, policy_files, write_atomic
+from policyc.semantics.driver import Result, Unreadable, check_file, check_source
+from policyc.syntax import diagnostics as render
+from policyc.syntax.diagnostics import Diagnostics
+from policyc.syntax.read import read_source
+
+if TYPE_CHECKING:
+    pass
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=FilePath())
+@format_option("text", "json", "github", help="text for people, json for tools, github for CI annotations.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@stdin_name_option()
+def check(files: tuple[str, ...], fmt: str, strict: bool, stdin_name: str) -> None:
+    """Check policy FILES (or folders of them; - for standard input) for every mistake that can be caught before data.
+
+    Exits 0 when there is no error (warnings are printed), 1 when there is any error
+    (or any warning, with --strict), 2 when a file cannot be read.
+    """
+    results: list[Result] = []
+    unreadable: list[tuple[Path, Unreadable]] = []
+    for path in expand(files):
+        processing(path)
+        try:
+            results.append(check_source(stdin_source(stdin_name)) if str(path) == STDIN else check_file(path))
+        except Unreadable as error:
+            unreadable.append((path, error))
+        except Exception as error:  # reported among this file's diagnostics, in every format; the others still checked
+            diags = Diagnostics()
+            diags.items.append(internal_error(path, error))
+            results.append(Result(str(path), {}, diags))
+    all_diags = [d for r in results for d in r.diagnostics.sorted()]
+    sources = {k: v for r in results for k, v in r.sources.items()}
+    if fmt == "json":
+        document = {
+            "files": [{"path": r.path, "ok": r.ok} for r in results],
+            "unreadable": [{"path": str(p), "error": str(e)} for p, e in unreadable],
+            "diagnostics": [render.to_json(d, sources) for d in all_diags],
+        }
+        click.echo(json.dumps(document, indent=2))
+    else:
+        color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        for diag in all_diags:
+            click.echo(render.render_github(diag) if fmt == "github" else render.render_text(diag, sources, color))
+            if fmt == "text":
+                click.echo()
+        for path, reason in unreadable:
+            if fmt == "github":  # workflow commands are read from standard output
+                message = render.escape_data(f"cannot read the file: {reason}")
+                click.echo(f"::error file={render.escape_prop(str(path))}::{message}")
+            else:
+                click.echo(f"{path}: cannot read the file: {reason}", err=True)
+        if fmt == "text":
+            errors = sum(d.is_error for d in all_diags)
+            unread = f", {len(unreadable)} unreadable" if unreadable else ""
+            click.echo(
+                f"checked {plural(len(results), 'file')}{unread}: "
+                f"{plural(errors, 'error')}, {plural(len(all_diags) - errors, 'warning')}"
+            )
+    if unreadable:
+        sys.exit(2)
+    sys.exit(1 if any(d.is_error or strict for d in all_diags) else 0)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=FilePath())
+@click.option(
+    "--check", "check_only", is_flag=True, help="Change nothing; exit 1 if any file is not in canonical form."
+)
+@stdin_name_option()
+def fmt(files: tuple[str, ...], check_only: bool, stdin_name: str) -> None:
+    """Rewrite policy FILES (or folders of them) in canonical form, comments kept; - formats stdin to stdout.
+
+    Every run re-parses what it prints and compares it with the original; a file whose
+    meaning would change is left as it is. Exits 1 on a syntax error (or, with --check,
+    when a file would change), 2 when a file cannot be read or written.
+    """
+    from policyc.format.printer import format_text
+
+    status = 0
+    for path in expand(files):
+        processing(path)
+        try:
+            source = stdin_source(stdin_name) if str(path) == STDIN else read_source(path)
+        except (OSError, UnicodeDecodeError, Unreadable) as error:
+            click.echo(f"{path}: cannot read the file: {error}", err=True)
+            status = 2
+            continue
+        text, diags = format_text(source.path, source.text)
+        if text is None:
+            for diag in diags.sorted():
+                click.echo(render.render_text(diag, {source.path: source}), err=True)
+            status = max(status, 1)
+        elif str(path) == STDIN and not check_only:
+            click.echo(text, nl=False)
+        elif text != source.text and check_only:
+            click.echo(f"would reformat {source.path}")
+            status = max(status, 1)
+        elif text != source.text:
+            try:
+                write_atomic(path, text)
+            except OSError as error:
+                click.echo(f"{path}: cannot write the file, left as it was: {error}", err=True)
+                status = 2
+                continue
+            click.echo(f"reformatted {path}")
+    sys.exit(status)
+
+
+@main.command("compile")
+@click.argument("policy", type=IN)
+@out_option("the module", "-o")
+@click.option("--target", type=click.Choice(["python", "sql"]), default="python", help="A Python module, or SQL.")
+@click.option(
+    "--dialect", type=click.Choice(["duckdb", "spark", "postgres", "tsql"]), default="duckdb", help="The SQL's dialect."
+)
+def compile_policy(policy: str, out: str | None, target: str, dialect: str) -> None:
+    """Compile POLICY to a Python module that evaluates a whole table at once, or to one SQL query.
+
+    The module imports only numpy and policyc.backend.runtime. Its `evaluate(frame)` gives every
+    named value of the policy as a column; `SOURCES` maps each step to its policy line. The SQL
+    reads the table `policy_input` and gives every named value as a column (docs/sql.md).
+    Exits 1 when the policy has errors (printed as `policyc check` prints them), or holds what
+    the dialect cannot express exactly.
+    """
+    compiled = compiled_policy(policy)
+    if target == "python":
+        deliver(compiled.code, out)
+        return
+    from policyc.backend.sql.generate import generate
+
+    generated = generate(compiled.program, dialect)
+    if generated.sql is None:
+        refused(compiled, generated.diagnostics)
+    deliver(generated.sql, out)
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, required=True, type=FilePath())
+@format_option("text", "json")
+@click.option(
+    "--coverage-min",
+    type=click.FloatRange(0, 100),
+    metavar="PCT",
+    help="Fail when a file's tests cover less than PCT per cent of its rules, table rows, adjustments "
+    "and scoring cases.",
+)
+@click.option(
+    "--suggest",
+    is_flag=True,
+    help="Print test cases just either side of every band cut point, standard, floor and table "
+    "threshold, checked on both evaluators, for the author to keep.",
+)
+def test_command(paths: tuple[str, ...], fmt: str, coverage_min: float | None, suggest: bool) -> None:
+    """Run the `test` blocks of policy files (a folder: its .policy files) and report what they covered.
+
+    \b
+    Each failure shows the test, the row, the value expected and the value found, and
+    how that value came about. Exits 1 when a test fails, when coverage is below
+    --coverage-min, or when a policy has errors; 2 when a file cannot be read or a
+    folder holds no policy.
+    """
+    from policyc.analysis import testing
+
+    try:
+        files = policy_files(paths, every_folder=True)
+    except NoPolicyFiles as error:
+        fail(str(error), 2)
+    reports = []
+    disagreements = 0
+    for path in files:
+        checked, compiled = checked_and_compiled(path)
+        if suggest:
+            text, disagreed = testing.suggestions(compiled, str(path))
+            click.echo(text)
+            disagreements += disagreed
+        else:
+            reports.append(testing.run(checked, compiled, str(path)))
+    if suggest:
+        sys.exit(1 if disagreements else 0)
+    click.echo(testing.to_json(reports) if fmt == "json" else testing.to_text(reports), nl=False)
+    shortfalls = testing.coverage_shortfalls(reports, coverage_min)
+    for shortfall in shortfalls:
+        click.echo(f"error: {shortfall}", err=True)
+    sys.exit(1 if shortfalls or any(r.failed for r in reports) else 0)
+
+
+@main.command("lsp")
+def language_server() -> None:
+    """Run the language server on standard input and output, for editors.
+
+    Diagnostics as you type (the checks of `policyc check`), hover, go to definition, references,
+    completion, outline, formatting, rename, quick fixes and semantic highlighting. An editor starts
+    it; see editors/vscode for Visual Studio Code.
+    """
+    try:
+        from policyc.lsp.server import serve
+    except ImportError as error:  # pygls and lsprotocol are an extra
+        fail(f"error: the language server needs {error.name}: pip install 'policyc[lsp]'", 2)
+    serve()

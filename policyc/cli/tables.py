@@ -1,0 +1,326 @@
+"""The commands that run policies on a table: eval, agree and compare (with its search without data)."""
+
+from __future__ import annotations
+
+import importlib.util
+import tempfile
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from policyc.cli.group import (
+    IN,
+    OUT,
+    STDOUT,
+    compiled_policy,
+    deliver,
+    fail,
+    format_option,
+    main,
+    out_option,
+    processing,
+    refused,
+)
+from policyc.syntax.text import printable
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from policyc.analysis.evaluation import Evaluation, SqlEvaluation
+    from policyc.backend.compile import Compiled
+
+
+def evaluated(compiled: Compiled, data: str, allow_missing: bool, mapping: str | None) -> Evaluation:
+    """The table read (through the mapping, if any) and evaluated, or an exit with the message."""
+    from policyc.analysis.evaluation import evaluate_file
+
+    run = guarded(lambda: evaluate_file(compiled, data, mapping=mapping, allow_missing=allow_missing))
+    warn(run.warnings)
+    return run
+
+
+def evaluated_on_duckdb(compiled: Compiled, data: str, allow_missing: bool, mapping: str | None) -> SqlEvaluation:
+    """As `evaluated`, by the policy's SQL on DuckDB; or an exit naming the extra it needs or the constructs
+    it cannot run."""
+    missing = [name for name in ("sqlglot", "duckdb") if importlib.util.find_spec(name) is None]
+    if missing:  # an extra
+        fail(f"error: the duckdb engine needs {' and '.join(missing)}: pip install 'policyc[sql]'", 2)
+    from policyc.analysis.evaluation import evaluate_file_on_duckdb
+    from policyc.backend.sql import engine
+
+    try:
+        run = guarded(lambda: evaluate_file_on_duckdb(compiled, data, mapping=mapping, allow_missing=allow_missing))
+    except engine.Refused as error:
+        refused(compiled, error.diagnostics)
+    warn(run.warnings)
+    return run
+
+
+def guarded(run: Callable[[], T]) -> T:
+    """What `run` gives, or an exit with the message of a table it cannot read or a rule that cannot give a value."""
+    from policyc.analysis.evaluation import RuleFailed
+    from policyc.data.table import DataError
+
+    try:
+        return run()
+    except DataError as error:
+        fail(f"error: {error.message}")
+    except RuleFailed as error:
+        warn(error.warnings)
+        fail(f"error: {error.message}")
+
+
+def warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+DATA = click.option(
+    "--data", required=True, type=IN, help="CSV table: one row per organisation (and period), a column per input."
+)
+ALLOW_MISSING = click.option(
+    "--allow-missing", is_flag=True, help="Take columns the table lacks as missing (with a warning)."
+)
+
+
+def mapping_option(help: str, required: bool = False) -> Any:
+    return click.option("--map", "mapping", required=required, type=IN, metavar="MAPPING.toml", help=help)
+
+
+@main.command("eval")
+@click.argument("policy", type=IN)
+@DATA
+@format_option("table", "json", "csv", help="table: the derived values, for reading; json and csv: every named value.")
+@out_option("the results")
+@click.option("--explain", "org", metavar="ORG", help="Print how ORG's outcome came about, step by step.")
+@ALLOW_MISSING
+@mapping_option("Read the table's columns and values as the policy's inputs through this mapping.")
+@click.option("--engine", type=click.Choice(["numpy", "duckdb"]), default="numpy", help="What evaluates the policy.")
+def evaluate(
+    policy: str,
+    data: str,
+    fmt: str,
+    out: str | None,
+    org: str | None,
+    allow_missing: bool,
+    mapping: str | None,
+    engine: str,
+) -> None:
+    """Evaluate POLICY on every row of a CSV table.
+
+    \b
+    A column named after a derived value (or `metric.score`) replaces that value
+    wherever its cell is not empty. With --explain ORG, the explanation is printed and
+    the results go only to --out, if given. Exits 1 on a policy error, bad data, or a
+    rule that cannot give a value, with a message naming the file, line and column.
+    """
+    from policyc.analysis.explain import explain
+    from policyc.data import results
+    from policyc.syntax.diagnostics import did_you_mean
+
+    compiled = compiled_policy(policy)
+    render_output = {"table": results.to_table, "json": results.to_json, "csv": results.to_csv}[fmt]
+    if engine == "duckdb" and org is not None:
+        fail("error: --explain needs the numpy engine, which keeps each step's values")
+    if engine == "duckdb":
+        sql = evaluated_on_duckdb(compiled, data, allow_missing, mapping)
+        deliver(render_output(compiled.program, sql.frame, sql.values), out)
+        return
+    run = evaluated(compiled, data, allow_missing, mapping)
+    text = render_output(compiled.program, run.frame, run.values)
+    if org is None:
+        deliver(text, out)
+        return
+    explanation = explain(compiled, run.module, run.frame, run.values, run.notes, org)
+    if explanation is None:
+        hint = did_you_mean(org, sorted(set(run.frame.org)))
+        fail(printable(f"error: no organisation `{org}` in {data}" + (f"; {hint}" if hint else "")))
+    if out is not None:
+        deliver(text, out)
+    click.echo(explanation, nl=False)
+
+
+@main.command("agree")
+@click.argument("policy", type=IN)
+@click.option(
+    "--data", required=True, type=IN, help="CSV table of published results, one row per organisation (and period)."
+)
+@mapping_option(
+    "How the table's columns read as the policy's inputs, and which column holds the published "
+    "outcome ([published] outcome, group, name).",
+    required=True,
+)
+@format_option("text", "json")
+@out_option("the report")
+@ALLOW_MISSING
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    metavar="PCT",
+    help="Exit 1 when the agreement is below PCT per cent.",
+)
+def agree(
+    policy: str, data: str, mapping: str, fmt: str, out: str | None, allow_missing: bool, fail_under: float | None
+) -> None:
+    """Hold POLICY's outcome to published results: agreement per group, and each disagreement with its reason.
+
+    \b
+    Exits 1 when nothing was compared (no row has a published outcome), and with
+    --fail-under, when the agreement is below it.
+
+    \b
+    Example (NHS England's quarter 3 2025/26 segments):
+      policyc agree policies/oversight_2025.policy \\
+          --data ../shared/data/nof_q3_2025_26/trusts.csv \\
+          --map mappings/nof_q3_2025_26.toml --allow-missing
+    """
+    from policyc.analysis import agreement
+    from policyc.data.table import DataError
+
+    run = evaluated(compiled_policy(policy), data, allow_missing, mapping)
+    try:
+        result = agreement.hold(run, data)
+    except DataError as error:
+        fail(f"error: {error.message}")
+    report = agreement.to_json if fmt == "json" else agreement.to_text
+    deliver(report(result, agreement.title(run, policy, data)), out)
+    shortfall = agreement.shortfall(result, fail_under, data)
+    if shortfall is not None:
+        fail(f"error: {shortfall}")
+
+
+@main.command("compare")
+@click.argument("policy_a", metavar="A.policy", type=IN)
+@click.argument("policy_b", metavar="B.policy", type=IN)
+@click.option(
+    "--data",
+    type=IN,
+    help="CSV table holding the inputs of both policies. Without it, search for organisation profiles "
+    "that the two rate most differently.",
+)
+@format_option("table", "json", "html")
+@out_option("the result")
+@click.option("--html", "html_out", type=OUT, metavar="PATH", help="Also write the HTML report here (with --data).")
+@ALLOW_MISSING
+@mapping_option("Read the table's columns and values as the policies' inputs through this mapping.")
+@click.option(
+    "--want",
+    metavar="A_VALUE,B_VALUE",
+    help="Without --data: search for a profile with these outcomes (e.g. performing,4).",
+)
+@click.option(
+    "--examples",
+    type=click.IntRange(1),
+    default=2000,
+    show_default=True,
+    help="Without --data: how many profiles the search may try.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Without --data: the search's seed.")
+def compare(
+    policy_a: str,
+    policy_b: str,
+    data: str | None,
+    fmt: str,
+    out: str | None,
+    html_out: str | None,
+    allow_missing: bool,
+    mapping: str | None,
+    want: str | None,
+    examples: int,
+    seed: int,
+) -> None:
+    """Compare two policies side by side: on a table, or by searching for profiles they rate differently.
+
+    \b
+    With --data, every organisation (and period) that either policy rates, with both
+    outcomes, the cross-tabulation of outcomes, and each organisation that stands
+    differently with the steps that decided each outcome. Organisations of an org type
+    that a policy does not declare are "not rated" by it. Without --data, a search for
+    the organisation profiles that the two rate most differently, with the simplest
+    witness found and its explanation under each policy.
+
+    \b
+    Examples:
+      policyc compare policies/performance_2009.policy policies/oversight_2025.policy \\
+          --data examples/england_synthetic.csv --html report.html
+      policyc compare policies/performance_2009.policy policies/oversight_2025.policy \\
+          --want performing,4
+    """
+    if data is None and (html_out is not None or mapping is not None or allow_missing):
+        raise click.UsageError("--html, --map and --allow-missing need --data")
+    if data is not None and want is not None:
+        raise click.UsageError("--want is for the search without data; leave out --data to search")
+    compiled = (compiled_policy(policy_a), compiled_policy(policy_b))
+    processing(policy_a)  # what follows reads both; a failure names the first, as it always has
+    if data is None:
+        run_search(compiled, (policy_a, policy_b), fmt, out, want, examples, seed)
+    else:
+        run_compare(compiled, (policy_a, policy_b), data, fmt, out, html_out, allow_missing, mapping)
+
+
+def run_compare(
+    compiled: tuple[Compiled, Compiled],
+    paths: tuple[str, str],
+    data: str,
+    fmt: str,
+    out: str | None,
+    html_out: str | None,
+    allow_missing: bool,
+    mapping: str | None,
+) -> None:
+    from policyc.analysis import compare as comparison
+    from policyc.data import mapping as mappings
+    from policyc.data.table import DataError, read_text
+    from policyc.report.html import render_html
+
+    try:
+        text = read_text(data)
+        if mapping is not None:
+            text = mappings.apply(mappings.load(mapping), text, data)
+    except DataError as error:
+        fail(f"error: {error.message}")
+    doc = guarded(
+        lambda: comparison.compare_text(
+            compiled,
+            paths,
+            text,
+            data,
+            allow_missing=allow_missing,
+            warn=lambda path, message: click.echo(f"warning: {path}: {message}", err=True),
+        )
+    )
+    render_output = {"table": comparison.to_table, "json": comparison.to_json, "html": render_html}[fmt]
+    deliver(render_output(doc), out)
+    if html_out is not None:
+        deliver(render_html(doc), html_out)
+        if html_out != STDOUT:
+            click.echo(f"wrote the report to {html_out}", err=True)
+
+
+def run_search(
+    compiled: tuple[Compiled, Compiled],
+    paths: tuple[str, str],
+    fmt: str,
+    out: str | None,
+    want: str | None,
+    examples: int,
+    seed: int,
+) -> None:
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    from policyc.analysis import search
+
+    if fmt == "html":
+        fail("error: the HTML report needs --data; without it, compare searches and prints text or JSON")
+    try:
+        wanted = search.parse_want(want) if want is not None else None
+    except ValueError as error:
+        fail(f"error: {error}")
+    with tempfile.TemporaryDirectory(prefix="policyc-search-") as home:
+        set_hypothesis_home_dir(home)  # Hypothesis keeps notes on disk; they are of no use after the search
+        try:
+            result = search.search(*compiled, want=wanted, max_examples=examples, seed=seed)
+        except ValueError as error:
+            fail(f"error: {error}")
+    deliver(search.to_json(result) if fmt == "json" else search.to_text(result, *paths), out)
