@@ -81,6 +81,7 @@ def shown(value) -> str:
 # ---------------------------------------------------------------- the engines agree
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy, on purpose: inf - inf, overflow to inf
 @RELAXED
 @given(cases())

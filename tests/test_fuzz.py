@@ -122,6 +122,7 @@ _TAMED = {
 tamed_grammar_texts = from_lark(GRAMMAR_PARSER, start="start", explicit=_TAMED)
 
 
+@pytest.mark.slow
 @given(raw_grammar_texts)
 def test_raw_grammar_strings_never_raise(text: str) -> None:
     assert_sound(check_text(text))
@@ -259,6 +260,7 @@ def edited_policies(draw) -> tuple[Path, str]:
     return path, text
 
 
+@pytest.mark.slow
 @given(edited_policies())
 def test_edited_policies_never_raise(case: tuple[Path, str]) -> None:
     path, text = case

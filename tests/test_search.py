@@ -233,6 +233,7 @@ def test_reports(policies):
 # ---------------------------------------------------------------- the shipped policies
 
 
+@pytest.mark.slow
 def test_performing_in_2009_and_segment_4_in_2025(shipped):
     result = search.search(*shipped, want=("performing", "4"), max_examples=800, cohort_size=3)
     assert result.org_types == ("acute", "ambulance")

@@ -18,6 +18,7 @@ from policyc.backend.sql.generate import generate
 pytest.importorskip("duckdb")
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @RELAXED
 @given(cases())
