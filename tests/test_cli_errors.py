@@ -155,6 +155,16 @@ def test_an_internal_error_shows_no_traceback_on_the_real_standard_error(given: 
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 
+def test_a_reader_that_goes_away_stops_the_command_quietly(given: dict[str, Path]) -> None:
+    command = [sys.executable, "-m", "policyc", "eval", str(given["policy"]), "--data", str(given["data"])]
+    reading = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reading.stdout is not None and reading.stderr is not None
+    reading.stdout.close()  # as `| head` does, before the table is written
+    error = reading.stderr.read().decode()
+    assert reading.wait(timeout=120) == 141, error
+    assert error == ""
+
+
 # ---------------------------------------------------------------- paths that name nothing
 
 

@@ -1,5 +1,6 @@
 """The front end on valid policies: parse, variants, the types it infers, and error recovery."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from policyc.semantics.driver import check_file, check_source
 from policyc.syntax import ast
 from policyc.syntax.diagnostics import underlined
-from policyc.syntax.read import parse_text
+from policyc.syntax.read import MAX_BASE_BYTES, parse_text
 from policyc.syntax.source import Source
 
 VALID = Path(__file__).parent / "policies" / "valid"
@@ -50,6 +51,47 @@ def test_variant_replaces_in_place_and_adds():
     # the replaced value keeps its place, so everything that reads it still comes after it
     order = scope.order
     assert order.index("delivery_score") < order.index("segment")
+
+
+def variant_of(base: str, folder: Path) -> Path:
+    variant = folder / "variant.policy"
+    variant.write_text(f'policy "A variant" extends "{base}"\n  source "x"\n')
+    return variant
+
+
+def base_refusal(variant: Path) -> str:
+    result = check_file(variant)
+    assert [d.code for d in result.diagnostics.sorted()] == ["PC209"]
+    (diag,) = result.diagnostics.sorted()
+    assert diag.span is not None and diag.span.file == str(variant)  # quoted from the variant, never the target
+    return diag.message
+
+
+@pytest.mark.parametrize(
+    "base", ["/etc/passwd", "../../../../../../../../etc/passwd", "/proc/self/environ", "/dev/zero", "/dev/stdin", "/"]
+)
+def test_a_base_that_is_no_policy_file_is_refused_quoting_nothing_of_it(base: str, tmp_path: Path) -> None:
+    assert "a base policy is a `.policy` file" in base_refusal(variant_of(base, tmp_path))
+
+
+def test_a_base_that_is_a_device_a_pipe_or_a_folder_in_disguise_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "zero.policy").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "fifo.policy")  # opened for reading, it would wait for a writer
+    (tmp_path / "folder.policy").mkdir()
+    (tmp_path / "environ.policy").symlink_to("/proc/self/environ")  # a regular file whose size says 0
+    assert "not a regular file" in base_refusal(variant_of("zero.policy", tmp_path))
+    assert "not a regular file" in base_refusal(variant_of("fifo.policy", tmp_path))
+    assert "Is a directory" in base_refusal(variant_of("folder.policy", tmp_path))
+    assert "size changed" in base_refusal(variant_of("environ.policy", tmp_path))
+
+
+def test_a_base_too_large_or_not_text_is_refused_quoting_nothing_of_it(tmp_path: Path) -> None:
+    with open(tmp_path / "large.policy", "wb") as large:
+        large.truncate(MAX_BASE_BYTES + 1)
+    (tmp_path / "binary.policy").write_bytes(b'policy "\xff secret"\n')
+    assert "larger than 4 MiB" in base_refusal(variant_of("large.policy", tmp_path))
+    message = base_refusal(variant_of("binary.policy", tmp_path))
+    assert "not UTF-8 text" in message and "secret" not in message and "xff" not in message
 
 
 def test_spans_point_at_the_text():

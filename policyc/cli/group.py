@@ -3,6 +3,7 @@ and the compiled policy or an exit with its diagnostics."""
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -64,6 +65,11 @@ class Commands(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise  # usage errors, --help and --version, and an interrupt: click reports them itself
+        except BrokenPipeError:
+            # The reader of the output went away (`policyc check policies/ | head`): stop quietly, as a
+            # program killed by SIGPIPE does, and let nothing more be written to the closed pipe at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)  # 128 + SIGPIPE, the status a shell reports for such a program
         except MemoryError:
             fail(f"error: ran out of memory while processing `{self.processing(ctx)}`")
         except Exception as error:

@@ -111,14 +111,27 @@ def arity(ex: Expressions, a: Arguments) -> bool:
     return False
 
 
-def integer_literal(ex: Expressions, arg: ast.Expr, what: str) -> None:
-    """A count of places or steps, written out; recorded as a constant."""
+# A double holds 15 significant decimal digits (DBL_DIG): rounding a value to more places than that
+# changes nothing a policy could mean, and past about 300 the scale itself overflows.
+MAX_PLACES = 15
+
+
+def integer_literal(ex: Expressions, arg: ast.Expr, what: str, most: int | None = None) -> None:
+    """A count of places or steps, written out, no more than `most`; recorded as a constant."""
     if not isinstance(arg, ast.Number) or arg.value != arg.value.to_integral_value() or arg.value < 0:
         ex.ctx.error(
             "PC308",
             f"{what} must be a whole number written out",
             arg.span,
             "write a number such as 2, not an expression or a fraction",
+        )
+        return
+    if most is not None and arg.value > most:
+        ex.ctx.error(
+            "PC308",
+            f"{what} is at most {most}, not {arg.value}",
+            arg.span,
+            f"a number holds {most} significant digits; write a number from 0 to {most}",
         )
         return
     ex.ctx.constants[arg] = arg.value
@@ -220,7 +233,7 @@ def _round(ex: Expressions, a: Arguments, expected: Type | None) -> Type:
     x, places = a.exprs
     t = ex.infer(x)
     ex.need_numeric(t, x, "`round`")
-    integer_literal(ex, places, "the number of decimal places")
+    integer_literal(ex, places, "the number of decimal places", MAX_PLACES)
     return t if t.kind == "number" else ERROR
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import attrs
 
 from policyc.syntax.diagnostics import Diagnostics
-from policyc.syntax.read import parse_source, read_source
+from policyc.syntax.read import NotAPolicy, parse_source, read_base, read_source
 from policyc.syntax.source import Source
 
 from .check import Checked, check
@@ -52,9 +52,12 @@ def _load(source: Source, sources: dict[str, Source], diags: Diagnostics, stack:
         )
         return None, True
     try:
-        base_source = read_source(base_path)
-    except (OSError, UnicodeDecodeError, ValueError) as error:  # ValueError: a NUL in the path
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        base_source = read_base(base_path)
+    except (OSError, UnicodeDecodeError, ValueError, NotAPolicy) as error:  # ValueError: a NUL in the path
+        if isinstance(error, UnicodeDecodeError):
+            reason = "it is not UTF-8 text"  # the error's own message quotes the bytes
+        else:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         diags.error(
             "PC209",
             f"cannot read the base policy `{header.extends}`: {reason}",
