@@ -10,6 +10,7 @@ from policyc.semantics.types import Type, scale_type
 from policyc.syntax import ast
 from policyc.syntax.diagnostics import Diagnostics
 from policyc.syntax.source import Span
+from policyc.syntax.suggest import Names
 
 _Node = TypeVar("_Node", bound=ast.Node)
 _Fact = TypeVar("_Fact")
@@ -56,6 +57,13 @@ class Context:
         self.labels: dict[str, list[Type]] = {}  # label -> the types it belongs to
         self.malformed_scales: set[str] = set()  # reported once; later uses stay quiet
         self.org_type = Type("labels", labels=tuple(scope.org_types))
+        self._names: tuple[int, Names] | None = None
+
+    def names(self) -> Names:
+        """Every name a rule can use (values and labels), indexed for "did you mean" while no label is added."""
+        if self._names is None or self._names[0] != len(self.labels):
+            self._names = (len(self.labels), Names([*self.scope.value_names(), *self.labels]))
+        return self._names[1]
 
     def error(self, code: str, message: str, span: Span | None, help_text: str | None = None) -> None:
         self.diags.error(code, message, span, help_text)

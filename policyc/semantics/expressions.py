@@ -164,7 +164,7 @@ class Expressions:
                 "compare it with a value of the scale you mean, so the scale is clear",
             )
             return ERROR
-        hint = did_you_mean(name, [*scope.value_names(), *ctx.labels])
+        hint = did_you_mean(name, ctx.names())
         ctx.error(
             "PC201",
             f"unknown name `{name}`",

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import attrs
 
 from policyc.syntax.source import Source, Span
+from policyc.syntax.suggest import Names, names
 from policyc.syntax.text import printable
 
 
@@ -57,16 +58,11 @@ class Diagnostics:
         return sorted(unique, key=key)
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+def did_you_mean(name: str, candidates: Iterable[str] | Names) -> str | None:
     """A help line naming the closest candidate, if one is close enough."""
-    import difflib
-
-    pool = sorted(set(candidates))
-    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
-    if not close:
-        lowered = {c.lower(): c for c in pool}
-        close = [lowered[name.lower()]] if name.lower() in lowered else []
-    return f"did you mean `{close[0]}`?" if close else None
+    pool = candidates if isinstance(candidates, Names) else names(tuple(candidates))
+    close = pool.closest(name)
+    return f"did you mean `{close}`?" if close is not None else None
 
 
 def render_text(diag: Diagnostic, sources: dict[str, Source], color: bool = False) -> str:
