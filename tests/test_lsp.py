@@ -89,7 +89,10 @@ def test_an_error_typed_appears_with_its_code_range_and_help_and_goes_when_fixed
     (diag,) = client.diagnostics(uri, version=2)
     assert diag.code == "PC201" and diag.severity == lsp.DiagnosticSeverity.Error
     assert diag.range == lsp.Range(start=start, end=lsp.Position(line=start.line, character=end.character - 1))
-    assert "unknown name `average_scor`" in diag.message and "did you mean `average_score`?" in diag.message
+    assert diag.message == "unknown name `average_scor`"
+    (helped,) = diag.related_information or []
+    assert helped.message == "help: did you mean `average_score`?"
+    assert helped.location == lsp.Location(uri, diag.range)
 
     actions = client.request(
         "textDocument/codeAction",
@@ -123,9 +126,10 @@ def test_an_error_in_the_base_is_shown_on_the_variants_extends(client: Client, t
     (diag,) = client.diagnostics(uri)
     assert diag.code == "PC201" and diag.message.startswith("in the base policy base.policy:4: unknown name `finanse`")
     assert diag.range.start == position_of(variant, '"base.policy"')
-    (related,) = diag.related_information or []
+    related, helped = diag.related_information or []
     assert related.location.uri == (tmp_path / "base.policy").resolve().as_uri()
     assert related.location.range.start == position_of(base, "finanse")
+    assert helped.location == related.location and helped.message.startswith("help: declare it as an input")
 
 
 def test_a_syntax_error_is_reported_and_hover_still_answers(client: Client, opened: dict[str, str]) -> None:
@@ -216,6 +220,30 @@ def test_completion_offers_names_labels_and_domains_where_each_fits(client: Clie
 
     client.change(uri, 5, replace_all(text))
     assert client.diagnostics(uri, version=5) == []
+
+
+def test_completion_offers_org_types_in_a_list_of_them_and_units_where_a_type_goes(
+    client: Client, opened: dict[str, str]
+) -> None:
+    uri = opened[BASE.name]
+    text = BASE.read_text(encoding="utf-8")
+    end = position_of(text + "\x00", "\x00")
+    typed = '\ninput sketch "S": '
+    client.change(uri, 6, edit_at(end, end, typed))
+    after = text + typed
+    types = complete(client, uri, position_of(after + "\x00", "\x00"))
+    units = {label for label, item in types.items() if item.kind == lsp.CompletionItemKind.Unit}
+    assert {"percent", "rate", "days", "money"} <= units
+    assert types["yes/no"].kind == lsp.CompletionItemKind.Keyword and "acute" not in types
+
+    listed = "percent for acute, "
+    client.change(uri, 7, edit_at(end, position_of(after + "\x00", "\x00"), typed + listed))
+    org_types = complete(client, uri, position_of(after + listed + "\x00", "\x00"))
+    assert set(org_types) == {"icb", "acute", "mental_health", "community", "ambulance"}
+    assert all(item.kind == lsp.CompletionItemKind.EnumMember for item in org_types.values())
+
+    client.change(uri, 8, replace_all(text))
+    assert client.diagnostics(uri, version=8) == []
 
 
 def test_formatting_gives_the_canonical_text(client: Client, opened: dict[str, str]) -> None:

@@ -56,8 +56,11 @@ def fix_of(diag: Diagnostic, source: Source) -> str | None:
     return found.group(1) if found and WORD.fullmatch(underlined) else None
 
 
-def to_lsp(result: Result, source: Source) -> list[lsp.Diagnostic]:
-    """Every diagnostic on this document; one found in its base is shown on the `extends` clause."""
+def to_lsp(result: Result, source: Source, uri: str) -> list[lsp.Diagnostic]:
+    """Every diagnostic on the document at `uri`; one found in its base is shown on the `extends` clause.
+
+    The help line is related information at the place the diagnostic points to (the document, or its base).
+    """
     out = []
     extends_span = (
         _extends_span(source)
@@ -66,22 +69,23 @@ def to_lsp(result: Result, source: Source) -> list[lsp.Diagnostic]:
     )
     for diag in result.diagnostics.sorted():
         span = diag.span
-        message = diag.message + (f"\nhelp: {diag.help}" if diag.help else "")
-        related = None
+        message = diag.message
+        related: list[lsp.DiagnosticRelatedInformation] = []
         if span is not None and span.file == source.path:
             where = span_range(source, span)
+            pointed = lsp.Location(uri, where)
         else:
             start = position(source, 0)
             where = span_range(source, extends_span) if extends_span else lsp.Range(start=start, end=start)
+            pointed = lsp.Location(uri, where)
             if span is not None:
                 base = result.sources.get(span.file)
                 message = f"in the base policy {Path(span.file).name}:{span.line}: {message}"
                 if base is not None:
-                    related = [
-                        lsp.DiagnosticRelatedInformation(
-                            lsp.Location(uri_of(span.file), span_range(base, span)), diag.message
-                        )
-                    ]
+                    pointed = lsp.Location(uri_of(span.file), span_range(base, span))
+                    related.append(lsp.DiagnosticRelatedInformation(pointed, diag.message))
+        if diag.help:
+            related.append(lsp.DiagnosticRelatedInformation(pointed, f"help: {diag.help}"))
         fix = fix_of(diag, source)
         out.append(
             lsp.Diagnostic(
@@ -92,7 +96,7 @@ def to_lsp(result: Result, source: Source) -> list[lsp.Diagnostic]:
                 else lsp.DiagnosticSeverity.Warning,
                 code=diag.code,
                 source="policyc",
-                related_information=related,
+                related_information=related or None,
                 tags=[lsp.DiagnosticTag.Unnecessary] if diag.code in UNUSED else None,
                 data={"fix": fix} if fix else None,
             )

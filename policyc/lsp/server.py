@@ -77,7 +77,7 @@ class PolicyServer(LanguageServer):
         if doc.version != version or self.documents.get(doc.uri) is not doc:
             return
         self.text_document_publish_diagnostics(
-            lsp.PublishDiagnosticsParams(uri=doc.uri, version=version, diagnostics=to_lsp(result, source))
+            lsp.PublishDiagnosticsParams(uri=doc.uri, version=version, diagnostics=to_lsp(result, source, doc.uri))
         )
         doc.result = result
         # The index waits for a pause in typing (or a request that needs it): built from text with
