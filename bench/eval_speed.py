@@ -1,7 +1,7 @@
 """Time evaluation of a 77-metric policy: the compiled evaluator and the reference interpreter, by table size.
 
     python bench/eval_speed.py [--sizes 1000,100000,1000000] [--no-interp-above 100000]
-                               [--repeats 5] [--repeat-under 30] [--seed 2025]
+                               [--repeats 5] [--repeat-under 30] [--seed 2025] [--allocator kept|glibc]
 
 The policy is generated here (`policy_text`): 5 org types, each its own cohort; 77 percent metrics,
 `for all`, of both directions, a third `ranked, standard N`, some `ranked, floor N`, the rest plain
@@ -15,7 +15,9 @@ builds the table (timed apart: "build s"), and evaluates it, timed with time.per
 evaluation is repeated while each run takes under --repeat-under seconds, up to --repeats runs
 ("runs"); "first s" is the first run, as a one-off `policyc eval` process would see it, and "best s"
 the fastest, on which rows/s and the compiled/interpreted ratios are based. The first run in a fresh
-process also pays for touching new memory, which is dear on some virtual machines.
+process also pays for touching new memory, which is dear on some virtual machines. Each child sets the
+C allocator as the `policyc` command does (`--allocator kept`, policyc.backend.memory), or leaves glibc's
+defaults (`--allocator glibc`).
 
 Memory is the process's peak resident set (getrusage ru_maxrss): "peak MiB" is the whole process
 (Python, numpy, the policy and the table included); "eval + MiB" is that peak less the peak before
@@ -43,6 +45,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from policyc.backend.memory import keep_freed_memory  # noqa: E402
 
 ORG_TYPES = ("icb", "acute", "mental_health", "community", "ambulance")
 METRICS = 77
@@ -175,6 +179,8 @@ def run_child(engine: str, rows: int, opts) -> dict:
         str(opts.repeats),
         "--repeat-under",
         str(opts.repeat_under),
+        "--allocator",
+        opts.allocator,
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -254,10 +260,19 @@ def main() -> None:
         help="repeat an evaluation only while each run takes under this",
     )
     args.add_argument("--seed", type=int, default=2025)
+    args.add_argument(
+        "--allocator",
+        choices=["kept", "glibc"],
+        default="kept",
+        help="kept: freed memory kept for reuse, as the policyc command sets it (policyc.backend.memory); "
+        "glibc: the C library's defaults",
+    )
     args.add_argument("--one", nargs=2, metavar=("ENGINE", "ROWS"), help=argparse.SUPPRESS)
     opts = args.parse_args()
 
     if opts.one:
+        if opts.allocator == "kept":
+            keep_freed_memory()
         engine, rows = opts.one[0], int(opts.one[1])
         if engine not in ENGINES:
             raise SystemExit(f"unknown engine {engine!r}")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from policyc.backend.memory import keep_freed_memory
 from policyc.data.files import policy_files, write_atomic
 from policyc.semantics.driver import Unreadable
 from policyc.syntax import diagnostics as render
@@ -183,6 +184,7 @@ def main() -> None:
       policyc compare A.policy B.policy --data d.csv --html r.html  two regimes side by side
       policyc test --coverage-min 100 policies/           a policy's own tests, with coverage
     """
+    keep_freed_memory()  # a table of millions of rows reuses its columns' memory (policyc.backend.memory)
 
 
 def refused(compiled: Compiled, diagnostics: tuple[Diagnostic, ...]) -> NoReturn:
