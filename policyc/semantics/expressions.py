@@ -150,6 +150,18 @@ class Expressions:
                     did_you_mean(name, expected.labels) or "use one of: " + ", ".join(expected.labels),
                 )
                 return ERROR
+            # Neither a label nor a value: where a label of the scale is wanted, a label is what was meant,
+            # unless the name is closer to a value of the policy than to any label.
+            label = did_you_mean(name, expected.labels)
+            if label is not None or did_you_mean(name, scope.value_names()) is None:
+                where = f"a label of `{expected.scale}`" if expected.scale else "one of " + ", ".join(expected.labels)
+                ctx.error(
+                    "PC303",
+                    f"`{name}` is not {where}",
+                    expr.span,
+                    label or f"its labels are {', '.join(expected.labels)}",
+                )
+                return ERROR
         owners = ctx.labels.get(name, [])
         if len(owners) == 1:
             if produce:

@@ -128,6 +128,11 @@ def _record(error: UnexpectedInput, source: Source, diags: Diagnostics, end: int
     token = error.token
     offset = token.start_pos
     expected = error.accepts or error.expected
+    taught = _teach(error, source)
+    if taught is not None:
+        message, (start, stop), help_text = taught
+        diags.error("PC101", message, source.span(start, stop), help_text)
+        return offset
     if _stray_word(error, source, diags):
         return offset
     names = _describe(expected)
@@ -148,6 +153,54 @@ def _record(error: UnexpectedInput, source: Source, diags: Diagnostics, end: int
 
 
 WORD_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*$")
+# What a newcomer writes from other languages, found around a syntax error, and the form the language has.
+_EQUALS = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)[ \t]*(==?)[ \t]*([^\s:]+)")
+_IS_ORDER = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)[ \t]+is[ \t]+(not[ \t]+)?(better|worse)[ \t]+than[ \t]+([^\s:]+)")
+_IF = re.compile(r"(?<![\w.])(if|then|else)\b")
+_TEXT = re.compile(r'"[^"\n]*"?|#.*')  # strings and a comment, which hold words that are not code
+
+
+def _teach(error: UnexpectedToken, source: Source) -> tuple[str, tuple[int, int], str] | None:
+    """The message, span and help for a syntax error that is a form of another language, if it is one."""
+    token = error.token
+    at = token.start_pos or 0
+    line_start = source.text.rfind("\n", 0, at) + 1
+    line_end = source.text.find("\n", at)
+    line = source.text[line_start : len(source.text) if line_end < 0 else line_end]
+    expected = set(error.accepts or error.expected)
+    for found in _IS_ORDER.finditer(line):
+        if line_start + found.start() <= at <= line_start + found.end():
+            a, negated, order, b = found.group(1), found.group(2), found.group(3), found.group(4)
+            right = f"not {a} {order} than {b}" if negated else f"{a} {order} than {b}"
+            wrong = found.group(0)
+            return (
+                f"`{wrong}` is not a comparison of the language",
+                (line_start + found.start(), line_start + found.end()),
+                f"write `{right}`: `better than` and `worse than` compare without `is`",
+            )
+    if token.type == "EQUAL" and "IS" in expected:
+        for found in _EQUALS.finditer(line):
+            if line_start + found.start(2) == at:
+                return (
+                    f"`{found.group(2)}` does not compare",
+                    (at, at + len(found.group(2))),
+                    f"write `{found.group(1)} is {found.group(3)}`: `is` compares a value (and `=` names one)",
+                )
+    conditional = _IF.search(_TEXT.sub(lambda m: " " * len(m.group()), line))
+    if conditional is not None and line_start + conditional.start() <= at:
+        start = line_start + conditional.start()
+        return (
+            f"`{conditional.group(1)}` is not part of the language",
+            (start, start + len(conditional.group(1))),
+            "choose a value with a decision table: `when CONDITION: VALUE` rows, then `otherwise: VALUE`",
+        )
+    if token.type == "COLON" and re.match(r"[ \t]*(replace[ \t]+)?metric\b", line):
+        return (
+            "a metric's title is not followed by `:`",
+            (at, at + 1),
+            'write `metric NAME "Title" UNIT, ...` with no colon (an `input` has one: `input NAME "Title": UNIT`)',
+        )
+    return None
 
 
 def _stray_word(error: UnexpectedToken, source: Source, diags: Diagnostics) -> bool:
