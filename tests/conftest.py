@@ -34,6 +34,10 @@ settings.register_profile("dev", max_examples=300, deadline=None)
 settings.register_profile("deep", max_examples=3000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+# Output is compared as plain text: colour only where a test asks for it (tests/test_cli_style.py).
+for _variable in ("FORCE_COLOR", "NO_COLOR"):
+    os.environ.pop(_variable, None)
+
 UPDATE_GOLDEN = os.environ.get("POLICYC_UPDATE_GOLDEN") == "1"
 
 

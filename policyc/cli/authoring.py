@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from policyc.cli import style
 from policyc.cli.group import (
     IN,
     STDIN,
@@ -71,7 +72,7 @@ def check(files: tuple[str, ...], fmt: str, strict: bool, stdin_name: str) -> No
         }
         click.echo(json.dumps(document, indent=2))
     else:
-        color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        color = fmt == "text" and style.enabled()
         for diag in all_diags:
             click.echo(render.render_github(diag) if fmt == "github" else render.render_text(diag, sources, color))
             if fmt == "text":
@@ -125,7 +126,7 @@ def fmt(files: tuple[str, ...], check_only: bool, stdin_name: str) -> None:
         text, diags = format_text(source.path, source.text)
         if text is None:
             for diag in diags.sorted():
-                click.echo(render.render_text(diag, {source.path: source}), err=True)
+                click.echo(render.render_text(diag, {source.path: source}, style.enabled(err=True)), err=True)
             status = max(status, 1)
         elif str(path) == STDIN and not check_only:
             click.echo(text, nl=False)
@@ -145,7 +146,7 @@ def fmt(files: tuple[str, ...], check_only: bool, stdin_name: str) -> None:
 
 @main.command("compile")
 @click.argument("policy", type=IN)
-@out_option("the module", "-o")
+@out_option("the module")
 @click.option("--target", type=click.Choice(["python", "sql"]), default="python", help="A Python module, or SQL.")
 @click.option(
     "--dialect", type=click.Choice(["duckdb", "spark", "postgres", "tsql"]), default="duckdb", help="The SQL's dialect."
@@ -214,10 +215,10 @@ def test_command(paths: tuple[str, ...], fmt: str, coverage_min: float | None, s
             reports.append(testing.run(checked, compiled, str(path)))
     if suggest:
         sys.exit(1 if disagreements else 0)
-    click.echo(testing.to_json(reports) if fmt == "json" else testing.to_text(reports), nl=False)
+    click.echo(testing.to_json(reports) if fmt == "json" else _painted_tests(testing.to_text(reports)), nl=False)
     shortfalls = testing.coverage_shortfalls(reports, coverage_min)
     for shortfall in shortfalls:
-        click.echo(f"error: {shortfall}", err=True)
+        click.echo(style.prefixed(f"error: {shortfall}"), err=True)
     sys.exit(1 if shortfalls or any(r.failed for r in reports) else 0)
 
 
@@ -234,3 +235,20 @@ def language_server() -> None:
     except ImportError as error:  # pygls and lsprotocol are an extra
         fail(f"error: the language server needs {error.name}: pip install 'policyc[lsp]'", 2)
     serve()
+
+
+def _painted_tests(text: str) -> str:
+    """The text of a test run with each failure and each file's count coloured."""
+    if not style.enabled():
+        return text
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith("  FAIL "):
+            line = "  " + style.paint("FAIL", "failed") + line[len("  FAIL") :]
+        elif _TESTS_LINE.search(line):
+            line = _TESTS_LINE.sub(lambda m: style.paint(m[0], "failed" if m[1] != "0" else "passed"), line)
+        lines.append(line)
+    return "".join(lines)
+
+
+_TESTS_LINE = re.compile(r"(?<=passed, )(\d+) failed$", re.M)

@@ -19,6 +19,8 @@ from policyc.syntax.diagnostics import Diagnostic, Severity
 from policyc.syntax.source import Source
 from policyc.version import __version__
 
+from . import style
+
 if TYPE_CHECKING:
     from policyc.backend.compile import Compiled
     from policyc.semantics.check import Checked
@@ -54,12 +56,18 @@ def processing(path: str | Path) -> None:
 
 
 def fail(message: str, status: int = 1) -> NoReturn:
-    click.echo(message, err=True)
+    click.echo(style.prefixed(message), err=True)
     sys.exit(status)
 
 
 class Commands(click.Group):
-    """The group of commands; whatever a command did not expect ends in one message naming its file, not a traceback."""
+    """The group of commands; whatever a command did not expect ends in one message naming its file, not a traceback.
+
+    Every command takes `--color`."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        cmd.params.append(style.color_option())
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -120,8 +128,8 @@ def format_option(*choices: str, help: str | None = None) -> Any:
     return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True, help=help)
 
 
-def out_option(what: str, *names: str) -> Any:
-    return click.option(*names, "--out", type=OUT, help=f"Write {what} here (default, or -: standard output).")
+def out_option(what: str) -> Any:
+    return click.option("-o", "--out", type=OUT, help=f"Write {what} here (default, or -: standard output).")
 
 
 def expand(paths: tuple[str, ...]) -> list[Path]:
@@ -154,7 +162,7 @@ def checked_and_compiled(policy: str | Path) -> tuple[Checked, Compiled]:
         fail(f"{policy}: cannot read the file: {error}", 2)
     if compiled is None or result.checked is None:
         for diag in result.diagnostics.sorted():
-            click.echo(render.render_text(diag, result.sources), err=True)
+            click.echo(render.render_text(diag, result.sources, style.enabled(err=True)), err=True)
         errors = sum(d.is_error for d in result.diagnostics.items)
         fail(
             f"{policy}: {errors} error{'s' if errors != 1 else ''}; fix {'them' if errors != 1 else 'it'} "
@@ -167,8 +175,9 @@ def compiled_policy(policy: str | Path) -> Compiled:
     return checked_and_compiled(policy)[1]  # most commands need only what the checker found to be sound
 
 
-@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="policyc")
+# `color`: click passes ANSI codes through as written; policyc.cli.style decides whether any are written.
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"], "color": True})
+@click.version_option(__version__, "-V", "--version", prog_name="policyc")
 def main() -> None:
     """policyc: write NHS performance-assessment frameworks as code, check them, and run them.
 
@@ -190,5 +199,5 @@ def main() -> None:
 def refused(compiled: Compiled, diagnostics: tuple[Diagnostic, ...]) -> NoReturn:
     """The constructs the SQL back end cannot express, each with its policy line, and an exit."""
     for diag in diagnostics:
-        click.echo(render.render_text(diag, compiled.sources), err=True)
+        click.echo(render.render_text(diag, compiled.sources, style.enabled(err=True)), err=True)
     fail(f"error: the SQL back end cannot run {compiled.program.name!r} exactly; the numpy engine can")

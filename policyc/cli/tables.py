@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from policyc.cli import style
 from policyc.cli.group import (
     IN,
     OUT,
@@ -73,7 +74,7 @@ def guarded(run: Callable[[], T]) -> T:
 
 def warn(warnings: list[str]) -> None:
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(style.prefixed(f"warning: {warning}"), err=True)
 
 
 DATA = click.option(
@@ -287,7 +288,7 @@ def run_compare(
             text,
             data,
             allow_missing=allow_missing,
-            warn=lambda path, message: click.echo(f"warning: {path}: {message}", err=True),
+            warn=lambda path, message: click.echo(style.prefixed(f"warning: {path}: {message}"), err=True),
         )
     )
     render_output = {"table": comparison.to_table, "json": comparison.to_json, "html": render_html}[fmt]
