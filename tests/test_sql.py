@@ -35,6 +35,27 @@ def test_the_shipped_policies_give_the_same_json_on_duckdb_as_on_numpy(policy, d
     assert duckdb_run.stdout == numpy_run.stdout
 
 
+def test_duckdb_spills_into_a_private_folder_it_removes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    spills: list[Path] = []
+    connect = duckdb.connect
+
+    def recorded(*args, config=None, **kwargs):
+        spills.append(Path(config["temp_directory"]))
+        assert spills[-1].is_dir()
+        return connect(*args, config=config, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", recorded)
+    monkeypatch.chdir(tmp_path)
+    policy, data = SHIPPED[0]
+    result = invoke("eval", ROOT / policy, "--data", ROOT / data, "--engine", "duckdb")
+    assert result.exit_code == 0, result.stderr
+    (spill,) = spills
+    assert not spill.exists() and tmp_path not in spill.parents  # not DuckDB's own `.tmp` in the current folder
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("dialect", ["duckdb", "spark"])
 @pytest.mark.parametrize(("policy", "data"), SHIPPED)
 def test_the_shipped_policies_compile_to_sql_that_parses_back(policy, data, dialect):

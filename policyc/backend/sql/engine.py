@@ -4,6 +4,7 @@ run, and its columns read back as the float64 columns the numpy evaluator gives.
 from __future__ import annotations
 
 import re
+import tempfile
 
 import numpy as np
 
@@ -49,7 +50,9 @@ def evaluate(program: ir.Program, frame: Frame, threads: int | None = None) -> d
     generated = generate(program, "duckdb", columns=[name for name in table if name not in FIXED], table=TABLE)
     if generated.sql is None:
         raise Refused(generated.diagnostics)
-    connection = duckdb.connect()
+    # DuckDB spills to `.tmp` in the current folder by default; a private folder, removed after, instead.
+    spill = tempfile.TemporaryDirectory(prefix="policyc-duckdb-")
+    connection = duckdb.connect(config={"temp_directory": spill.name})
     try:
         if threads is not None:
             connection.execute(f"SET threads TO {int(threads)}")
@@ -60,6 +63,7 @@ def evaluate(program: ir.Program, frame: Frame, threads: int | None = None) -> d
             raise _failure(str(error), generated.casts) from None
     finally:
         connection.close()
+        spill.cleanup()
     return {d.name: _floats(result[d.name]) for d in program.outputs()}
 
 
