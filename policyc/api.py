@@ -19,7 +19,7 @@ from typing import Any
 from policyc.analysis import compare as side_by_side
 from policyc.analysis.comparison import BETTER, WORSE, Document
 from policyc.analysis.evaluation import Evaluation, RuleFailed, evaluate_file, evaluate_text
-from policyc.analysis.explain import Explainer, explain
+from policyc.analysis.explain import explain
 from policyc.backend.codegen import generate
 from policyc.backend.compile import Compiled
 from policyc.data import mapping as mappings
@@ -32,7 +32,7 @@ from policyc.report.html import render_html
 from policyc.semantics.driver import Result, check_source
 from policyc.semantics.types import Type
 from policyc.syntax import diagnostics as render
-from policyc.syntax.diagnostics import Diagnostic, did_you_mean
+from policyc.syntax.diagnostics import Diagnostic
 from policyc.syntax.read import read_source
 from policyc.syntax.source import Source
 
@@ -193,27 +193,10 @@ class Policy:
         evaluation = self._last
         if evaluation is None:
             raise ValueError("no table evaluated yet: call policy.evaluate(table) first, then policy.explain(org)")
-        frame = evaluation.frame
-        module = evaluation.module
-        rows = [n for n, o in enumerate(frame.org) if o == org]
-        if not rows:
-            hint = did_you_mean(org, sorted(set(frame.org)))
-            raise LookupError(f"no organisation `{org}` in the table" + (f"; {hint}" if hint else ""))
-        if period is None:
-            text = explain(self.compiled, module, frame, evaluation.values, evaluation.notes, org)
-            assert text is not None  # the organisation has rows
-            return Explanation(org, None, text)
-        code = parse_period(period)
-        if code < 0:
-            raise ValueError(f"expected a period like 2025Q3 (year, Q, quarter 1 to 4), got {period!r}")
-        if frame.period is None:
-            raise LookupError("the table has no period column; leave out the period")
-        chosen = [row for row in rows if int(frame.period[row]) == code]
-        if not chosen:
-            has = ", ".join(format_period(int(frame.period[row])) for row in rows)
-            raise LookupError(f"`{org}` has no row for period {format_period(code)}; it has {has}")
-        explainer = Explainer(self.compiled, frame, evaluation.values, evaluation.notes, module.SOURCES)
-        return Explanation(org, format_period(code), "\n".join(explainer.row(chosen[0], self.outcome)) + "\n")
+        # NotInTable is a LookupError, ValueError a period not written like 2025Q3
+        run = evaluation
+        text = explain(self.compiled, run.module, run.frame, run.values, run.notes, org, period)
+        return Explanation(org, None if period is None else format_period(parse_period(period)), text)
 
 
 def load(policy: PathArg) -> Policy:

@@ -230,3 +230,45 @@ def test_explain_of_an_unknown_organisation_suggests_one(files) -> None:
     result = run("eval", policy, "--data", data(*ROWS), "--explain", "A22")
     assert result.exit_code == 1
     assert "no organisation `A22`" in result.stderr and "A2" in result.stderr
+
+
+REGIME_2009 = Path(__file__).parent.parent / "policies" / "performance_2009.policy"
+DATA_2009 = Path(__file__).parent.parent / "examples" / "performance_2009_synthetic.csv"
+
+
+def explained(*args: str) -> tuple[int, str, str]:
+    result = run("eval", REGIME_2009, "--data", DATA_2009, *args)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_explain_takes_one_period_after_an_at_or_with_period() -> None:
+    code, every, _ = explained("--explain", "SYNA003")
+    assert code == 0 and every.count("SYNA003 (acute, ") == 6  # its six quarters
+    code, one, _ = explained("--explain", "SYNA003@2009Q3")
+    assert code == 0 and one.count("SYNA003 (acute, ") == 1 and one.startswith("SYNA003 (acute, 2009Q3): overall = ")
+    assert explained("--explain", "SYNA003", "--period", "2009Q3") == (0, one, "")
+    assert one in every
+
+
+def test_explain_names_a_period_it_lacks_a_period_misplaced_and_a_period_without_an_organisation() -> None:
+    code, _, error = explained("--explain", "SYNA003", "--period", "2013Q1")
+    assert code == 1 and "`SYNA003` has no row for period 2013Q1; it has 2009Q1, 2009Q2," in error
+    code, _, error = explained("--explain", "SYNA003 2009Q3")
+    assert code == 1 and "for one period, write `SYNA003@2009Q3`" in error
+    code, _, error = explained("--explain", "SYNA003@2009Q3", "--period", "2009Q4")
+    assert code == 2 and "two periods" in error
+    code, _, error = explained("--period", "2009Q3")
+    assert code == 2 and "give --explain too" in error
+    code, _, error = explained("--explain", "SYNA003@Q3")
+    assert code == 1 and "expected a period like 2025Q3" in error
+
+
+def test_explain_names_the_row_of_a_decision_table_that_chose_and_the_values_that_chose_it() -> None:
+    _, text, _ = explained("--explain", "SYNA003@2009Q3")
+    block = text[text.index("\noverall = ") :].split("\n\n")[0]
+    assert "  rule: a decision table of 2 rows    (performance_2009.policy:" in block
+    chosen = next(line for line in block.splitlines() if line.startswith("  chosen: "))
+    assert chosen.startswith("  chosen: when finance is underperforming or ")
+    assert "(with finance underperforming, operational_standards underperforming, " in chosen
+    assert chosen.endswith("): underperforming")
+    assert "otherwise" not in block.split("\n  then:")[0]  # the rows that did not choose are not quoted

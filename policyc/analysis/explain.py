@@ -10,10 +10,11 @@ from policyc.backend.compile import Compiled
 from policyc.backend.interp import Reader
 from policyc.backend.runtime import Context, Frame, cut_point
 from policyc.data import results
-from policyc.data.cells import format_period
+from policyc.data.cells import format_period, parse_period
 from policyc.ir import nodes as ir
 from policyc.ir import walk
 from policyc.ir.nodes import outcome
+from policyc.syntax.diagnostics import did_you_mean
 from policyc.syntax.text import printable
 
 
@@ -72,7 +73,15 @@ class Explainer:
             if self.given(name, row):
                 lines.append("  given in the table, not computed")
                 continue
-            lines.append(f"  rule: {self.quote(decl)}")
+            if isinstance(decl.expr, ir.Table) and decl.expr.rows:
+                # A decision table is named by the row that chose and the values that chose it, not quoted whole.
+                table = decl.expr
+                count = len(table.rows) + (table.otherwise is not None)
+                where = f"    ({Path(decl.span.file).name}:{decl.span.line})" if decl.span is not None else ""
+                lines.append(f"  rule: a decision table of {count} rows{where}")
+                lines.append(f"  chosen: {self.why(table, decl, row)[0]}")
+            else:
+                lines.append(f"  rule: {self.quote(decl)}")
             lines += self.provenance(decl.provenance, decl, assumptions)
             for adjust in decl.adjusts:
                 lines.append(f"  then: {self.quote(adjust)}: {self.applied(adjust, row)}")
@@ -293,11 +302,49 @@ def summaries(compiled: Compiled, module, frame: Frame, values, notes: dict, row
     return [explainer.summary(row, outcome(compiled.program)) for row in rows]
 
 
-def explain(compiled: Compiled, module, frame: Frame, values, notes: dict, org: str) -> str | None:
-    """The chain of values behind the outcome for each period of one organisation; None if it is not in the table."""
+class NotInTable(LookupError):
+    """No row of the table is the organisation (and period) asked for; the message says what the table has."""
+
+
+def rows_of(frame: Frame, org: str, period: str | None = None, table: str = "the table") -> list[int]:
+    """The rows of `org`, or of `org` in `period` (`2025Q3`). Raises NotInTable, naming `table` with the nearest
+    code or the periods `org` has, and ValueError for a period not written like `2025Q3`."""
     rows = [n for n, o in enumerate(frame.org) if o == org]
     if not rows:
-        return None
+        parts = org.split()
+        if len(parts) == 2 and parse_period(parts[1]) >= 0 and parts[0] in frame.org:
+            hint: str | None = f"for one period, write `{parts[0]}@{parts[1]}`"
+        else:
+            hint = did_you_mean(org, sorted(set(frame.org)))
+        raise NotInTable(f"no organisation `{org}` in {table}" + (f"; {hint}" if hint else ""))
+    if period is None:
+        return rows
+    code = parse_period(period)
+    if code < 0:
+        raise ValueError(f"expected a period like 2025Q3 (year, Q, quarter 1 to 4), got {period!r}")
+    if frame.period is None:
+        raise NotInTable(f"{table} has no period column; leave out the period")
+    chosen = [row for row in rows if int(frame.period[row]) == code]
+    if not chosen:
+        has = ", ".join(format_period(int(frame.period[row])) for row in rows)
+        raise NotInTable(f"`{org}` has no row for period {format_period(code)}; it has {has}")
+    return chosen
+
+
+def explain(
+    compiled: Compiled,
+    module,
+    frame: Frame,
+    values,
+    notes: dict,
+    org: str,
+    period: str | None = None,
+    table: str = "the table",
+) -> str:
+    """The chain of values behind the outcome of one organisation, for each of its periods or for `period`.
+
+    Raises NotInTable and ValueError as `rows_of` does."""
+    rows = rows_of(frame, org, period, table)
     explainer = Explainer(compiled, frame, values, notes, module.SOURCES)
     blocks = ["\n".join(explainer.row(row, outcome(compiled.program))) for row in rows]
     return "\n\n".join(blocks) + "\n"

@@ -94,7 +94,10 @@ def mapping_option(help: str, required: bool = False) -> Any:
 @DATA
 @format_option("table", "json", "csv", help="table: the derived values, for reading; json and csv: every named value.")
 @out_option("the results")
-@click.option("--explain", "org", metavar="ORG", help="Print how ORG's outcome came about, step by step.")
+@click.option(
+    "--explain", "org", metavar="ORG", help="Print how ORG's outcome came about, step by step (ORG@2025Q3: one period)."
+)
+@click.option("--period", metavar="PERIOD", help="With --explain, only this period (2025Q3).")
 @ALLOW_MISSING
 @mapping_option("Read the table's columns and values as the policy's inputs through this mapping.")
 @click.option("--engine", type=click.Choice(["numpy", "duckdb"]), default="numpy", help="What evaluates the policy.")
@@ -104,6 +107,7 @@ def evaluate(
     fmt: str,
     out: str | None,
     org: str | None,
+    period: str | None,
     allow_missing: bool,
     mapping: str | None,
     engine: str,
@@ -112,14 +116,20 @@ def evaluate(
 
     \b
     A column named after a derived value (or `metric.score`) replaces that value
-    wherever its cell is not empty. With --explain ORG, the explanation is printed and
-    the results go only to --out, if given. Exits 1 on a policy error, bad data, or a
+    wherever its cell is not empty. With --explain ORG (or ORG@2025Q3, or --period), the
+    explanation is printed and the results go only to --out, if given. Exits 1 on a policy error, bad data, or a
     rule that cannot give a value, with a message naming the file, line and column.
     """
-    from policyc.analysis.explain import explain
+    from policyc.analysis.explain import NotInTable, explain
     from policyc.data import results
-    from policyc.syntax.diagnostics import did_you_mean
 
+    if period is not None and org is None:
+        raise click.UsageError("--period chooses the period of --explain ORG; give --explain too")
+    if org is not None and "@" in org:
+        org, _, at = org.rpartition("@")
+        if period is not None and period != at:
+            raise click.UsageError(f"two periods: {at} after the @, and --period {period}")
+        period = at
     compiled = compiled_policy(policy)
     render_output = {"table": results.to_table, "json": results.to_json, "csv": results.to_csv}[fmt]
     if engine == "duckdb" and org is not None:
@@ -133,10 +143,10 @@ def evaluate(
     if org is None:
         deliver(text, out)
         return
-    explanation = explain(compiled, run.module, run.frame, run.values, run.notes, org)
-    if explanation is None:
-        hint = did_you_mean(org, sorted(set(run.frame.org)))
-        fail(printable(f"error: no organisation `{org}` in {data}" + (f"; {hint}" if hint else "")))
+    try:
+        explanation = explain(compiled, run.module, run.frame, run.values, run.notes, org, period, table=data)
+    except (NotInTable, ValueError) as error:
+        fail(printable(f"error: {error}"))
     if out is not None:
         deliver(text, out)
     click.echo(explanation, nl=False)
