@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -39,6 +41,32 @@ def test_fmt_check_changes_nothing_and_fails_when_a_file_would_change(tmp_path: 
     assert path.read_text(encoding="utf-8") == MESSY
     path.write_text(CANONICAL, encoding="utf-8")
     assert run("--check", path).exit_code == 0
+
+
+def test_fmt_diff_changes_nothing_and_prints_a_diff_that_patch_applies(tmp_path: Path) -> None:
+    path = tmp_path / "m.policy"
+    path.write_text(MESSY, encoding="utf-8")
+    result = run("--diff", path)
+    assert result.exit_code == 1
+    assert path.read_text(encoding="utf-8") == MESSY
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [f"--- {path}\t(original)", f"+++ {path}\t(formatted)"]
+    assert "-v = x   and   x" in lines and "+v = x and x" in lines
+    if shutil.which("patch"):
+        (tmp_path / "m.diff").write_text(result.stdout, encoding="utf-8")
+        subprocess.run(["patch", "-s", str(path), str(tmp_path / "m.diff")], check=True, timeout=60)
+        assert path.read_text(encoding="utf-8") == CANONICAL
+    else:
+        path.write_text(CANONICAL, encoding="utf-8")
+    canonical = run("--diff", path)
+    assert (canonical.exit_code, canonical.stdout) == (0, "")
+
+
+def test_fmt_diff_shows_control_characters_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "m.policy"
+    path.write_text(MESSY.replace("# why", "# why \x1b[31m"), encoding="utf-8")
+    result = run("--diff", path)
+    assert result.exit_code == 1 and "\x1b" not in result.stdout and "\\x1b[31m" in result.stdout
 
 
 def test_the_shipped_policies_are_in_canonical_form() -> None:

@@ -34,6 +34,7 @@ from policyc.semantics.driver import Result, Unreadable, check_file, check_sourc
 from policyc.syntax import diagnostics as render
 from policyc.syntax.diagnostics import Diagnostics
 from policyc.syntax.read import read_source
+from policyc.syntax.text import printable
 
 if TYPE_CHECKING:
     pass
@@ -104,16 +105,25 @@ def plural(count: int, noun: str) -> str:
 @click.option(
     "--check", "check_only", is_flag=True, help="Change nothing; exit 1 if any file is not in canonical form."
 )
+@click.option(
+    "--diff",
+    "diff_only",
+    is_flag=True,
+    help="Change nothing; print what would change, as a unified diff (exit 1 if anything).",
+)
 @stdin_name_option()
-def fmt(files: tuple[str, ...], check_only: bool, stdin_name: str) -> None:
+def fmt(files: tuple[str, ...], check_only: bool, diff_only: bool, stdin_name: str) -> None:
     """Rewrite policy FILES (or folders of them) in canonical form, comments kept; - formats stdin to stdout.
 
     Every run re-parses what it prints and compares it with the original; a file whose
-    meaning would change is left as it is. Exits 1 on a syntax error (or, with --check,
-    when a file would change), 2 when a file cannot be read or written.
+    meaning would change is left as it is. Exits 1 on a syntax error (or, with --check or
+    --diff, when a file would change), 2 when a file cannot be read or written.
     """
+    import difflib
+
     from policyc.format.printer import format_text
 
+    check_only = check_only or diff_only
     status = 0
     for path in expand(files):
         processing(path)
@@ -130,6 +140,16 @@ def fmt(files: tuple[str, ...], check_only: bool, stdin_name: str) -> None:
             status = max(status, 1)
         elif str(path) == STDIN and not check_only:
             click.echo(text, nl=False)
+        elif text != source.text and diff_only:
+            name = printable(source.path)
+            lines = difflib.unified_diff(
+                source.text.splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                f"{name}\t(original)",
+                f"{name}\t(formatted)",
+            )
+            click.echo("".join(_painted_diff(line) for line in lines), nl=False)
+            status = max(status, 1)
         elif text != source.text and check_only:
             click.echo(f"would reformat {source.path}")
             status = max(status, 1)
@@ -252,3 +272,17 @@ def _painted_tests(text: str) -> str:
 
 
 _TESTS_LINE = re.compile(r"(?<=passed, )(\d+) failed$", re.M)
+
+
+def _painted_diff(line: str) -> str:
+    """A line of a unified diff, printable but for its tabs (each line keeps its break), removals red and
+    additions green."""
+    body, end = (line[:-1], "\n") if line.endswith("\n") else (line, "\n\\ No newline at end of file\n")
+    body = "\t".join(printable(part) for part in body.split("\t"))
+    if body.startswith(("---", "+++", "@@")):
+        return style.paint(body, "heading") + end
+    if body.startswith("-"):
+        return style.paint(body, "failed") + end
+    if body.startswith("+"):
+        return style.paint(body, "passed") + end
+    return body + end
