@@ -241,3 +241,38 @@ def test_a_policy_nested_too_deeply_is_named(tmp_path: Path) -> None:
         assert "PC902" in result.stdout
         (line,) = [line for line in result.stdout.splitlines() if "PC902" in line]
         assert str(deep) in line
+
+
+def test_sarif_has_a_result_per_diagnostic_with_its_rule_level_and_region(tmp_path: Path) -> None:
+    broken = Path("tests/policies/broken/PC201_unknown_name.policy")
+    odd = tmp_path / "a draft, v2.policy"
+    odd.write_text('policy "P"\norg types acute\ninput x: number for all\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--format", "sarif", str(broken), str(odd)])
+    assert result.exit_code == 1
+    sarif = json.loads(result.stdout)
+    assert sarif["version"] == "2.1.0" and sarif["$schema"].endswith("sarif-2.1.0.json")
+    (run,) = sarif["runs"]
+    assert run["tool"]["driver"]["name"] == "policyc" and run["columnKind"] == "unicodeCodePoints"
+    assert run["tool"]["driver"]["rules"] == [{"id": "PC201"}, {"id": "PC250"}]
+    assert run["invocations"] == [{"executionSuccessful": True, "toolExecutionNotifications": []}]
+    error, warning = run["results"]
+    assert (error["ruleId"], error["level"]) == ("PC201", "error")
+    assert error["message"]["text"] == "unknown name `finanse` (help: did you mean `finance`?)"
+    (where,) = error["locations"]
+    assert where["physicalLocation"]["artifactLocation"]["uri"] == broken.as_posix()
+    assert where["physicalLocation"]["region"] == {"startLine": 15, "startColumn": 17, "endLine": 15, "endColumn": 24}
+    assert (warning["ruleId"], warning["level"]) == ("PC250", "warning")
+    assert warning["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == odd.as_uri()
+
+
+def test_sarif_reports_an_unreadable_file_as_a_run_that_did_not_succeed(tmp_path: Path) -> None:
+    missing = tmp_path / "gone.policy"
+    result = CliRunner().invoke(main, ["check", "--format", "sarif", str(missing)])
+    assert result.exit_code == 2
+    (run,) = json.loads(result.stdout)["runs"]
+    (invocation,) = run["invocations"]
+    assert invocation["executionSuccessful"] is False
+    (notification,) = invocation["toolExecutionNotifications"]
+    assert notification["level"] == "error" and notification["message"]["text"].startswith("cannot read the file")
+    assert notification["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == missing.as_uri()
+    assert run["results"] == []

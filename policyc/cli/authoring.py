@@ -42,7 +42,9 @@ if TYPE_CHECKING:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=FilePath())
-@format_option("text", "json", "github", help="text for people, json for tools, github for CI annotations.")
+@format_option(
+    "text", "json", "github", "sarif", help="text for people, json for tools, github for CI annotations, sarif (2.1.0)."
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @stdin_name_option()
 def check(files: tuple[str, ...], fmt: str, strict: bool, stdin_name: str) -> None:
@@ -72,6 +74,11 @@ def check(files: tuple[str, ...], fmt: str, strict: bool, stdin_name: str) -> No
             "diagnostics": [render.to_json(d, sources) for d in all_diags],
         }
         click.echo(json.dumps(document, indent=2))
+    elif fmt == "sarif":
+        from policyc.version import __version__
+
+        unread = [(str(path), str(reason)) for path, reason in unreadable]
+        click.echo(json.dumps(render.to_sarif(all_diags, unread, __version__), indent=2, ensure_ascii=False))
     else:
         color = fmt == "text" and style.enabled()
         for diag in all_diags:

@@ -126,6 +126,59 @@ def to_json(diag: Diagnostic, sources: dict[str, Source]) -> dict:
     return out
 
 
+def to_sarif(diags: list[Diagnostic], unreadable: list[tuple[str, str]], version: str) -> dict:
+    """SARIF 2.1.0 for code-scanning tools: one run, a result per diagnostic with its rule and region, and each
+    file that could not be read as a notification of a run that did not succeed. Columns count code points."""
+    from pathlib import PurePath
+    from urllib.parse import quote
+
+    def location(file: str, span: Span | None = None) -> dict:
+        path = PurePath(file)
+        uri = path.as_uri() if path.is_absolute() else quote(path.as_posix())  # relative: to where policyc ran
+        physical: dict = {"artifactLocation": {"uri": uri}}
+        if span is not None:
+            physical["region"] = {
+                "startLine": span.line,
+                "startColumn": span.col,
+                "endLine": span.end_line,
+                "endColumn": span.end_col,
+            }
+        return {"physicalLocation": physical}
+
+    results = []
+    for diag in diags:
+        result: dict = {
+            "ruleId": diag.code,
+            "level": "error" if diag.is_error else "warning",
+            "message": {"text": diag.message + (f" (help: {diag.help})" if diag.help else "")},
+        }
+        if diag.span is not None:
+            result["locations"] = [location(diag.span.file, diag.span)]
+        results.append(result)
+    notifications = [
+        {"level": "error", "message": {"text": f"cannot read the file: {reason}"}, "locations": [location(path)]}
+        for path, reason in unreadable
+    ]
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "policyc",
+                        "version": version,
+                        "rules": [{"id": code} for code in sorted({d.code for d in diags})],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "invocations": [{"executionSuccessful": not unreadable, "toolExecutionNotifications": notifications}],
+                "results": results,
+            }
+        ],
+    }
+
+
 def escape_data(text: str) -> str:
     """Text of a GitHub Actions workflow command's message."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
