@@ -80,7 +80,8 @@ def test_a_broken_expectation_fails_with_the_value_and_how_it_came_about(tmp_pat
     assert "2 tests, 1 passed, 1 failed" in out
     assert 'FAIL t.policy:24: test "performing at 80 and above"' in out
     assert "row row: overall expected under_review, got performing" in out
-    assert "rule: overall = when score >= 80: performing" in out
+    assert "rule: a decision table of 3 rows    (t.policy:13)" in out
+    assert "chosen: when score >= 80 (with score 80): performing" in out
     assert "then: becomes underperforming when failing    (t.policy:18): does not apply" in out
 
 
@@ -154,3 +155,31 @@ def test_each_pre_commit_hook_runs_clean_on_the_shipped_policies() -> None:
     for _, entry in hooks:
         result = CliRunner().invoke(main, entry.split() + files)
         assert result.exit_code == 0, (entry, result.output)
+
+
+def test_junit_has_a_suite_per_file_and_a_case_per_test_with_its_failure(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    failing = ROOT / "tests" / "policies" / "valid" / "skeleton_2009.policy"  # "cohort" fails, row b
+    hostile = tmp_path / "hostile.policy"
+    hostile.write_text(
+        'policy "P"\norg types acute\ninput x: number for all\ny = x + 1\n'
+        'test "bell \x07 and escape \x1b[31m"\n  given org_type acute, x 1\n  expect y 3\n',
+        encoding="utf-8",
+    )
+    result = invoke("--format", "junit", str(failing), str(hostile))
+    assert result.exit_code == 1
+    root = ET.fromstring(result.stdout)  # well-formed, control characters and all
+    assert (root.tag, root.get("tests"), root.get("failures"), root.get("errors")) == ("testsuites", "3", "2", "0")
+    first, second = root.findall("testsuite")
+    assert first.get("name") == str(failing) and first.get("tests") == "2" and first.get("failures") == "1"
+    assert first.find("properties/property").attrib == {"name": "coverage", "value": "40.0"}
+    passed, cohort = first.findall("testcase")
+    assert passed.get("name") == "major failing overrides" and passed.find("failure") is None
+    assert (cohort.get("name"), cohort.get("line"), cohort.get("file")) == ("cohort", "67", str(failing))
+    failure = cohort.find("failure")
+    assert failure.get("message") == "row b: ux_passes expected 0, got 1"
+    assert failure.text.splitlines()[:2] == ["row b: ux_passes expected 0, got 1", "ux_passes = 1"]
+    (case,) = second.findall("testcase")
+    assert case.get("name") == "bell \\x07 and escape \\x1b[31m"
+    assert case.find("failure").get("message") == "row row: y expected 3, got 2"  # an unnamed row is `row`

@@ -77,8 +77,8 @@ def check(files: tuple[str, ...], fmt: str, strict: bool, stdin_name: str) -> No
     elif fmt == "sarif":
         from policyc.version import __version__
 
-        unread = [(str(path), str(reason)) for path, reason in unreadable]
-        click.echo(json.dumps(render.to_sarif(all_diags, unread, __version__), indent=2, ensure_ascii=False))
+        not_read = [(str(path), str(reason)) for path, reason in unreadable]
+        click.echo(json.dumps(render.to_sarif(all_diags, not_read, __version__), indent=2, ensure_ascii=False))
     else:
         color = fmt == "text" and style.enabled()
         for diag in all_diags:
@@ -201,7 +201,7 @@ def compile_policy(policy: str, out: str | None, target: str, dialect: str) -> N
 
 @main.command("test")
 @click.argument("paths", nargs=-1, required=True, type=FilePath())
-@format_option("text", "json")
+@format_option("text", "json", "junit", help="text for people, json for tools, junit (JUnit XML) for CI services.")
 @click.option(
     "--coverage-min",
     type=click.FloatRange(0, 100),
@@ -242,7 +242,12 @@ def test_command(paths: tuple[str, ...], fmt: str, coverage_min: float | None, s
             reports.append(testing.run(checked, compiled, str(path)))
     if suggest:
         sys.exit(1 if disagreements else 0)
-    click.echo(testing.to_json(reports) if fmt == "json" else _painted_tests(testing.to_text(reports)), nl=False)
+    if fmt == "junit":
+        from policyc.analysis.junit import to_junit
+
+        click.echo(to_junit(reports), nl=False)
+    else:
+        click.echo(testing.to_json(reports) if fmt == "json" else _painted_tests(testing.to_text(reports)), nl=False)
     shortfalls = testing.coverage_shortfalls(reports, coverage_min)
     for shortfall in shortfalls:
         click.echo(style.prefixed(f"error: {shortfall}"), err=True)
