@@ -424,3 +424,33 @@ def test_a_policy_that_rates_none_of_the_tables_org_types_says_so(files: Path) -
         f"error: reading for {files / 'icb.policy'}: {files / 'trusts.csv'}: the policy rates none of the table's "
         "org types; the table has acute, ambulance, the policy declares icb, community"
     ) in result.stderr
+
+
+def test_csv_has_a_row_per_organisation_with_both_outcomes_and_their_reasons(bundled: compare.Document) -> None:
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(compare.to_csv(bundled))))
+    assert len(rows) == len(bundled.rows)
+    by_key = {(r["org"], r["period"]): r for r in rows}
+    for row in bundled.rows:
+        cells = by_key[(row.org, row.period or "")]
+        for side, outcome in zip("ab", row.outcomes, strict=True):
+            value, status, reason = (cells[f"{side}_{column}"] for column in ("value", "status", "reason"))
+            if outcome is None:
+                assert (value, status, reason) == ("", "not rated", "")
+            elif outcome.value is None:
+                assert (value, status) == ("", "missing")
+            else:
+                assert (value, status) == (outcome.value, "rated")
+                assert reason.startswith(f"{outcome.steps[0].name} {outcome.steps[0].value}: ")
+        assert cells["moved"] == ("yes" if row.moved else "no") and cells["direction"] == (row.direction or "")
+    assert {r["a_status"] for r in rows} == {"rated", "not rated", "missing"}  # ICBs are not rated by 2009
+
+
+def test_csv_has_its_header_on_the_command_line_and_needs_data(files: Path) -> None:
+    result = invoke("compare", files / "a.policy", files / "b.policy", "--data", files / "d.csv", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith("org,name,org_type,period,a_value,a_status,b_value,b_status,")
+    searched = invoke("compare", files / "a.policy", files / "b.policy", "--format", "csv")
+    assert searched.exit_code == 1 and "the CSV output needs --data" in searched.stderr

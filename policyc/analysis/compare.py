@@ -43,7 +43,7 @@ from policyc.backend.compile import Compiled, describe_failure
 from policyc.backend.frame import EvalError, Frame
 from policyc.data import results
 from policyc.data.cells import format_period
-from policyc.data.table import DataError, load_text, records
+from policyc.data.table import DataError, Writer, load_text, records
 from policyc.ir import nodes as ir
 from policyc.ir.nodes import outcome
 from policyc.syntax.text import printable
@@ -383,6 +383,27 @@ def crosstab(a: Side, b: Side, rows: list[Row], shared_bins: bool) -> Crosstab:
 def to_json(doc: Document) -> str:
     # strict JSON: the document holds no float that is not finite (a number's outcome is its text, `inf` included)
     return json.dumps(doc.as_dict(), indent=1, allow_nan=False) + "\n"
+
+
+def to_csv(doc: Document) -> str:
+    """A row per organisation (and period), for a spreadsheet: each policy's outcome and status (rated, missing or
+    not rated), whether it moved and how, and the steps that decided each outcome. Cells are exact, not escaped."""
+    out = io.StringIO()
+    writer = Writer(out)
+    writer.row(
+        ["org", "name", "org_type", "period", "a_value", "a_status", "b_value", "b_status"]
+        + ["moved", "direction", "delta", "a_reason", "b_reason"]
+    )
+    for r in doc.rows:
+        cells = [r.org, r.name or "", r.org_type, r.period or ""]
+        for o in r.outcomes:
+            status = NOT_RATED if o is None else MISSING if o.value is None else "rated"
+            cells += ["" if o is None or o.value is None else o.value, status]
+        delta = "" if r.delta is None else results.csv_text(r.delta)
+        cells += ["yes" if r.moved else "no", r.direction or "", delta]
+        cells += ["" if o is None else "; ".join(f"{s.name} {s.value}: {s.why}" for s in o.steps) for o in r.outcomes]
+        writer.row(cells)
+    return out.getvalue()
 
 
 def to_table(doc: Document, movers_shown: int = 15) -> str:

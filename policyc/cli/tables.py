@@ -210,7 +210,7 @@ def agree(
     help="CSV table holding the inputs of both policies. Without it, search for organisation profiles "
     "that the two rate most differently.",
 )
-@format_option("table", "json", "html")
+@format_option("table", "json", "csv", "html", help="table for reading; json, csv (a row per organisation) or html.")
 @out_option("the result")
 @click.option("--html", "html_out", type=OUT, metavar="PATH", help="Also write the HTML report here (with --data).")
 @ALLOW_MISSING
@@ -301,7 +301,12 @@ def run_compare(
             warn=lambda path, message: click.echo(style.prefixed(f"warning: {path}: {message}"), err=True),
         )
     )
-    render_output = {"table": comparison.to_table, "json": comparison.to_json, "html": render_html}[fmt]
+    render_output = {
+        "table": comparison.to_table,
+        "json": comparison.to_json,
+        "csv": comparison.to_csv,
+        "html": render_html,
+    }[fmt]
     deliver(render_output(doc), out)
     if html_out is not None:
         deliver(render_html(doc), html_out)
@@ -322,8 +327,8 @@ def run_search(
 
     from policyc.analysis import search
 
-    if fmt == "html":
-        fail("error: the HTML report needs --data; without it, compare searches and prints text or JSON")
+    if fmt in ("html", "csv"):
+        fail(f"error: the {fmt.upper()} output needs --data; without it, compare searches and prints text or JSON")
     try:
         wanted = search.parse_want(want) if want is not None else None
     except ValueError as error:
