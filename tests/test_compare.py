@@ -147,14 +147,16 @@ def test_the_decisive_steps_name_the_cap_the_rule_and_its_source(files: Path) ->
     x2 = rows["X2"]["outcomes"][1]["steps"]
     assert x2[0] == {
         "name": "segment",
-        "value": "3",
+        "value": 3,
         "why": "no better than 3 when in_deficit (applied)",
         "source": "new cap",
     }
-    assert x2[1] == {"name": "segment", "value": "3", "why": "base as segment, with base 2", "source": "new segment"}
-    assert x2[2] == {"name": "base", "value": "2", "why": "when score >= 75 (with score 85): 2", "source": "new rule"}
+    assert x2[1] == {"name": "segment", "value": 3, "why": "base as segment, with base 2", "source": "new segment"}
+    assert x2[2] == {"name": "base", "value": 2, "why": "when score >= 75 (with score 85): 2", "source": "new rule"}
+    assert all(isinstance(step["value"], int | float) for step in x2)  # numbers as numbers, not their text
     x3 = rows["X3"]["outcomes"][0]["steps"]
     assert x3[0]["why"] == "becomes underperforming when failing (applied)"
+    assert x3[0]["value"] == "underperforming"  # a label as its text
 
 
 def test_a_policy_and_its_variant_list_the_declarations_that_differ(files: Path) -> None:
@@ -443,7 +445,7 @@ def test_csv_has_a_row_per_organisation_with_both_outcomes_and_their_reasons(bun
                 assert (value, status) == ("", "missing")
             else:
                 assert (value, status) == (outcome.value, "rated")
-                assert reason.startswith(f"{outcome.steps[0].name} {outcome.steps[0].value}: ")
+                assert reason.startswith(f"{outcome.steps[0].name} {outcome.steps[0].text}: ")
         assert cells["moved"] == ("yes" if row.moved else "no") and cells["direction"] == (row.direction or "")
     assert {r["a_status"] for r in rows} == {"rated", "not rated", "missing"}  # ICBs are not rated by 2009
 

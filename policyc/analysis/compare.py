@@ -401,7 +401,7 @@ def to_csv(doc: Document) -> str:
             cells += ["" if o is None or o.value is None else o.value, status]
         delta = "" if r.delta is None else results.csv_text(r.delta)
         cells += ["yes" if r.moved else "no", r.direction or "", delta]
-        cells += ["" if o is None else "; ".join(f"{s.name} {s.value}: {s.why}" for s in o.steps) for o in r.outcomes]
+        cells += ["" if o is None else "; ".join(f"{s.name} {s.text}: {s.why}" for s in o.steps) for o in r.outcomes]
         writer.row(cells)
     return out.getvalue()
 
@@ -469,4 +469,4 @@ def to_table(doc: Document, movers_shown: int = 15) -> str:
 
 def _reason(o: Outcome) -> str:
     """The first steps of an outcome's explanation, on one line."""
-    return "; ".join(printable(f"{s.name} {s.value}: {s.why}") for s in o.steps[:3])
+    return "; ".join(printable(f"{s.name} {s.text}: {s.why}") for s in o.steps[:3])

@@ -9,6 +9,8 @@ from typing import Any
 
 import attrs
 
+from policyc.data.results import csv_text
+
 # A value a policy gives no outcome for, and a row of an org type the policy does not declare.
 MISSING = "missing"
 NOT_RATED = "not rated"
@@ -28,12 +30,18 @@ ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 
 @attrs.frozen
 class Step:
-    """One step that decided an outcome: the value's name and what it came to, why, and the source it rests on."""
+    """One step that decided an outcome: the value's name and what it came to (a number, yes/no as a bool, a label,
+    None when missing), why, and the source it rests on."""
 
     name: str
-    value: str
+    value: str | int | float | bool | None
     why: str
     source: str | None
+
+    @property
+    def text(self) -> str:
+        """The value as the text outputs show it: `missing`, yes/no, a label or the shortest decimal."""
+        return MISSING if self.value is None else csv_text(self.value)
 
 
 @attrs.frozen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,11 @@ class Explainer:
         """A rule as the policy writes it, on one line, with where it is."""
         text, span = self.text(node), node.span
         return f"{text}    ({Path(span.file).name}:{span.line})" if text and span is not None else ""
+
+    def value(self, name: str, row: int) -> results.Value:
+        """A value as reported (None when missing), a number that is not finite as missing, as JSON gives it."""
+        value = results.decode(self.decls[name].type, float(self.values[name][row]))
+        return None if isinstance(value, float) and not math.isfinite(value) else value
 
     def shown(self, name: str, row: int) -> str:
         value = results.decode(self.decls[name].type, float(self.values[name][row]))
@@ -160,7 +166,7 @@ class Explainer:
 
         def step(name: str, why: str, node) -> None:
             source = next((p.text for p in node.provenance if p.kind == "source"), None)
-            steps.append({"name": name, "value": self.shown(name, row), "why": why, "source": source})
+            steps.append({"name": name, "value": self.value(name, row), "why": why, "source": source})
 
         def visit(name: str) -> None:
             decl = self.decls[name]

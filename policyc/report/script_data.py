@@ -54,7 +54,8 @@ def _pack(value: Any, strings: _Strings) -> Any:
     repeat across rows and periods, so they are stored once and referred to by index: a thousand rows of six
     steps each stay well under a megabyte."""
     if isinstance(value, Step):
-        return [strings.ref(getattr(value, name)) for name in FIELDS["step"]]
+        # the value as the text outputs show it: the report prints it as it is
+        return [strings.ref(value.text if name == "value" else getattr(value, name)) for name in FIELDS["step"]]
     if attrs.has(type(value)):
         return [_pack(getattr(value, f.name), strings) for f in attrs.fields(type(value))]
     if isinstance(value, tuple):
