@@ -167,6 +167,7 @@ def _teach(error: UnexpectedToken, source: Source) -> tuple[str, tuple[int, int]
     line_start = source.text.rfind("\n", 0, at) + 1
     line_end = source.text.find("\n", at)
     line = source.text[line_start : len(source.text) if line_end < 0 else line_end]
+    line = _TEXT.sub(lambda m: " " * len(m.group()), line)  # the same length, so offsets still hold
     expected = set(error.accepts or error.expected)
     for found in _IS_ORDER.finditer(line):
         if line_start + found.start() <= at <= line_start + found.end():
@@ -186,7 +187,7 @@ def _teach(error: UnexpectedToken, source: Source) -> tuple[str, tuple[int, int]
                     (at, at + len(found.group(2))),
                     f"write `{found.group(1)} is {found.group(3)}`: `is` compares a value (and `=` names one)",
                 )
-    conditional = _IF.search(_TEXT.sub(lambda m: " " * len(m.group()), line))
+    conditional = _IF.search(line)
     if conditional is not None and line_start + conditional.start() <= at:
         start = line_start + conditional.start()
         return (
