@@ -78,7 +78,7 @@ def check(files: tuple[str, ...], fmt: str, strict: bool, stdin_name: str) -> No
         from policyc.version import __version__
 
         not_read = [(str(path), str(reason)) for path, reason in unreadable]
-        click.echo(json.dumps(render.to_sarif(all_diags, not_read, __version__), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(render.to_sarif(all_diags, not_read, __version__), indent=2))
     else:
         color = fmt == "text" and style.enabled()
         for diag in all_diags:
