@@ -81,7 +81,9 @@ class _Scratch:
         self.exact = np.empty(n, dtype=bool)
         self.missing = np.empty(n, dtype=bool)
         # Bins number at most n + COUNT_SLACK: 32 bits carry them in half the memory traffic of 64.
-        self.bins = np.empty(n, dtype=np.int32 if n + COUNT_SLACK < 2**31 else np.intp)
+        self.bins: np.ndarray[tuple[int], np.dtype[np.signedinteger]] = np.empty(
+            n, dtype=np.int32 if n + COUNT_SLACK < 2**31 else np.intp
+        )
 
 
 def _places(keys: np.ndarray, start: int) -> int:
