@@ -194,8 +194,9 @@ class Policy:
         if evaluation is None:
             raise ValueError("no table evaluated yet: call policy.evaluate(table) first, then policy.explain(org)")
         # NotInTable is a LookupError, ValueError a period not written like 2025Q3
-        run = evaluation
-        text = explain(self.compiled, run.module, run.frame, run.values, run.notes, org, period)
+        text = explain(
+            self.compiled, evaluation.module, evaluation.frame, evaluation.values, evaluation.notes, org, period
+        )
         return Explanation(org, None if period is None else format_period(parse_period(period)), text)
 
 

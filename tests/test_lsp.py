@@ -56,6 +56,18 @@ def complete(client: Client, uri: str, where: lsp.Position) -> dict[str, lsp.Com
     return {item.label: item for item in result.items}
 
 
+def end_of(text: str) -> lsp.Position:
+    """The position just past the text's last character."""
+    return position_of(text + "\x00", "\x00")
+
+
+def append(client: Client, uri: str, version: int, text: str, typed: str) -> str:
+    """Type `typed` at the end of the document that holds `text`; the document's text after it."""
+    end = end_of(text)
+    client.change(uri, version, edit_at(end, end, typed))
+    return text + typed
+
+
 def replace_all(text: str) -> list[lsp.TextDocumentContentChangeEvent]:
     return [lsp.TextDocumentContentChangeWholeDocument(text=text)]
 
@@ -193,11 +205,8 @@ def test_definition_and_references_reach_across_extends(client: Client, opened: 
 def test_completion_offers_names_labels_and_domains_where_each_fits(client: Client, opened: dict[str, str]) -> None:
     uri = opened[BASE.name]
     text = BASE.read_text(encoding="utf-8")
-    end = position_of(text + "\x00", "\x00")
-    typed = "\nsketch = segment is "
-    client.change(uri, 4, edit_at(end, end, typed))
-    after = text + typed
-    labels = complete(client, uri, position_of(after + "\x00", "\x00"))
+    after = append(client, uri, 4, text, "\nsketch = segment is ")
+    labels = complete(client, uri, end_of(after))
     assert [label for label, item in labels.items() if item.kind == lsp.CompletionItemKind.EnumMember] == [
         "1",
         "2",
@@ -227,18 +236,14 @@ def test_completion_offers_org_types_in_a_list_of_them_and_units_where_a_type_go
 ) -> None:
     uri = opened[BASE.name]
     text = BASE.read_text(encoding="utf-8")
-    end = position_of(text + "\x00", "\x00")
-    typed = '\ninput sketch "S": '
-    client.change(uri, 6, edit_at(end, end, typed))
-    after = text + typed
-    types = complete(client, uri, position_of(after + "\x00", "\x00"))
+    after = append(client, uri, 6, text, '\ninput sketch "S": ')
+    types = complete(client, uri, end_of(after))
     units = {label for label, item in types.items() if item.kind == lsp.CompletionItemKind.Unit}
     assert {"percent", "rate", "days", "money"} <= units
     assert types["yes/no"].kind == lsp.CompletionItemKind.Keyword and "acute" not in types
 
-    listed = "percent for acute, "
-    client.change(uri, 7, edit_at(end, position_of(after + "\x00", "\x00"), typed + listed))
-    org_types = complete(client, uri, position_of(after + listed + "\x00", "\x00"))
+    listed = append(client, uri, 7, after, "percent for acute, ")
+    org_types = complete(client, uri, end_of(listed))
     assert set(org_types) == {"icb", "acute", "mental_health", "community", "ambulance"}
     assert all(item.kind == lsp.CompletionItemKind.EnumMember for item in org_types.values())
 

@@ -37,8 +37,13 @@ class Explainer:
 
     def quote(self, node: ir.Node) -> str:
         """A rule as the policy writes it, on one line, with where it is."""
-        text, span = self.text(node), node.span
-        return f"{text}    ({Path(span.file).name}:{span.line})" if text and span is not None else ""
+        text = self.text(node)
+        return f"{text}{self.where(node)}" if text and node.span is not None else ""
+
+    @staticmethod
+    def where(node: ir.Node) -> str:
+        """Where a rule is in the policy, as the explanation shows it after the rule."""
+        return f"    ({Path(node.span.file).name}:{node.span.line})" if node.span is not None else ""
 
     def value(self, name: str, row: int) -> results.Value:
         """A value as reported (None when missing), a number that is not finite as missing, as JSON gives it."""
@@ -83,8 +88,7 @@ class Explainer:
                 # A decision table is named by the row that chose and the values that chose it, not quoted whole.
                 table = decl.expr
                 count = len(table.rows) + (table.otherwise is not None)
-                where = f"    ({Path(decl.span.file).name}:{decl.span.line})" if decl.span is not None else ""
-                lines.append(f"  rule: a decision table of {count} rows{where}")
+                lines.append(f"  rule: a decision table of {count} rows{self.where(decl)}")
                 lines.append(f"  chosen: {self.why(table, decl, row)[0]}")
             else:
                 lines.append(f"  rule: {self.quote(decl)}")
