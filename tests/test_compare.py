@@ -150,13 +150,66 @@ def test_the_decisive_steps_name_the_cap_the_rule_and_its_source(files: Path) ->
         "value": 3,
         "why": "no better than 3 when in_deficit (applied)",
         "source": "new cap",
+        "kind": "adjustment",
+        "driver": "segment: no better than 3 when in_deficit",
     }
-    assert x2[1] == {"name": "segment", "value": 3, "why": "base as segment, with base 2", "source": "new segment"}
-    assert x2[2] == {"name": "base", "value": 2, "why": "when score >= 75 (with score 85): 2", "source": "new rule"}
+    assert x2[1] == {
+        "name": "segment",
+        "value": 3,
+        "why": "base as segment, with base 2",
+        "source": "new segment",
+        "kind": "pass",
+        "driver": "segment: base as segment",
+    }
+    assert x2[2] == {
+        "name": "base",
+        "value": 2,
+        "why": "when score >= 75 (with score 85): 2",
+        "source": "new rule",
+        "kind": "table",
+        "driver": "base: when score >= 75: 2",
+    }
     assert all(isinstance(step["value"], int | float) for step in x2)  # numbers as numbers, not their text
     x3 = rows["X3"]["outcomes"][0]["steps"]
     assert x3[0]["why"] == "becomes underperforming when failing (applied)"
     assert x3[0]["value"] == "underperforming"  # a label as its text
+
+
+def test_the_decisive_step_is_the_first_that_does_more_than_pass_a_value_on(files: Path) -> None:
+    rows = {r["org"]: r for r in doc_of(files)["rows"]}
+    # X2: the cap applied, so it decided; X1: `segment = base as segment` passes base on, whose row decided
+    x1, x2 = (rows[k]["outcomes"][1] for k in ("X1", "X2"))
+    decisive = [next(s for s in o["steps"] if s["kind"] != "pass") for o in (x1, x2)]
+    assert [s["why"] for s in decisive] == [
+        "when score >= 75 (with score 85): 2",
+        "no better than 3 when in_deficit (applied)",
+    ]
+    # a mover's driver is the decisive step of the side that rates it worse, without the row's numbers
+    assert rows["X2"]["direction"] == "worse under B"
+    assert rows["X2"]["driver"] == "B: segment: no better than 3 when in_deficit"
+    assert rows["X3"]["direction"] == "better under B"
+    assert rows["X3"]["driver"] == "A: overall: becomes underperforming when failing"
+    assert rows["X4"]["driver"] is None and not rows["X4"]["moved"]
+
+
+def test_movers_of_the_bundled_comparison_are_grouped_by_their_drivers(bundled: compare.Document) -> None:
+    movers = bundled.movers()
+    drivers = movers.drivers()
+    assert sum(n for _, n in drivers) == len(movers.rows) == 274
+    assert [n for _, n in drivers] == sorted((n for _, n in drivers), reverse=True)
+    counted = dict(drivers)
+    # the 2025 cap and the quartile cut points, the 2009 worst domain, each named as the rule says it
+    assert counted["B: segment: no better than 3 when in_deficit"] == 59
+    assert counted["B: delivery_score: average_score above the third cut point"] == 99
+    assert counted["A: overall: the worst is finance"] == 7
+    for row in movers.rows:
+        worse = row.outcomes[0 if row.direction == comparison.BETTER else 1]
+        assert worse is not None and worse.decisive is not None
+        assert row.driver == ("B: " if worse is row.outcomes[1] else "A: ") + worse.decisive.driver
+    # the cut point crossed, with the row's value and the cohort's cut points
+    capped = next(r for r in movers.rows if r.driver.endswith("above the third cut point"))
+    why = capped.outcomes[1].decisive.why
+    assert why.startswith("average_score ") and " above the third cut point: quartiles of average_score over " in why
 
 
 def test_a_policy_and_its_variant_list_the_declarations_that_differ(files: Path) -> None:
@@ -230,9 +283,9 @@ SHAPE = {
         "better",
     ],
     "assumption": ["where", "text"],
-    "row": ["key", "org", "name", "org_type", "period", "outcomes", "moved", "direction", "delta"],
+    "row": ["key", "org", "name", "org_type", "period", "outcomes", "moved", "direction", "delta", "driver"],
     "outcome": ["value", "standing", "tier", "steps", "assumptions"],
-    "step": ["name", "value", "why", "source"],
+    "step": ["name", "value", "why", "source", "kind", "driver"],
     "crosstab": ["a_values", "b_values", "counts", "a_edges", "b_edges"],
 }
 
@@ -362,6 +415,12 @@ def test_numeric_outcomes_compare_by_value_in_bounded_bins(tmp_path: Path) -> No
     rows = {r["org"]: r for r in doc["rows"]}
     assert (rows["N00003"]["moved"], rows["N00003"]["delta"]) == (False, 0.0)
     assert rows["N00001"]["direction"] == "higher under B" and rows["N00001"]["delta"] == 101 - 51
+    # a number's outcome is a number in the JSON, not its text
+    assert rows["N00001"]["outcomes"] == [
+        {**rows["N00001"]["outcomes"][0], "value": 51.0},
+        {**rows["N00001"]["outcomes"][1], "value": 101.0},
+    ]
+    assert rows["N00001"]["driver"] == "B: average: max(x, y)"
 
 
 def test_a_metric_outcome_compares_by_its_direction(tmp_path: Path) -> None:

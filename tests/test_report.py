@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import random
 import re
@@ -23,6 +24,7 @@ from policyc.analysis.comparison import (
     LOWER,
     MISSING,
     NOT_RATED,
+    PASS,
     TIERS,
     WORSE,
     Assumption,
@@ -33,6 +35,7 @@ from policyc.analysis.comparison import (
     Policy,
     Row,
     Step,
+    driver,
     plain,
     reported,
 )
@@ -114,6 +117,8 @@ def _steps_a(value: str, rng: random.Random) -> tuple[Step, ...]:
             "why": "the lowest of finance, operational standards and targets, and "
             "quality and safety; user experience only moderates",
             "source": "performance_2009.policy:402",
+            "kind": "worst",
+            "driver": f"overall: the worst is {rng.choice(('finance', 'operational_standards'))}",
         },
         {
             "name": "operational_standards",
@@ -153,6 +158,8 @@ def _steps_b(value: str, org_type: str, rng: random.Random) -> tuple[Step, ...]:
             "why": "delivery score as segment; `no better than 3 when in_deficit` "
             + ("applies" if deficit else "does not apply"),
             "source": "oversight_2025.policy:678",
+            "kind": "pass",
+            "driver": "segment: delivery_score as segment",
         },
         {
             "name": "delivery_score",
@@ -160,6 +167,8 @@ def _steps_b(value: str, org_type: str, rng: random.Random) -> tuple[Step, ...]:
             "why": f"quartiles of average_score over "
             f"{rng.randint(10, 134)} in cohort {org_type}, cut points 1.98, 2.41, 2.87",
             "source": "oversight_2025.policy:642",
+            "kind": "quartile",
+            "driver": f"delivery_score: average_score {rng.choice(('above the third', 'below the first'))} cut point",
         },
         {
             "name": "average_score",
@@ -232,6 +241,7 @@ def make_document(
                     moved=moved,
                     direction=direction,
                     delta=delta,
+                    driver=driver((a, b), direction) if moved else None,
                 )
             )
     rated = [sum(1 for r in rows if r.outcomes[side] is not None) for side in (0, 1)]
@@ -386,9 +396,10 @@ def test_the_script_takes_the_documents_words_from_the_page(page):
         "worse": WORSE,
         "higher": HIGHER,
         "lower": LOWER,
+        "pass": PASS,
     }
     script = re.search(r"<script>(.*?)</script>", page, re.S).group(1)
-    for word in (MISSING, NOT_RATED, BETTER, WORSE, HIGHER, LOWER, *TIERS):
+    for word in (MISSING, NOT_RATED, BETTER, WORSE, HIGHER, LOWER, PASS, *TIERS):
         assert f'"{word}"' not in script and f"'{word}'" not in script, word
 
 
@@ -724,5 +735,41 @@ def test_a_bin_of_numbers_lists_its_rows_in_a_browser(browser, tmp_path: Path):
     i, j = max(((i, j) for i, row in enumerate(counts) for j, _ in enumerate(row)), key=lambda c: counts[c[0]][c[1]])
     page.locator(f'#crosstab td[data-i="{i}"][data-j="{j}"]').click()
     expect(page.locator("#organisations tbody tr[data-i]")).to_have_count(counts[i][j])
+    assert errors == []
+    page.close()
+
+
+def test_movers_are_grouped_by_their_drivers_and_give_the_decisive_step(small):
+    page = render_html(small)
+    drivers = small.movers().drivers()
+    assert drivers and sum(n for _, n in drivers) == len(small.movers().rows)
+    buttons = re.findall(r'<button type="button" data-driver="([^"]*)" aria-pressed="false">', page)
+    assert buttons == [html.escape(name, quote=True) for name, _ in drivers]
+    assert "decisive step" in page
+
+
+def test_a_driver_lists_its_movers_and_the_reason_is_the_decisive_step_in_a_browser(browser, small, tmp_path: Path):
+    path = tmp_path / "report.html"
+    path.write_text(render_html(small), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(path.as_uri())
+    movers = page.locator("#movers tbody tr[data-i]")
+    everyone = movers.count()
+    (name, n), *_ = small.movers().drivers()
+    button = page.locator("#drivers button").first
+    button.click()
+    assert button.get_attribute("aria-pressed") == "true"
+    assert movers.count() == n < everyone
+    # B's reason is its decisive step (the quartile), not the first step, which passes the delivery score on
+    reasons = page.locator("#movers tbody td.reason").all_inner_texts()
+    assert all("delivery_score = " in text and "segment = " not in text for text in reasons)
+    button.click()
+    assert button.get_attribute("aria-pressed") == "false" and movers.count() == everyone
+    # the drill-down marks the decisive step
+    movers.first.click()
+    lead = page.locator("#movers tr.detail .side-b li.lead code")
+    assert lead.inner_text() == "delivery_score"
     assert errors == []
     page.close()

@@ -35,6 +35,7 @@ from policyc.analysis.comparison import (
     Step,
     bin_edges,
     bin_values,
+    driver,
     shared_better,
 )
 from policyc.analysis.evaluation import RuleFailed
@@ -180,8 +181,11 @@ def _outcome(side: Side, explainer: Explainer, row: int, assumptions: int) -> Ou
         place = standing(int(encoded), len(t.labels))
     elif value is not None and t.kind == "bool":  # yes before no, as the side's scale lists them
         place = standing(0 if value else 1, 2)
+    # a finite number stays a number; a value of a scale (a numbered scale's too), yes/no, and a number that is not
+    # finite are their text, as the scale lists them and the outputs show them
+    number = isinstance(value, float) and t.kind not in ("labels", "scale") and math.isfinite(value)
     return Outcome(
-        value=None if value is None else results.csv_text(value),
+        value=value if number or value is None else results.csv_text(value),
         standing=place,
         tier=None if place is None else tier(place),
         steps=tuple(Step(**step) for step in explainer.decisive(row, side.outcome)),
@@ -302,6 +306,7 @@ def document(a: Side, b: Side, data: str | None, names: dict[str, str] | None = 
                 moved=bool(moved),
                 direction=direction,
                 delta=delta,
+                driver=driver((first, second), direction) if moved else None,
             )
         )
     return Document(
@@ -398,7 +403,7 @@ def to_csv(doc: Document) -> str:
         cells = [r.org, r.name or "", r.org_type, r.period or ""]
         for o in r.outcomes:
             status = NOT_RATED if o is None else MISSING if o.value is None else "rated"
-            cells += ["" if o is None or o.value is None else o.value, status]
+            cells += ["" if o is None or o.value is None else o.reported, status]
         delta = "" if r.delta is None else results.csv_text(r.delta)
         cells += ["yes" if r.moved else "no", r.direction or "", delta]
         cells += ["" if o is None else "; ".join(f"{s.name} {s.text}: {s.why}" for s in o.steps) for o in r.outcomes]

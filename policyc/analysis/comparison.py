@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections import Counter
 from typing import Any
 
 import attrs
 
+from policyc.analysis.explain import PASS
 from policyc.data.results import csv_text
 
 # A value a policy gives no outcome for, and a row of an org type the policy does not declare.
@@ -31,12 +33,16 @@ ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 @attrs.frozen
 class Step:
     """One step that decided an outcome: the value's name and what it came to (a number, yes/no as a bool, a label,
-    None when missing), why, and the source it rests on."""
+    None when missing), why, the source it rests on, its kind (an adjustment, a worst or best, a quartile, a
+    decision table's row, an average, a value given or passed on: `policyc.analysis.explain.KINDS`) and its driver,
+    the step in words without the row's numbers, which rows decided the same way share."""
 
     name: str
     value: str | int | float | bool | None
     why: str
     source: str | None
+    kind: str = "rule"
+    driver: str = ""
 
     @property
     def text(self) -> str:
@@ -46,10 +52,11 @@ class Step:
 
 @attrs.frozen
 class Outcome:
-    """One policy's outcome for one row: its value as reported (None when missing), its standing on the scale from
-    0 (best) to 1 (worst) and tier, the steps that decided it, and how many assumptions it rests on."""
+    """One policy's outcome for one row: its value (None when missing; a value of a scale as the scale lists it, a
+    finite number as a number, one that is not finite as its text, `inf`), its standing on the scale from 0 (best)
+    to 1 (worst) and tier, the steps that decided it, and how many assumptions it rests on."""
 
-    value: str | None
+    value: str | float | None
     standing: float | None
     tier: str | None
     steps: tuple[Step, ...]
@@ -57,7 +64,14 @@ class Outcome:
 
     @property
     def reported(self) -> str:
-        return MISSING if self.value is None else self.value
+        """The value as the text outputs show it: `missing`, a label, or the shortest decimal."""
+        return MISSING if self.value is None else csv_text(self.value)
+
+    @property
+    def decisive(self) -> Step | None:
+        """The step that decided the outcome: the first that does more than pass a value on (the cap that applied,
+        the worst domain, the cut point crossed, the decision table's row), or None when no step is recorded."""
+        return next((s for s in self.steps if s.kind != PASS), self.steps[0] if self.steps else None)
 
 
 def reported(outcome: Outcome | None) -> str:
@@ -80,6 +94,8 @@ class Row:
     # B's standing minus A's where both outcomes are on scales; B's number minus A's where both are numbers (None
     # when the difference is not a finite number)
     delta: float | None
+    # what drove a mover (`driver`), None for a row that did not move
+    driver: str | None = None
 
     @property
     def both(self) -> bool:
@@ -194,7 +210,7 @@ class Crosstab:
             return reported(outcome)
         number = float(outcome.value)
         if not math.isfinite(number):
-            return outcome.value
+            return outcome.reported
         bins = bin_values(edges)
         return bins[min(max(bisect_right(edges, number) - 1, 0), len(bins) - 1)]
 
@@ -241,6 +257,21 @@ class Movers:
     def largest_first(self) -> list[Row]:
         """By the size of the change, largest first; a mover without a standing on one side last."""
         return sorted(self.rows, key=lambda r: (r.delta is None, -abs(r.delta or 0.0), r.key))
+
+    def drivers(self) -> list[tuple[str, int]]:
+        """The movers counted by what drove each (`driver`), the most frequent first, then by name."""
+        counts = Counter(r.driver or "" for r in self.rows)
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def driver(outcomes: tuple[Outcome | None, Outcome | None], direction: str | None) -> str:
+    """What drove a mover, in words that rows moved the same way share: the decisive step of the side that rates it
+    worse (B's where two numbers are compared by value), with its side: `B: segment: no better than 3 when
+    in_deficit`."""
+    side = 0 if direction == BETTER else 1
+    outcome = outcomes[side]
+    step = None if outcome is None else outcome.decisive
+    return f"{'AB'[side]}: {step.driver or step.name if step is not None else 'no step recorded'}"
 
 
 @attrs.frozen

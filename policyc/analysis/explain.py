@@ -18,6 +18,19 @@ from policyc.ir.nodes import outcome
 from policyc.syntax.diagnostics import did_you_mean
 from policyc.syntax.text import printable
 
+# The kinds of decisive step: a value given in the table, an adjustment that changed it, a worst or best, a quartile,
+# a decision table's row, an average of metric scores, a value passed on unchanged, and any other rule.
+GIVEN, ADJUSTMENT, QUARTILE, TABLE, AVERAGE, PASS, RULE = (
+    "given",
+    "adjustment",
+    "quartile",
+    "table",
+    "average",
+    "pass",
+    "rule",
+)
+KINDS = (GIVEN, ADJUSTMENT, "worst", "best", QUARTILE, TABLE, AVERAGE, PASS, RULE)
+
 
 class Explainer:
     def __init__(self, compiled: Compiled, frame: Frame, values: dict[str, np.ndarray], notes: dict, sources):
@@ -147,7 +160,8 @@ class Explainer:
             if self.given(name, row):
                 parts.append(head + " (given)")
                 return
-            details = [self.cut_points(decl.expr, row)] if isinstance(decl.expr, ir.Quartile) else []
+            crossed = self.cut_points(decl.expr, row)
+            details = [crossed[0]] if crossed is not None else []
             for adjust, changed in zip(decl.adjusts, self.changes(decl, row), strict=True):
                 state = self.applied(adjust, row)
                 # the outcome's own adjustments all count; below it, those that changed something
@@ -163,14 +177,17 @@ class Explainer:
 
     def decisive(self, row: int, outcome: str) -> list[dict]:
         """The steps that decided the outcome, in business terms: each adjustment that applied (a cap, a moderator,
-        an override), which argument of a worst/best decided, the quartile and its cut points, and the metric
-        scores that weighed most on an average. Outcome first; each step with the source it rests on."""
+        an override), which argument of a worst/best decided, the quartile and the cut point crossed, and the
+        metric scores that weighed most on an average. Outcome first; each step with the source it rests on, its
+        kind (KINDS) and its driver: the step in words that do not depend on the row's numbers, so that rows
+        decided the same way group together."""
         steps: list[dict] = []
         seen: set[str] = set()
 
-        def step(name: str, why: str, node) -> None:
+        def step(name: str, why: str, node, kind: str, driver: str) -> None:
             source = next((p.text for p in node.provenance if p.kind == "source"), None)
-            steps.append({"name": name, "value": self.value(name, row), "why": why, "source": source})
+            value = self.value(name, row)
+            steps.append({"name": name, "value": value, "why": why, "source": source, "kind": kind, "driver": driver})
 
         def visit(name: str) -> None:
             decl = self.decls[name]
@@ -178,22 +195,25 @@ class Explainer:
                 return
             seen.add(name)
             if self.given(name, row):
-                step(name, "given in the table", decl)
+                step(name, "given in the table", decl, GIVEN, f"{name} given in the table")
                 return
             for adjust, changed in zip(decl.adjusts, self.changes(decl, row), strict=True):
                 if changed:
                     state = self.applied(adjust, row)
-                    step(name, f"{self.text(adjust)} ({'applied' if state == 'applies' else state})", adjust)
-            why, follow = self.why(decl.expr, decl, row)
-            step(name, why, decl)
+                    text = self.text(adjust)
+                    why = f"{text} ({'applied' if state == 'applies' else state})"
+                    step(name, why, adjust, ADJUSTMENT, f"{name}: {text}")
+            why, follow, kind, driver = self.why(decl.expr, decl, row)
+            step(name, why, decl, kind, f"{name}: {driver}" if driver else name)
             for read in follow:
                 visit(read)
 
         visit(outcome)
         return steps
 
-    def why(self, expr: ir.Expr, decl: ir.Derived, row: int) -> tuple[str, list[str]]:
-        """An expression (the rule, or a decision table's chosen result) on this row, and the values to follow."""
+    def why(self, expr: ir.Expr, decl: ir.Derived, row: int) -> tuple[str, list[str], str, str]:
+        """An expression (the rule, or a decision table's chosen result) on this row: what it came to in words, the
+        values to follow, its kind and its driver (the words without the row's numbers)."""
         written = self.text(expr) if expr is not decl.expr else self.text(decl).split("=", 1)[-1].strip()
         while isinstance(expr, (ir.Cast, ir.Round)):
             expr = expr.operand
@@ -205,9 +225,13 @@ class Explainer:
                 pick = max(present)[0] if expr.kind == "worst" else min(present)[0]
                 deciding = [n for v, n in present if v == pick]
                 shown = ", ".join(f"{n} {self.shown(n, row)}" for _, n in present)
-                return f"the {expr.kind} of {shown}: decided by {' and '.join(deciding)}", deciding
+                by = " and ".join(deciding)
+                return f"the {expr.kind} of {shown}: decided by {by}", deciding, expr.kind, f"the {expr.kind} is {by}"
         if isinstance(expr, ir.Quartile):
-            return self.cut_points(decl.expr, row) or f"{decl.name} by quartiles", names
+            crossed = self.cut_points(decl.expr, row)
+            if crossed is None:
+                return f"{decl.name} by quartiles", names, QUARTILE, "by quartiles"
+            return crossed[0], names, QUARTILE, crossed[1]
         if isinstance(expr, ir.Table):
             if self.reader is None:
                 self.reader = Reader(self.program, self.frame, self.values)
@@ -216,20 +240,25 @@ class Explainer:
                 condition, result = chosen
                 read = [n for n in ir.loads(condition) if n in self.decls] if condition is not None else []
                 shown = ", ".join(f"{n} {self.shown(n, row)}" for n in read)
-                head = (
-                    "otherwise"
-                    if condition is None
-                    else f"when {self.text(condition)}" + (f" (with {shown})" if shown else "")
-                )
+                when = "otherwise" if condition is None else f"when {self.text(condition)}"
+                head = when + (f" (with {shown})" if shown else "")
                 if isinstance(result, ir.Const):
-                    return f"{head}: {self.text(result)}", read
-                inner, follow = self.why(result, decl, row)
-                return f"{head}: {inner}", read + [n for n in follow if n not in read]
+                    return f"{head}: {self.text(result)}", read, TABLE, f"{when}: {self.text(result)}"
+                inner, follow, kind, driver = self.why(result, decl, row)
+                if condition is not None:  # the row's condition chose the rule, so the row decides
+                    kind, driver = TABLE, f"{when}: {driver}" if driver else when
+                return f"{head}: {inner}", read + [n for n in follow if n not in read], kind, driver
         scores = [n for n in names if isinstance(self.decls[n], ir.Score)]
         if isinstance(expr, ir.Aggregate) and scores:
-            return self.weighed(expr, scores, row), [n for n in names if n not in scores]
+            return (
+                self.weighed(expr, scores, row),
+                [n for n in names if n not in scores],
+                AVERAGE,
+                f"{expr.kind} of metric scores",
+            )
         shown = ", ".join(f"{n} {self.shown(n, row)}" for n in names if n != "org_type")
-        return written + (f", with {shown}" if shown else ""), names
+        kind = PASS if isinstance(expr, ir.Load) and expr.name in self.decls else RULE
+        return written + (f", with {shown}" if shown else ""), names, kind, written
 
     def weighed(self, expr: ir.Aggregate, scores: list[str], row: int) -> str:
         """An average of metric scores: how many were present, and the three that pulled it furthest the wrong way."""
@@ -253,19 +282,37 @@ class Explainer:
                 self.provenance(adjust.provenance, adjust, found)
         return found
 
-    def cut_points(self, rule: ir.Expr, row: int) -> str:
-        """Where a quartile's cut points fell in the row's cohort group, when the rule quartiles a named value."""
+    def cut_points(self, rule: ir.Expr, row: int) -> tuple[str, str] | None:
+        """Where a quartile's cut points fell in the row's cohort group and which the row's value crossed, when the
+        rule quartiles a named value: the words, and the driver (the cut point crossed, without the numbers)."""
         if not isinstance(rule, ir.Quartile):
-            return ""
+            return None
         operand = rule.operand
         if not isinstance(operand, ir.Load) or operand.name not in self.values:
-            return ""
+            return None
         if self.groups is None:
             self.groups = Context(self.frame, self.program.cohorts, ()).group
         cohort = np.asarray(self.values[operand.name], dtype=np.float64)[self.groups == self.groups[row]]
         ordered = np.sort(cohort[~np.isnan(cohort)])
-        cuts = ", ".join(f"{cut_point(ordered, p, rule.method):.4g}" for p in (0.25, 0.5, 0.75))
-        return f"quartiles of {operand.name} over {len(ordered)} in its cohort, cut points {cuts}"
+        points = [cut_point(ordered, p, rule.method) for p in (0.25, 0.5, 0.75)]
+        cuts = ", ".join(f"{x:.4g}" for x in points)
+        text = f"quartiles of {operand.name} over {len(ordered)} in its cohort, cut points {cuts}"
+        value = float(self.values[operand.name][row])
+        if np.isnan(value) or any(np.isnan(points)):
+            return text, "by quartiles"
+        above = sum(value > x for x in points)
+        below = sum(value < x for x in points)
+        ordinal = ("first", "second", "third")
+        if below == 3:
+            where = "below the first cut point"
+        elif above == 3:
+            where = "above the third cut point"
+        elif above + below == 3:
+            where = f"between the {ordinal[above - 1]} and {ordinal[above]} cut points"
+        else:  # on a cut point: the quartile's method says which side it falls
+            where = "on the " + " and ".join(ordinal[k] for k, x in enumerate(points) if x == value) + " cut point"
+        shown = f"{operand.name} {self.shown(operand.name, row)}"
+        return f"{shown} {where}: {text}", f"{operand.name} {where}"
 
     def provenance(self, items, node, assumptions: list) -> list[str]:
         out = []

@@ -32,8 +32,8 @@ def value_tiers(rows: tuple[Row, ...], side: int) -> dict[str, str | None]:
     tiers: dict[str, str | None] = {}
     for row in rows:
         outcome = row.outcomes[side]
-        if outcome is not None and outcome.value is not None and outcome.value not in tiers:
-            tiers[outcome.value] = outcome.tier
+        if outcome is not None and outcome.value is not None and outcome.reported not in tiers:
+            tiers[outcome.reported] = outcome.tier
     return tiers
 
 

@@ -52,11 +52,13 @@ function change(r, withDelta) {
   if (r.direction === T.lower) return `<span class="dir">&#9660;&nbsp;Lower under&nbsp;B${d}</span>`;
   return r.moved ? `<span class="dir">Moved${d}</span>` : '<span class="muted">&mdash;</span>';
 }
+// The step that decided an outcome: the first that does more than pass a value on, as the document defines it.
+const decisive = (o) => o.steps.find((s) => s.kind !== T.pass) || o.steps[0];
 function reason(k, o) {
   let text = '<span class="muted">&mdash;</span>';
   if (o === null) text = `<span class="muted">${esc(T.not_rated)}</span>`;
   else if (o.steps.length) {
-    const s = o.steps[0];
+    const s = decisive(o);
     const full = `${s.name} = ${s.value}${s.why ? ": " + s.why : ""}${s.source ? " (" + s.source + ")" : ""}`;
     text = `<span title="${esc(full)}"><b>${esc(s.name)} = ${esc(s.value)}</b> ${esc(s.why || "")}</span>`;
   }
@@ -73,8 +75,9 @@ function side(r, k) {
   if (o === null) {
     body = `<p class="muted">${esc(p.name)} does not rate organisations of type <b>${esc(r.org_type)}</b>.</p>`;
   } else {
-    body = o.steps.length ? '<ol class="steps">' + o.steps.map((s, n) =>
-      `<li${n === 0 ? ' class="lead"' : ""}><div class="head"><code>${esc(s.name)}</code> = <b>${esc(s.value)}</b>` +
+    const lead = o.steps.length ? decisive(o) : null;
+    body = o.steps.length ? '<ol class="steps">' + o.steps.map((s) =>
+      `<li${s === lead ? ' class="lead" title="The decisive step"' : ""}><div class="head"><code>${esc(s.name)}</code> = <b>${esc(s.value)}</b>` +
       `</div>${s.why ? `<div class="why">${esc(s.why)}</div>` : ""}` +
       `${s.source ? `<div class="src">${esc(s.source)}</div>` : ""}</li>`).join("") + "</ol>"
       : '<p class="muted">No decisive steps recorded.</p>';
@@ -89,7 +92,7 @@ const detail = (r, span) => `<tr class="detail"><td colspan="${span}"><div class
   `<span>${esc(r.org)} &middot; ${esc(r.org_type)}${r.period ? " &middot; " + esc(r.period) : ""}</span></div>` +
   `<div class="explain">${side(r, 0)}${side(r, 1)}</div></td></tr>`;
 
-const state = {q: "", period: "", type: "", moved: false, cell: null};
+const state = {q: "", period: "", type: "", moved: false, cell: null, driver: null};
 const KEYS = {
   org: (r) => r.org, period: (r) => r.period || "",
   a: (r) => rank(0, r.out[0]), b: (r) => rank(1, r.out[1]),
@@ -99,7 +102,7 @@ const compare = (x, y) => typeof x === "number" ? x - y : x.localeCompare(y, und
 const tables = {
   movers: {
     sort: "change", dir: -1, open: new Set(),
-    keep: (r) => r.moved,
+    keep: (r) => r.moved && (state.driver === null || r.driver === state.driver),
     row: (r) => cells(r) + `<td class="change">${change(r, true)}</td>` +
       `<td class="reason">${reason(0, r.out[0])}${reason(1, r.out[1])}</td>`,
   },
@@ -206,6 +209,19 @@ chip.lastElementChild.addEventListener("click", () => {
   state.cell = null;
   chip.hidden = true;
   render("organisations");
+});
+
+// The drivers above the movers: choosing one lists only the movers it drove; choosing it again lists them all.
+const driverList = document.getElementById("drivers");
+if (driverList) driverList.addEventListener("click", (ev) => {
+  const button = ev.target.closest("button[data-driver]");
+  if (!button) return;
+  const chosen = state.driver === button.dataset.driver ? null : button.dataset.driver;
+  state.driver = chosen;
+  for (const b of driverList.querySelectorAll("button[data-driver]")) {
+    b.setAttribute("aria-pressed", String(b.dataset.driver === chosen));
+  }
+  render("movers");
 });
 
 const periodChoice = document.getElementById("dist-period");

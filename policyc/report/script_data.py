@@ -21,6 +21,7 @@ TERMS = {
     "worse": comparison.WORSE,
     "higher": comparison.HIGHER,
     "lower": comparison.LOWER,
+    "pass": comparison.PASS,
 }
 # Each packed class's fields, in the order its packed values come.
 FIELDS = {
@@ -56,6 +57,10 @@ def _pack(value: Any, strings: _Strings) -> Any:
     if isinstance(value, Step):
         # the value as the text outputs show it: the report prints it as it is
         return [strings.ref(value.text if name == "value" else getattr(value, name)) for name in FIELDS["step"]]
+    if isinstance(value, Outcome):
+        # the value as the text outputs show it, so that the script finds it on the scale; missing stays null
+        shown = None if value.value is None else value.reported
+        return [shown if name == "value" else _pack(getattr(value, name), strings) for name in FIELDS["outcome"]]
     if attrs.has(type(value)):
         return [_pack(getattr(value, f.name), strings) for f in attrs.fields(type(value))]
     if isinstance(value, tuple):

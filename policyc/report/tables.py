@@ -80,9 +80,28 @@ def movers(document: Document) -> str:
     return (
         f'<section id="movers" class="card"><div class="section-head"><h2>Movers</h2>'
         '<span class="count" id="movers-count"></span></div><p class="lede">Rows whose standing differs between '
-        "the two regimes, largest change first; the reason is each outcome&rsquo;s first decisive step. Choose a "
-        f"row for both explanations.</p>{_frame('movers-table', columns)}"
+        "the two regimes, largest change first. The reason is each outcome&rsquo;s decisive step: the cap or "
+        "override that applied, the worst domain, the cut point crossed, the decision table&rsquo;s row. Choose a "
+        f"row for both explanations.</p>{_drivers(document)}{_frame('movers-table', columns)}"
         "<noscript><p>The tables need JavaScript.</p></noscript></section>"
+    )
+
+
+def _drivers(document: Document) -> str:
+    """The movers grouped by what drove each: the decisive step of the side that rates it worse, with its count,
+    the most frequent first; each a button that lists only its movers."""
+    counted = document.movers().drivers()
+    if not counted:
+        return ""
+    items = "".join(
+        f'<li><button type="button" data-driver="{e(name)}" aria-pressed="false"><span class="what">{e(name)}'
+        f"</span><b>{n:,}</b></button></li>"
+        for name, n in counted
+    )
+    return (
+        '<div class="drivers"><h3>What drove the moves</h3><p class="muted">Each mover counted once, by the decisive '
+        "step of the side that rates it worse (A or B). Choose one to list its movers.</p>"
+        f'<ul id="drivers">{items}</ul></div>'
     )
 
 
