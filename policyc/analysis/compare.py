@@ -7,6 +7,7 @@ import functools
 import io
 import json
 import math
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -411,24 +412,33 @@ def to_csv(doc: Document) -> str:
     return out.getvalue()
 
 
-def to_table(doc: Document, movers_shown: int = 15) -> str:
-    """The terminal summary: the policies, the cross-tabulation, and the movers with the step that decided each.
-    Its length is bounded whatever the data: the cross-tabulation is, and at most `movers_shown` movers are listed.
-    Every text from a policy or the data is shown printable."""
+def to_table(doc: Document, movers_shown: int = 15, width: int = 100, drivers_shown: int = 8) -> str:
+    """The terminal summary, in lines of at most `width` characters: the policies, the cross-tabulation, what drove
+    the moves, and the movers with the step that decided each outcome. Its length is bounded whatever the data: the
+    cross-tabulation is, and at most `drivers_shown` drivers and `movers_shown` movers are listed. Every text from a
+    policy or the data is shown printable."""
+    width = max(width, 40)
     pa, pb = doc.policies
     movers = doc.movers()
-    lines = [
-        printable(doc.title),
-        "",
-        f"  A  {printable(pa.title)} ({printable(pa.file)}): outcome {pa.outcome}",
-        f"  B  {printable(pb.title)} ({printable(pb.file)}): outcome {pb.outcome}",
-    ]
+
+    def wrapped(text: str, indent: str = "", hang: str | None = None) -> list[str]:
+        return textwrap.wrap(
+            printable(text),
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent + "  " if hang is None else hang,
+            break_on_hyphens=False,
+        )
+
+    lines = [*wrapped(doc.title), ""]
+    lines += wrapped(f"A  {pa.title} ({pa.file}): outcome {pa.outcome}", "  ", "     ")
+    lines += wrapped(f"B  {pb.title} ({pb.file}): outcome {pb.outcome}", "  ", "     ")
     if doc.data:
-        lines.append(f"  on {printable(doc.data)}: {len(doc.rows)} rows, {movers.compared} rated by both")
+        lines += wrapped(f"on {doc.data}: {len(doc.rows)} rows, {movers.compared} rated by both", "  ")
     lines.append("")
     if not doc.comparable:
         number, other = ("A", "B") if pa.numeric else ("B", "A")
-        lines.append(
+        lines += wrapped(
             f"{number}'s outcome is a number and {other}'s a value of a scale: the {movers.compared} rows rated by "
             "both are cross-tabulated, not compared"
         )
@@ -438,40 +448,61 @@ def to_table(doc: Document, movers_shown: int = 15) -> str:
             if doc.by_value
             else f"{movers.worse} {WORSE}, {movers.better} better"
         )
-        lines.append(f"{len(movers.rows)} of {movers.compared} rows stand differently ({ways})")
+        lines += wrapped(f"{len(movers.rows)} of {movers.compared} rows stand differently ({ways})")
     lines.append("")
     table = doc.crosstab
     a_values, b_values = [printable(v) for v in table.a_values], [printable(v) for v in table.b_values]
     head = f"{pa.outcome} \\ {pb.outcome}"
-    width = max([len(head)] + [len(v) for v in a_values])
+    side = max([len(head)] + [len(v) for v in a_values])
     cells = [max(5, len(v)) for v in b_values]
-    lines.append(f"  {head:<{width}}  " + "  ".join(f"{v:>{w}}" for v, w in zip(b_values, cells, strict=True)))
+    lines.append(f"  {head:<{side}}  " + "  ".join(f"{v:>{w}}" for v, w in zip(b_values, cells, strict=True)))
     for value, counts in zip(a_values, table.counts, strict=True):
-        lines.append(f"  {value:<{width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(counts, cells, strict=True)))
+        lines.append(f"  {value:<{side}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(counts, cells, strict=True)))
     if table.a_edges or table.b_edges:
-        lines.append("  (numbers in bins: [lo, hi) holds lo up to but not hi; the last bin holds hi too)")
+        lines += wrapped("(numbers in bins: [lo, hi) holds lo up to but not hi; the last bin holds hi too)", "  ")
+    drivers = movers.drivers()
+    if drivers:
+        lines += ["", *wrapped("What drove the moves (the decisive step of the side that rates each mover worse):")]
+        shown = drivers[:drivers_shown]
+        digits = max(len(f"{n:,}") for _, n in shown)
+        for name, n in shown:
+            lines += wrapped(name, f"  {n:>{digits},}  ", " " * (digits + 6))
+        rest = drivers[drivers_shown:]
+        if rest:
+            lines += wrapped(
+                f"and {len(rest)} more driver{'s' if len(rest) != 1 else ''}, of {sum(n for _, n in rest):,} "
+                f"mover{'s' if sum(n for _, n in rest) != 1 else ''} (--format json or html for all)",
+                "  ",
+            )
     if movers.rows:
         lines += [
             "",
-            f"Movers, the largest first ({min(movers_shown, len(movers.rows))} of {len(movers.rows)}; "
-            "--format json or html for all):",
+            *wrapped(
+                f"Movers, the largest first ({min(movers_shown, len(movers.rows))} of {len(movers.rows)}; "
+                "--format json or html for all), with the step that decided each outcome:"
+            ),
         ]
         for r in movers.largest_first()[:movers_shown]:
             oa, ob = r.outcomes
             assert oa is not None and ob is not None  # a mover is rated by both
-            lines += [
-                "",
-                f"  {printable(r.key)}{' ' + printable(r.name) if r.name else ''} ({r.org_type}): "
-                f"{pa.outcome} {printable(oa.reported)} -> {pb.outcome} {printable(ob.reported)}",
-                f"    A: {_reason(oa)}",
-                f"    B: {_reason(ob)}",
-            ]
+            lines.append("")
+            lines += wrapped(
+                f"{r.key}{' ' + r.name if r.name else ''} ({r.org_type}): "
+                f"{pa.outcome} {oa.reported} -> {pb.outcome} {ob.reported}",
+                "  ",
+                "      ",
+            )
+            lines += wrapped(_reason(oa), "    A: ", "       ")
+            lines += wrapped(_reason(ob), "    B: ", "       ")
     if doc.differences:
         lines += ["", "Declarations that differ:"]
-        lines += [f"  {d.change:<8} {d.name}" for d in doc.differences]
+        lines += [line for d in doc.differences for line in wrapped(f"{d.change:<8} {d.name}", "  ")]
     return "\n".join(lines) + "\n"
 
 
 def _reason(o: Outcome) -> str:
-    """The first steps of an outcome's explanation, on one line."""
-    return "; ".join(printable(f"{s.name} {s.text}: {s.why}") for s in o.steps[:3])
+    """An outcome's decisive step, as one text: its value and why."""
+    step = o.decisive
+    if step is None:
+        return "no step recorded"
+    return f"{step.name} {step.text}: {step.why}"

@@ -28,8 +28,11 @@ from policyc.syntax.text import printable
 T = TypeVar("T")
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from policyc.analysis.evaluation import Evaluation, SqlEvaluation
     from policyc.backend.compile import Compiled
+    from policyc.backend.frame import Frame
 
 
 def evaluated(compiled: Compiled, data: str, allow_missing: bool, mapping: str | None) -> Evaluation:
@@ -92,12 +95,20 @@ def mapping_option(help: str, required: bool = False) -> Any:
 @main.command("eval")
 @click.argument("policy", type=IN)
 @DATA
-@format_option("table", "json", "csv", help="table: the derived values, for reading; json and csv: every named value.")
+@format_option(
+    "table",
+    "json",
+    "csv",
+    help="table: the derived values, for reading (fitted to the terminal's width on one); json and csv: every "
+    "named value.",
+)
 @out_option("the results")
 @click.option(
     "--explain", "org", metavar="ORG", help="Print how ORG's outcome came about, step by step (ORG@2025Q3: one period)."
 )
-@click.option("--period", metavar="PERIOD", help="With --explain, only this period (2025Q3).")
+@click.option("--columns", metavar="A,B", help="Only these named values, in this order (e.g. average_score,segment).")
+@click.option("--org", "orgs", metavar="ORG[,ORG]", help="Only the rows of these organisations.")
+@click.option("--period", metavar="PERIOD", help="Only the rows of this period (2025Q3); with --explain, its period.")
 @ALLOW_MISSING
 @mapping_option("Read the table's columns and values as the policy's inputs through this mapping.")
 @click.option("--engine", type=click.Choice(["numpy", "duckdb"]), default="numpy", help="What evaluates the policy.")
@@ -107,6 +118,8 @@ def evaluate(
     fmt: str,
     out: str | None,
     org: str | None,
+    columns: str | None,
+    orgs: str | None,
     period: str | None,
     allow_missing: bool,
     mapping: str | None,
@@ -116,30 +129,36 @@ def evaluate(
 
     \b
     A column named after a derived value (or `metric.score`) replaces that value
-    wherever its cell is not empty. With --explain ORG (or ORG@2025Q3, or --period), the
+    wherever its cell is not empty. --columns, --org and --period choose what the
+    results show, in every format. With --explain ORG (or ORG@2025Q3, or --period), the
     explanation is printed and the results go only to --out, if given. Exits 1 on a policy error, bad data, or a
     rule that cannot give a value, with a message naming the file, line and column.
     """
     from policyc.analysis.explain import NotInTable, explain
-    from policyc.data import results
 
-    if period is not None and org is None:
-        raise click.UsageError("--period chooses the period of --explain ORG; give --explain too")
     if org is not None and "@" in org:
         org, _, at = org.rpartition("@")
         if period is not None and period != at:
             raise click.UsageError(f"two periods: {at} after the @, and --period {period}")
         period = at
     compiled = compiled_policy(policy)
-    render_output = {"table": results.to_table, "json": results.to_json, "csv": results.to_csv}[fmt]
+    from policyc.data import results
+
+    names = None
+    if columns is not None:
+        try:
+            names = results.chosen_columns(compiled.program, columns)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--columns") from None
     if engine == "duckdb" and org is not None:
         fail("error: --explain needs the numpy engine, which keeps each step's values")
     if engine == "duckdb":
         sql = evaluated_on_duckdb(compiled, data, allow_missing, mapping)
-        deliver(render_output(compiled.program, sql.frame, sql.values), out)
+        deliver(rendered(compiled, data, sql.frame, sql.values, fmt, out, names, orgs, None if org else period), out)
         return
     run = evaluated(compiled, data, allow_missing, mapping)
-    text = render_output(compiled.program, run.frame, run.values)
+    # with --explain, --period chooses the period explained: the results keep every period
+    text = rendered(compiled, data, run.frame, run.values, fmt, out, names, orgs, None if org else period)
     if org is None:
         deliver(text, out)
         return
@@ -150,6 +169,43 @@ def evaluate(
     if out is not None:
         deliver(text, out)
     click.echo(explanation, nl=False)
+
+
+def rendered(
+    compiled: Compiled,
+    data: str,
+    frame: Frame,
+    values: dict[str, np.ndarray],
+    fmt: str,
+    out: str | None,
+    names: list[str] | None,
+    orgs: str | None,
+    period: str | None,
+) -> str:
+    """The results in the format asked for, on the rows and columns chosen; a table for a terminal fitted to its
+    width, with the outcome first after the organisation's columns."""
+    from policyc.cli import terminal
+    from policyc.data import results
+    from policyc.ir.nodes import outcome
+
+    program = compiled.program
+    if orgs is not None or period is not None:
+        try:
+            frame, values = results.rows_of(frame, values, results.chosen_rows(frame, orgs, period))
+        except ValueError as error:
+            fail(f"error: {printable(data)}: {error}")
+    if fmt != "table":
+        return {"json": results.to_json, "csv": results.to_csv}[fmt](program, frame, values, names)
+    room = terminal.width() if out is None or out == STDOUT else None
+    if room is None:
+        return results.to_table(program, frame, values, names)
+    header, cells, right = results.table_cells(program, frame, values, names)
+    keys = 3 if frame.period is not None else 2
+    if names is None and outcome(program) in header:  # the outcome where it is always seen
+        k = header.index(outcome(program))
+        order = [*range(keys), k, *(j for j in range(keys, len(header)) if j != k)]
+        header, cells, right = [header[j] for j in order], [cells[j] for j in order], [right[j] for j in order]
+    return terminal.fitted(header, cells, right, room, keep=keys + 1)
 
 
 @main.command("agree")
@@ -301,8 +357,11 @@ def run_compare(
             warn=lambda path, message: click.echo(style.prefixed(f"warning: {path}: {message}"), err=True),
         )
     )
+    from policyc.cli import terminal
+
+    room = terminal.width() if out is None or out == STDOUT else None
     render_output = {
-        "table": comparison.to_table,
+        "table": lambda doc: comparison.to_table(doc, width=room or 100),
         "json": comparison.to_json,
         "csv": comparison.to_csv,
         "html": render_html,

@@ -5,15 +5,17 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from policyc.backend.frame import Frame
-from policyc.data.cells import format_period
+from policyc.data.cells import format_period, parse_period
 from policyc.data.table import Writer
 from policyc.ir import nodes as ir
 from policyc.semantics.types import Type
+from policyc.syntax.diagnostics import did_you_mean
 from policyc.syntax.text import printable
 
 Value = None | float | int | bool | str
@@ -54,13 +56,20 @@ def _periods(frame: Frame) -> list[str | None]:
     return [format_period(p) for p in frame.period.tolist()]
 
 
-def _decoded(program: ir.Program, values: dict[str, np.ndarray]) -> dict[str, list[Value]]:
-    return {d.name: decode_column(d.type, values[d.name]) for d in program.outputs()}
+def _decoded(
+    program: ir.Program, values: dict[str, np.ndarray], names: Sequence[str] | None = None
+) -> dict[str, list[Value]]:
+    """Each output decoded, in `outputs()` order, or those `names` lists, in its order."""
+    by_name = {d.name: d for d in program.outputs()}
+    return {name: decode_column(by_name[name].type, values[name]) for name in names or by_name}
 
 
-def rows(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -> list[dict[str, Any]]:
-    """One dict per row: org, org_type (its name), period (`2025Q3` or None) and every output in `outputs()` order."""
-    columns = _decoded(program, values)
+def rows(
+    program: ir.Program, frame: Frame, values: dict[str, np.ndarray], names: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """One dict per row: org, org_type (its name), period (`2025Q3` or None) and every output in `outputs()` order
+    (or those `names` lists)."""
+    columns = _decoded(program, values, names)
     names = list(columns)
     types = program.org_types
     out = []
@@ -78,8 +87,10 @@ def rows(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -> li
     return out
 
 
-def to_json(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -> str:
-    results = rows(program, frame, values)
+def to_json(
+    program: ir.Program, frame: Frame, values: dict[str, np.ndarray], names: Sequence[str] | None = None
+) -> str:
+    results = rows(program, frame, values, names)
     for result in results:
         # JSON has no infinity: a value that overflowed is null, as CSV leaves it empty (docs/semantics.md, "Results").
         for name, value in result["values"].items():
@@ -101,9 +112,10 @@ def csv_text(value: Value) -> str:
     return str(value)
 
 
-def to_csv(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -> str:
-    """The table `policyc eval` reads: an empty period column for a policy without periods, overflowed values empty."""
-    columns = _decoded(program, values)
+def to_csv(program: ir.Program, frame: Frame, values: dict[str, np.ndarray], names: Sequence[str] | None = None) -> str:
+    """The table `policyc eval` reads: an empty period column for a policy without periods, overflowed values empty;
+    every output, or those `names` lists."""
+    columns = _decoded(program, values, names)
     out = io.StringIO()
     writer = Writer(out)
     writer.row(["org", "org_type", "period", *columns])
@@ -137,9 +149,17 @@ def table_text(value: Value) -> str:
     return str(value)
 
 
-def to_table(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -> str:
-    """Aligned text: org, org_type, period (when the table has any) and each derived value; numbers right-aligned."""
-    derived = [d for d in program.outputs() if isinstance(d, ir.Derived)]
+def table_cells(
+    program: ir.Program, frame: Frame, values: dict[str, np.ndarray], names: Sequence[str] | None = None
+) -> tuple[list[str], list[list[str]], list[bool]]:
+    """A terminal table's header, its columns of printable cells and which are right-aligned (the numbers): org,
+    org_type, period (when the table has any), then the derived values, or those `names` lists, in its order."""
+    by_name = {d.name: d for d in program.outputs()}
+    derived = (
+        [by_name[name] for name in names]
+        if names is not None
+        else [d for d in program.outputs() if isinstance(d, ir.Derived)]
+    )
     header = ["org", "org_type"] + (["period"] if frame.period is not None else []) + [d.name for d in derived]
     right = [False] * (len(header) - len(derived)) + [d.type.kind == "number" or d.type.numbered for d in derived]
     # codes come from the data, which may hold anything: no control character reaches the terminal raw
@@ -150,6 +170,15 @@ def to_table(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -
     if frame.period is not None:
         columns.append([p or "" for p in _periods(frame)])
     columns += [[printable(table_text(v)) for v in decode_column(d.type, values[d.name])] for d in derived]
+    return header, columns, right
+
+
+def to_table(
+    program: ir.Program, frame: Frame, values: dict[str, np.ndarray], names: Sequence[str] | None = None
+) -> str:
+    """Aligned text: org, org_type, period (when the table has any) and each derived value (or those `names`
+    lists); numbers right-aligned."""
+    header, columns, right = table_cells(program, frame, values, names)
     widths = [max([len(name), *map(len, column)]) for name, column in zip(header, columns, strict=True)]
 
     def line(cells: list[str]) -> str:
@@ -162,3 +191,56 @@ def to_table(program: ir.Program, frame: Frame, values: dict[str, np.ndarray]) -
     lines = [line(header), "  ".join("-" * width for width in widths)]
     lines += [line([column[row] for column in columns]) for row in range(frame.n)]
     return "\n".join(lines) + "\n"
+
+
+def rows_of(frame: Frame, values: dict[str, np.ndarray], keep: np.ndarray) -> tuple[Frame, dict[str, np.ndarray]]:
+    """The frame and its values on the rows `keep` (positions, in order) only."""
+    lines = tuple(frame.lines[k] for k in keep.tolist()) if frame.lines else tuple(k + 2 for k in keep.tolist())
+    chosen = Frame(
+        org=tuple(frame.org[k] for k in keep.tolist()),
+        org_type=frame.org_type[keep],
+        period=None if frame.period is None else frame.period[keep],
+        columns={name: column[keep] for name, column in frame.columns.items()},
+        lines=lines,
+    )
+    return chosen, {name: column[keep] for name, column in values.items()}
+
+
+def chosen_columns(program: ir.Program, text: str) -> list[str]:
+    """The named values a comma-separated list chooses, in its order, each once. Raises ValueError naming one that
+    the policy does not give, with the closest it does."""
+    given = [d.name for d in program.outputs()]
+    names = list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    if not names:
+        raise ValueError("no value named: list the values to show, `average_score,segment`")
+    for name in names:
+        if name not in given:
+            hint = did_you_mean(name, given)
+            raise ValueError(f"`{printable(name)}` is not a value the policy gives" + (f"; {hint}" if hint else ""))
+    return names
+
+
+def chosen_rows(frame: Frame, orgs: str | None, period: str | None) -> np.ndarray:
+    """The positions of the rows of the organisations a comma-separated list names (every one when None) in the
+    period given (`2025Q3`; every period when None). Raises ValueError for an organisation or a period the table
+    does not hold, with the closest it does."""
+    keep = np.ones(frame.n, dtype=bool)
+    if orgs is not None:
+        wanted = {org.strip() for org in orgs.split(",") if org.strip()}
+        present = set(frame.org)
+        for org in sorted(wanted - present):
+            hint = did_you_mean(org, sorted(present))
+            raise ValueError(f"no row of organisation `{printable(org)}` in the table" + (f"; {hint}" if hint else ""))
+        keep &= np.fromiter((org in wanted for org in frame.org), dtype=bool, count=frame.n)
+    if period is not None:
+        if frame.period is None:
+            raise ValueError(f"the table has no period column, so no rows of {printable(period)}")
+        quarter = parse_period(period)
+        if quarter < 0:
+            raise ValueError(f"`{printable(period)}` is not a period: write it as 2025Q3")
+        held = frame.period == quarter
+        if not held.any():
+            shown = ", ".join(format_period(p) for p in sorted(set(frame.period.tolist())))
+            raise ValueError(f"no row of period {printable(period)} in the table, which holds {shown}")
+        keep &= held
+    return np.flatnonzero(keep)
