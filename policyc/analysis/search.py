@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from itertools import zip_longest
 from random import Random
 
@@ -107,7 +108,10 @@ def _settings(max_examples: int) -> settings:
 class _Search:
     """One search: the two raters, the space of profiles, and what the profiles tried so far gave."""
 
-    def __init__(self, a: Compiled, b: Compiled, cohort_size: int, number: int):
+    def __init__(
+        self, a: Compiled, b: Compiled, cohort_size: int, number: int, progress: Callable[[int], object] | None = None
+    ):
+        self.progress = progress
         self.raters = (_Rater(a), _Rater(b))
         self.space = Space(a.program, b.program, cohort_size)
         self.seed = number
@@ -133,6 +137,8 @@ class _Search:
     def rate(self, profile: Profile, sides: tuple[int, ...]) -> tuple[tuple[str | None, ...], ...] | None:
         """The ratings under the policies `sides`; None when one cannot evaluate the profile."""
         self.tried += 1
+        if self.progress is not None:
+            self.progress(self.tried)
         try:
             return tuple(self.raters[side].rate(profile) for side in sides)
         except runtime.EvalError:
@@ -304,14 +310,16 @@ def search(
     max_examples: int = 2000,
     seed: int = 0,
     cohort_size: int = 6,
+    progress: Callable[[int], object] | None = None,
 ) -> SearchResult:
     """Profiles that `a` and `b` rate differently. A quarter of the budget explores profiles rated by both; the rest
     finds the simplest profile rated `want` (outcomes as reported, A's then B's), else the most different pair
     reached (exploring costs most: each profile is evaluated by both policies, and has every column of both).
     The same seed gives the same result in the same program (Hypothesis also draws on constants of the local code
-    loaded). A search, not a proof: a pair not found may still be reachable."""
+    loaded). A search, not a proof: a pair not found may still be reachable. `progress`, if given, hears how
+    many profiles have been tried as each is (about `max_examples` in all)."""
     started = time.perf_counter()
-    state = _Search(a, b, cohort_size, seed)
+    state = _Search(a, b, cohort_size, seed, progress)
     wanted = state.want(want)
     org_types = tuple(t for t in a.program.org_types if t in b.program.org_types)
     most = goal = witness = None

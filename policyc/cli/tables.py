@@ -23,6 +23,7 @@ from policyc.cli.group import (
     processing,
     refused,
 )
+from policyc.cli.progress import progress
 from policyc.syntax.text import printable
 
 T = TypeVar("T")
@@ -39,7 +40,8 @@ def evaluated(compiled: Compiled, data: str, allow_missing: bool, mapping: str |
     """The table read (through the mapping, if any) and evaluated, or an exit with the message."""
     from policyc.analysis.evaluation import evaluate_file
 
-    run = guarded(lambda: evaluate_file(compiled, data, mapping=mapping, allow_missing=allow_missing))
+    with progress(f"reading and evaluating {printable(data)}"):
+        run = guarded(lambda: evaluate_file(compiled, data, mapping=mapping, allow_missing=allow_missing))
     warn(run.warnings)
     return run
 
@@ -347,16 +349,17 @@ def run_compare(
             text = mappings.apply(mappings.load(mapping), text, data)
     except DataError as error:
         fail(f"error: {error.message}")
-    doc = guarded(
-        lambda: comparison.compare_text(
-            compiled,
-            paths,
-            text,
-            data,
-            allow_missing=allow_missing,
-            warn=lambda path, message: click.echo(style.prefixed(f"warning: {path}: {message}"), err=True),
+    with progress(f"comparing the policies on {printable(data)}"):
+        doc = guarded(
+            lambda: comparison.compare_text(
+                compiled,
+                paths,
+                text,
+                data,
+                allow_missing=allow_missing,
+                warn=lambda path, message: click.echo(style.prefixed(f"warning: {path}: {message}"), err=True),
+            )
         )
-    )
     from policyc.cli import terminal
 
     room = terminal.width() if out is None or out == STDOUT else None
@@ -395,7 +398,8 @@ def run_search(
     with tempfile.TemporaryDirectory(prefix="policyc-search-") as home:
         set_hypothesis_home_dir(home)  # Hypothesis keeps notes on disk; they are of no use after the search
         try:
-            result = search.search(*compiled, want=wanted, max_examples=examples, seed=seed)
+            with progress("searching for organisations the policies rate differently", examples) as done:
+                result = search.search(*compiled, want=wanted, max_examples=examples, seed=seed, progress=done)
         except ValueError as error:
             fail(f"error: {error}")
     deliver(search.to_json(result) if fmt == "json" else search.to_text(result, *paths), out)
