@@ -164,15 +164,39 @@ cohorts = _simple(
     lambda draw, prov: ast.Cohort(draw(names), draw(name_lists), prov, draw(st.booleans()), comments=draw(leading))
 )
 outcomes = _simple(lambda draw, prov: ast.Outcome(draw(names), prov, draw(st.booleans()), comments=draw(leading)))
-scales = _simple(
-    lambda draw, prov: ast.Scale(
+# Any name may stand for a tier (`check` holds them to high, middle and low), any name or number for its values.
+tiers = st.builds(
+    ast.Tiers,
+    st.lists(
+        st.builds(
+            ast.Tier,
+            st.sampled_from(["high", "middle", "low"]).map(ast.Name) | names,
+            st.lists(names | numbers, min_size=1, max_size=3).map(tuple),
+        ),
+        min_size=1,
+        max_size=3,
+    ).map(tuple),
+    comments=leading,
+    trailing=trailing,
+)
+
+
+@st.composite
+def scales(draw):
+    prov = draw(provenance)
+    clause = draw(_maybe(tiers))
+    return ast.Scale(
         draw(names),
         tuple(draw(st.lists(st.builds(ast.ScaleItem, names | numbers, _maybe(strings)), min_size=1, max_size=3))),
         prov,
         draw(st.booleans()),
+        clause,
         comments=draw(leading),
+        # a comment at the end of the tiers line is the clause's own
+        trailing=draw(trailing) if not prov and clause is None else None,
     )
-)
+
+
 domains = _simple(
     lambda draw, prov: ast.Domain(
         draw(names),
@@ -304,7 +328,7 @@ tests = st.builds(
     comments=leading,
 )
 
-declarations = st.one_of(headers(), org_types, cohorts, outcomes, scales, domains, inputs, metrics(), values(), tests)
+declarations = st.one_of(headers(), org_types, cohorts, outcomes, scales(), domains, inputs, metrics(), values(), tests)
 
 policies = st.builds(
     ast.Policy,

@@ -53,6 +53,43 @@ def test_variant_replaces_in_place_and_adds():
     assert order.index("delivery_score") < order.index("segment")
 
 
+CQC_BASE = """policy "Base" version "1"
+org types acute
+scale rating: outstanding > good > requires_improvement > inadequate
+  tiers high: outstanding, good; middle: requires_improvement; low: inadequate
+  source "CQC"
+input inspected: rating for acute
+rated = inspected
+"""
+
+
+def test_a_scales_declared_tiers_are_on_its_type_and_a_variant_replaces_them_with_the_scale(tmp_path: Path):
+    base = check_text(CQC_BASE)
+    assert errors(base) == []
+    assert base.checked.types["rated"].tiers == ("high", "high", "middle", "low")
+    numbered = check_text(
+        'policy "P"\norg types acute\nscale segment: 1 > 2 > 3 > 4 > 5\n  tiers high: 1, 2.0; middle: 3; low: 4, 5\n'
+        "input s: segment for all\nv = s\n"
+    )
+    assert errors(numbered) == [] and numbered.checked.types["v"].tiers == ("high", "high", "middle", "low", "low")
+
+    (tmp_path / "base.policy").write_text(CQC_BASE, encoding="utf-8")
+    variant = tmp_path / "variant.policy"
+
+    def replaced(scale: str) -> list[tuple[str, str]] | tuple[str, ...]:
+        variant.write_text(f'policy "V" extends "base.policy"\nreplace scale rating: {scale}\n', encoding="utf-8")
+        result = check_file(variant)
+        return errors(result) or result.checked.types["rated"].tiers
+
+    values = "outstanding > good > requires_improvement > inadequate"
+    regrouped = "tiers high: outstanding; middle: good, requires_improvement; low: inadequate"
+    assert replaced(f"{values} {regrouped}") == ("high", "middle", "middle", "low")
+    # a replacement without tiers has none: the scale is compared in thirds again
+    assert replaced(values) == ()
+    # the replacement's tiers are checked against the replacement's values
+    assert replaced(f"{values.replace('inadequate', 'poor')} {regrouped}") == [("PC323", "inadequate")]
+
+
 def variant_of(base: str, folder: Path) -> Path:
     variant = folder / "variant.policy"
     variant.write_text(f'policy "A variant" extends "{base}"\n  source "x"\n')

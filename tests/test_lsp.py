@@ -324,5 +324,56 @@ def test_semantic_tokens_colour_comments_keywords_names_numbers_and_strings(
     assert {"keyword", "variable", "number", "string", "comment"} <= kinds
 
 
+TIERED = """policy "CQC" version "1"
+org types acute
+scale rating: outstanding "Outstanding" > good "Good" > requires_improvement "Requires improvement" > inadequate
+  tiers high: outstanding, good; middle: requires_improvement; low: inadequate
+input inspected: rating for acute
+rated = when inspected is good: good otherwise: inspected
+"""
+
+
+def test_a_scales_tiers_are_hovered_completed_coloured_and_renamed_with_its_labels(
+    client: Client, tmp_path: Path
+) -> None:
+    uri = client.open(tmp_path / "tiered.policy", TIERED)
+    assert client.diagnostics(uri) == []
+    scale = hover(client, uri, position_of(TIERED, "scale rating", within=len("scale r")))
+    assert "tiers high: outstanding, good; middle: requires_improvement; low: inadequate" in scale
+    tier = hover(client, uri, position_of(TIERED, "middle:", within=2))
+    assert tier.startswith("**tier** `middle` of scale `rating`: `requires_improvement`")
+    label = hover(client, uri, position_of(TIERED, "is good", within=len("is g")))
+    assert "tiers high: outstanding, good" in label
+
+    # typing a second scale's tiers: the tiers not yet given, then the values not yet placed
+    text = append(client, uri, 2, TIERED, "scale s: a > b > c\n  tiers ")
+    assert set(complete(client, uri, end_of(text))) == {"high", "middle", "low"}
+    text = append(client, uri, 3, text, "high: a, ")
+    offered = complete(client, uri, end_of(text))
+    assert set(offered) == {"b", "c"} and offered["b"].kind == lsp.CompletionItemKind.EnumMember
+    text = append(client, uri, 4, text, "b; ")
+    assert set(complete(client, uri, end_of(text))) == {"middle", "low"}
+    client.change(uri, 5, replace_all(TIERED))
+    assert client.diagnostics(uri, version=5) == []
+
+    legend = client.initialized.capabilities.semantic_tokens_provider.legend.token_types  # type: ignore[union-attr]
+    data = client.request("textDocument/semanticTokens/full", lsp.SemanticTokensParams(doc(uri)), lsp.SemanticTokens)
+    source_line = position_of(TIERED, "  tiers ").line
+    line = 0
+    kinds: dict[str, list[int]] = {}  # the semantic tokens of the tiers line, by kind: their lengths
+    for n in range(0, len(data.data), 5):
+        line += data.data[n]
+        if line == source_line:
+            kinds.setdefault(legend[data.data[n + 3]], []).append(data.data[n + 2])
+    assert kinds["keyword"] == [len("tiers")]
+    assert len(kinds["enumMember"]) == 7  # three tiers and four values
+
+    where = position_of(TIERED, "good", within=1)
+    result = client.request("textDocument/rename", lsp.RenameParams(doc(uri), where, "fine"), lsp.WorkspaceEdit)
+    assert result.changes is not None and len(result.changes[uri]) == uses(TIERED, "good") == 4
+    with pytest.raises(ServerError, match="cannot be renamed"):
+        client.request("textDocument/rename", lsp.RenameParams(doc(uri), position_of(TIERED, "middle:"), "centre"))
+
+
 def test_shutdown_and_exit_end_the_server(client: Client, opened: dict[str, str]) -> None:
     assert client.close() == 0

@@ -248,8 +248,20 @@ def _scale(writer: Writer, decl: ast.Scale) -> None:
     items = wrapped([item.key.text + _title(item.label) for item in decl.items], " > ", every=True)
     writer.begin(0, decl.comments, f"{_replace(decl.replace)}scale {decl.name.text}: ")
     writer.write(*items)
+    if decl.tiers is not None:
+        _tiers(writer, decl.tiers)
     _provenance(writer, decl.provenance, STEP)
     writer.trailing(decl.trailing)
+
+
+def _tiers(writer: Writer, clause: ast.Tiers) -> None:
+    # A line too long breaks after a tier's `;` first, then between its values.
+    writer.begin(STEP, clause.comments, "tiers ")
+    for index, tier in enumerate(clause.tiers):
+        if index:
+            writer.write(";", Break(every=True), " ")
+        writer.write(f"{tier.name.text}: ", Nest(1), *wrapped([value.text for value in tier.values])[1:], Nest(-1))
+    writer.trailing(clause.trailing)
 
 
 def _domain(writer: Writer, decl: ast.Domain) -> None:

@@ -11,6 +11,7 @@ from lsprotocol import types as lsp
 
 from policyc.semantics.builtins import BUILTINS
 from policyc.semantics.resolve import BUILTIN_VALUES, UNITS
+from policyc.semantics.types import TIERS
 from policyc.syntax import ast
 from policyc.syntax.parse import DECLARATION_START
 
@@ -32,6 +33,7 @@ CLAUSES = (
     "ranked",
     "standard",
     "floor",
+    "tiers",
     "bands",
     "scores",
     "fails more than",
@@ -106,6 +108,33 @@ class _Context:
     def in_test(self) -> bool:
         return bool(self.types) and self.types[0] == "TEST"
 
+    def tiers(self) -> list[lsp.CompletionItem] | None:
+        """In a scale's `tiers`: the tiers not yet given after `tiers` or `;`, the values not yet placed after a
+        tier's `:` or `,`; None elsewhere."""
+        body = [t for t in self.tokens if t.type != "REPLACE"]
+        if not body or body[0].type != "SCALE" or "TIERS" not in self.types:
+            return None
+        at = max(n for n, t in enumerate(body) if t.type == "TIERS")
+        clause = body[at + 1 :]
+        if any(t.type in ("SOURCE", "ASSUME", "PROVISIONAL") for t in clause):
+            return None
+        given = {str(t) for t, after in zip(clause, clause[1:], strict=False) if after.type == "COLON"}
+        last = clause[-1].type if clause else "TIERS"
+        if last in ("TIERS", "SEMICOLON"):
+            return [_item(tier, Kind.EnumMember, "tier", rank=0) for tier in TIERS if tier not in given]
+        if last not in ("COLON", "COMMA"):
+            return None
+        placed = {str(t) for t in clause if t.type in ("NAME", "NUMBER")} - given
+        colon = next((n for n, t in enumerate(body) if t.type == "COLON"), at)
+        items = body[colon + 1 : at]
+        out = []
+        for n, token in enumerate(items):
+            if token.type in ("NAME", "NUMBER") and str(token) not in placed:
+                words = items[n + 1] if n + 1 < len(items) and items[n + 1].type == "STRING" else None
+                detail = str(words)[1:-1] if words is not None else f"value of scale {body[1]}"
+                out.append(_item(str(token), Kind.EnumMember, detail, rank=0))
+        return out
+
 
 def complete(text: str, offset: int, index: Index | None) -> list[lsp.CompletionItem]:
     start = _declaration_start(text, offset)
@@ -125,6 +154,9 @@ def _by_context(c: _Context, text: str, offset: int) -> list[lsp.CompletionItem]
     scope = index.scope if index is not None else None
     if _ends(types, ("NAME", "DOT")):
         return [_item("score", Kind.Field, "the metric's score", rank=0)]
+    tiers = c.tiers()
+    if tiers is not None:
+        return tiers
     if scope is not None and _ends(types, ("IN", "DOMAIN", "NAME", "SLASH")):
         domain = scope.domains.get(str(c.tokens[-2]))
         if domain is None:

@@ -130,6 +130,23 @@ def scale_items(scale: ast.Scale) -> str:
     return " > ".join(i.key.text + (f' "{i.label}"' if i.label else "") for i in scale.items)
 
 
+def tiers_text(scale: ast.Scale) -> str:
+    """How `compare` groups the scale's values beside another scale's: its declared tiers, or thirds."""
+    if scale.tiers is None:
+        return "compared with other scales in thirds of its order (it declares no `tiers`)"
+    tiers = "; ".join(f"{t.name.text}: {', '.join(v.text for v in t.values)}" for t in scale.tiers.tiers)
+    return f"tiers {tiers}"
+
+
+def tier_text(scale: ast.Scale, tier: str) -> str:
+    values = [v.text for t in scale.tiers.tiers if t.name.text == tier for v in t.values] if scale.tiers else []
+    held = ", ".join(f"`{v}`" for v in values) or "no value"
+    return (
+        f"**tier** `{tier}` of scale `{scale.name.text}`: {held}\n\n"
+        "`compare` takes two outcomes of different scales to differ when their tiers do"
+    )
+
+
 def label_text(label: str, index: Index) -> str:
     scales = index.label_scales(label)
     if not scales:
@@ -142,7 +159,10 @@ def label_text(label: str, index: Index) -> str:
         if owners:
             return f"**label** `{label}` of " + ", ".join(f"`{o}`" for o in owners)
         return f"**label** `{label}`"
-    return "\n\n".join(f"**label** `{label}` of scale `{s.name.text}` (best first)\n\n{scale_items(s)}" for s in scales)
+    return "\n\n".join(
+        f"**label** `{label}` of scale `{s.name.text}` (best first)\n\n{scale_items(s)}\n\n{tiers_text(s)}"
+        for s in scales
+    )
 
 
 def domain_text(domain: ast.Domain, index: Index) -> str:
@@ -183,7 +203,10 @@ def hover_text(key: Key, index: Index) -> str | None:
         return label_text(name, index)
     if kind == "scale" and name in index.scope.scales:
         scale = index.scope.scales[name]
-        return f"**scale** `{name}` (best first)\n\n{scale_items(scale)}"
+        return f"**scale** `{name}` (best first)\n\n{scale_items(scale)}\n\n{tiers_text(scale)}"
+    if kind == "tier" and name.split("/", 1)[0] in index.scope.scales:
+        scale_name, tier = name.split("/", 1)
+        return tier_text(index.scope.scales[scale_name], tier)
     if kind == "domain" and name in index.scope.domains:
         return domain_text(index.scope.domains[name], index)
     if kind == "subdomain":

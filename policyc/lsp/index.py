@@ -1,8 +1,8 @@
 """Where every name of a policy is declared and used: the table behind hover, definition, references and rename.
 
 A name is keyed by its namespace and text: `("value", "ae_4hr")` for an input, metric or derived
-value, and `scale`, `domain`, `subdomain` (`domain/sub`), `org_type`, `cohort`, `label`,
-`function` and `unit` for the others. A variant's index is built from the policy merged with its
+value, and `scale`, `domain`, `subdomain` (`domain/sub`), `org_type`, `cohort`, `label`, `tier`
+(`scale/high`), `function` and `unit` for the others. A variant's index is built from the policy merged with its
 base, so its occurrences span both files.
 """
 
@@ -125,6 +125,11 @@ class _Collector:
             for item in decl.items:
                 if isinstance(item.key, ast.Name):
                     self.name("label", item.key, definition=True)
+            for tier in decl.tiers.tiers if decl.tiers is not None else ():
+                self.add("tier", f"{decl.name.text}/{tier.name.text}", tier.name.span)
+                for value in tier.values:
+                    if isinstance(value, ast.Name):
+                        self.name("label", value)
         elif isinstance(decl, ast.Domain):
             self.name("domain", decl.name, definition=True)
             for sub in decl.subdomains:

@@ -31,6 +31,7 @@ KIND_TYPE = {
     "cohort": "namespace",
     "label": "enumMember",
     "org_type": "enumMember",
+    "tier": "enumMember",
 }
 WORDS = ("NAME", "NUMBER", "PERIOD", "STRING", "COMMENT")
 

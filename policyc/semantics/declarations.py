@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from policyc.semantics.context import Context
 from policyc.semantics.resolve import UNITS, unknown_org_type
-from policyc.semantics.types import BOOL, ERROR, Type, item_key, number
+from policyc.semantics.types import BOOL, ERROR, TIERS, Type, item_key, number, tier_value_key
 from policyc.syntax import ast
 from policyc.syntax.diagnostics import did_you_mean
 
@@ -38,6 +38,102 @@ def check_scales(ctx: Context) -> None:
                     item.key.span,
                     f"rename the label or the value `{key}`",
                 )
+        if scale.tiers is not None and scale.name.text not in ctx.malformed_scales:
+            check_tiers(ctx, scale, scale.tiers)
+
+
+# How the tiers of a scale are written, for help lines.
+_TIER_ORDER = "high, then middle, then low"
+
+
+def check_tiers(ctx: Context, scale: ast.Scale, clause: ast.Tiers) -> None:
+    """A scale's tiers: known names, each once and best first; every value of the scale in one tier, and each
+    tier's values next to each other on the scale, so that the tiers cut the scale into runs, best first."""
+    name = scale.name.text
+    labels = list(dict.fromkeys(item_key(item) for item in scale.items))
+    sound = True
+    named: dict[str, ast.Tier] = {}
+    for tier in clause.tiers:
+        text = tier.name.text
+        if text not in TIERS:
+            sound = False
+            ctx.error(
+                "PC321",
+                f"`{text}` is not a tier",
+                tier.name.span,
+                did_you_mean(text, TIERS) or f"a scale's tiers are {', '.join(f'`{t}`' for t in TIERS)}",
+            )
+        elif text in named:
+            sound = False
+            ctx.error(
+                "PC322",
+                f"tier `{text}` is given twice in scale `{name}`",
+                tier.name.span,
+                f"list every value of tier `{text}` in one place",
+            )
+        else:
+            named[text] = tier
+    tier_of: dict[str, str] = {}
+    unknown = False  # a value not of the scale is likely a misspelling of one it seems to leave out
+    for tier in clause.tiers:
+        for value in tier.values:
+            key = tier_value_key(value)
+            if key not in labels:
+                sound, unknown = False, True
+                values = ", ".join(f"`{label}`" for label in labels)
+                ctx.error(
+                    "PC323",
+                    f"`{value.text}` is not a value of scale `{name}`",
+                    value.span,
+                    did_you_mean(value.text, labels) or f"the values of `{name}` are {values}",
+                )
+            elif key in tier_of:
+                sound = False
+                again = tier_of[key] == tier.name.text
+                ctx.error(
+                    "PC324",
+                    f"`{value.text}` is listed twice in tier `{tier.name.text}`"
+                    if again
+                    else f"`{value.text}` is in two tiers of scale `{name}`, `{tier_of[key]}` and `{tier.name.text}`",
+                    value.span,
+                    "remove the repeated value" if again else "a value of the scale is in one tier; remove it from one",
+                )
+            else:
+                tier_of[key] = tier.name.text
+    left_out = [label for label in labels if label not in tier_of]
+    if left_out and not unknown:
+        sound = False
+        listed = ", ".join(f"`{label}`" for label in left_out)
+        ctx.error(
+            "PC324",
+            f"{'a value' if len(left_out) == 1 else 'values'} of scale `{name}` in no tier: {listed}",
+            clause.span,
+            "put every value of the scale in a tier",
+        )
+    if not sound:
+        return
+    tiers = list(named.values())
+    for before, after in zip(tiers, tiers[1:], strict=False):
+        if TIERS.index(after.name.text) < TIERS.index(before.name.text):
+            ctx.error(
+                "PC325",
+                f"tier `{after.name.text}` comes after tier `{before.name.text}`",
+                after.name.span,
+                f"give the tiers best first: {_TIER_ORDER}",
+            )
+            return
+    spans = {tier_value_key(v): v.span for tier in tiers for v in tier.values}
+    # Best first along the scale, a value's tier is never better than the tier of the value before it.
+    for better, worse in zip(labels, labels[1:], strict=False):
+        if TIERS.index(tier_of[worse]) < TIERS.index(tier_of[better]):
+            ctx.error(
+                "PC325",
+                f"`{worse}` is in tier `{tier_of[worse]}`, but `{better}`, better on scale `{name}`, is in tier "
+                f"`{tier_of[better]}`",
+                spans[worse],
+                f"each tier holds values next to each other on the scale, best first: {_TIER_ORDER}",
+            )
+            return
 
 
 def check_domains(ctx: Context) -> None:

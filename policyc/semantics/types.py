@@ -16,6 +16,8 @@ class Type:
     scale: str | None = None  # scales: the scale's name
     labels: tuple[str, ...] = ()  # labels and scales: their values (a scale's best first)
     numbered: bool = False  # a scale of numbers (segments 1-5)
+    # a scale's declared tier of each of its values, in the order of `labels`; () when it declares none
+    tiers: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         if self.kind == "number":
@@ -32,6 +34,9 @@ class Type:
     def is_error(self) -> bool:
         return self.kind == "error"
 
+
+# The tiers a scale may group its values in, best first: what `compare` sets side by side across two scales.
+TIERS = ("high", "middle", "low")
 
 BOOL = Type("bool")
 ERROR = Type("error")
@@ -82,7 +87,26 @@ def item_key(item: ast.ScaleItem) -> str:
     return item.key.text if isinstance(item.key, ast.Name) else number_key(item.key.value)
 
 
+def tier_value_key(value: ast.Name | ast.Number) -> str:
+    """A value named in a scale's tiers, spelled as the scale's values are (`4.0` is `4`)."""
+    return value.text if isinstance(value, ast.Name) else number_key(value.value)
+
+
+def declared_tiers(scale: ast.Scale, labels: tuple[str, ...]) -> tuple[str, ...]:
+    """Each value's tier as the scale declares it, or () when it declares none (or none that `check` accepts)."""
+    if scale.tiers is None:
+        return ()
+    of: dict[str, str] = {}
+    for tier in scale.tiers.tiers:
+        for value in tier.values:
+            of.setdefault(tier_value_key(value), tier.name.text)
+    if any(label not in of for label in labels) or any(t not in TIERS for t in of.values()):
+        return ()
+    return tuple(of[label] for label in labels)
+
+
 def scale_type(scale: ast.Scale) -> Type:
-    """The type of a scale's values: its labels (or numbers) best first."""
+    """The type of a scale's values: its labels (or numbers) best first, with their declared tiers."""
     numbered = all(isinstance(i.key, ast.Number) for i in scale.items)
-    return Type("scale", scale=scale.name.text, labels=tuple(item_key(i) for i in scale.items), numbered=numbered)
+    labels = tuple(item_key(i) for i in scale.items)
+    return Type("scale", scale=scale.name.text, labels=labels, numbered=numbered, tiers=declared_tiers(scale, labels))

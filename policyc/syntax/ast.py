@@ -209,11 +209,27 @@ class ScaleItem(Node):
 
 
 @attrs.frozen
+class Tier(Node):
+    """`high: outstanding, good`: a tier's name and the scale's values it holds."""
+
+    name: Name
+    values: tuple[Name | Number, ...]
+
+
+@attrs.frozen
+class Tiers(LineUnit):
+    """`tiers high: ...; middle: ...; low: ...`: how a scale's values group when two scales are compared."""
+
+    tiers: tuple[Tier, ...]
+
+
+@attrs.frozen
 class Scale(LineUnit):
     name: Name
     items: tuple[ScaleItem, ...]
     provenance: tuple[Provenance, ...]
     replace: bool = False
+    tiers: Tiers | None = None
 
 
 @attrs.frozen

@@ -154,8 +154,28 @@ class _Builder(Transformer[Token, ast.Policy]):
 
     def scale(self, meta: Meta, children: list[Any]) -> ast.Scale:
         replace, rest = self.replace_flag(children)
-        items, provenance = self.split(rest[1:], ast.ScaleItem)
-        return ast.Scale(self.name(rest[0]), tuple(items), tuple(provenance), replace, span=self.span(meta))
+        items, clauses = self.split(rest[1:], ast.ScaleItem)
+        tiers, provenance = self.split(clauses, ast.Tiers)
+        for second in tiers[1:]:
+            self.diags.error("PC105", "a scale declares its tiers once", second.span, "remove the second `tiers`")
+        return ast.Scale(
+            self.name(rest[0]),
+            tuple(items),
+            tuple(provenance),
+            replace,
+            tiers[0] if tiers else None,
+            span=self.span(meta),
+        )
+
+    def tiers(self, meta: Meta, children: list[Any]) -> ast.Tiers:
+        return ast.Tiers(tuple(children), span=self.span(meta))
+
+    def tier(self, meta: Meta, children: list[Any]) -> ast.Tier:
+        return ast.Tier(self.name(children[0]), tuple(children[1:]), span=self.span(meta))
+
+    def tier_value(self, meta: Meta, children: list[Any]) -> ast.Name | ast.Number:
+        token = children[0]
+        return self.number_token(token) if token.type == "NUMBER" else self.name(token)
 
     def scale_item(self, meta: Meta, children: list[Any]) -> ast.ScaleItem:
         token = children[0]
