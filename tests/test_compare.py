@@ -515,3 +515,53 @@ def test_csv_has_its_header_on_the_command_line_and_needs_data(files: Path) -> N
     assert result.stdout.splitlines()[0].startswith("org,name,org_type,period,a_value,a_status,b_value,b_status,")
     searched = invoke("compare", files / "a.policy", files / "b.policy", "--format", "csv")
     assert searched.exit_code == 1 and "the CSV output needs --data" in searched.stderr
+
+
+CQC = """policy "CQC ratings" version "1"
+org types acute
+outcome rated
+scale rating: outstanding "Outstanding" > good "Good" > requires_improvement "Requires improvement" > inadequate
+  tiers high: outstanding, good; middle: requires_improvement; low: inadequate
+  source "CQC"
+input inspected: rating for acute
+rated = inspected
+"""
+CATEGORIES = """policy "Categories" version "1"
+org types acute
+outcome overall
+scale category: performing > under_review > underperforming
+input published: category for acute
+overall = published
+"""
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["declared tiers", "thirds"])
+def test_a_scales_declared_tiers_decide_who_moves_between_two_scales(tmp_path: Path, declared: bool) -> None:
+    cqc = CQC if declared else "\n".join(line for line in CQC.split("\n") if "tiers" not in line)
+    (tmp_path / "a.policy").write_text(cqc)
+    (tmp_path / "b.policy").write_text(CATEGORIES)
+    (tmp_path / "d.csv").write_text(
+        "org,org_type,inspected,published\n"
+        "O,acute,outstanding,performing\nG,acute,good,performing\n"
+        "R,acute,requires_improvement,performing\nI,acute,inadequate,underperforming\n"
+    )
+    doc = doc_of_files(tmp_path / "a.policy", tmp_path / "b.policy", tmp_path / "d.csv")
+    rows = {r["org"]: r for r in doc["rows"]}
+    tiers = {org: [o["tier"] for o in r["outcomes"]] for org, r in rows.items()}
+    moved = [org for org, r in rows.items() if r["moved"]]
+    if declared:
+        # good is declared high, as performing is; requires improvement is declared middle
+        assert tiers == {"O": ["high", "high"], "G": ["high", "high"], "R": ["middle", "high"], "I": ["low", "low"]}
+        assert moved == ["R"]
+    else:
+        # in thirds of a four-value scale, good (standing 1/3) falls in the middle with requires improvement
+        assert tiers == {"O": ["high", "high"], "G": ["middle", "high"], "R": ["middle", "high"], "I": ["low", "low"]}
+        assert moved == ["G", "R"]
+    # the size of a move is the standings' difference either way
+    assert rows["R"]["delta"] == pytest.approx(-2 / 3)
+
+
+def test_a_scale_tier_is_the_declared_one_else_the_standings_third() -> None:
+    assert compare.scale_tier(1, 4, ("high", "high", "middle", "low")) == "high"
+    assert compare.scale_tier(1, 4) == "middle"
+    assert [compare.scale_tier(p, 5) for p in range(5)] == ["high", "high", "middle", "low", "low"]

@@ -7,6 +7,7 @@ import math
 import os
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import settings
@@ -242,3 +243,29 @@ def test_performing_in_2009_and_segment_4_in_2025(shipped):
     assert rated(shipped[1], result.witness) == "4"
     assert "overall = performing" in result.witness.explanation_a
     assert "segment = 4" in result.witness.explanation_b
+
+
+def test_the_search_names_each_outcome_by_the_tier_its_scale_declares_else_its_third() -> None:
+    result = SearchResult(
+        a_outcome="rated",
+        b_outcome="overall",
+        a_scale=("outstanding", "good", "requires_improvement", "inadequate"),
+        b_scale=("performing", "under_review", "underperforming"),
+        org_types=("acute",),
+        cohort_size=1,
+        seed=0,
+        independent=False,
+        pairs_seen={("good", "performing"): 1},
+        explored=1,
+        examples_tried=1,
+        failed=0,
+        seconds=0.0,
+        most_different=("good", "performing"),
+        wanted=None,
+        found=False,
+        witness=None,
+        a_tiers=("high", "high", "middle", "low"),
+    )
+    assert "A = good (high), B = performing (high)" in to_text(result, "a.policy", "b.policy")
+    thirds = to_text(attrs.evolve(result, a_tiers=()), "a.policy", "b.policy")
+    assert "A = good (middle), B = performing (high)" in thirds

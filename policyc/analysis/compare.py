@@ -62,6 +62,11 @@ def tier(value: float) -> str:
     return high if value < 1 / 3 else (middle if value <= 2 / 3 else low)
 
 
+def scale_tier(position: int, size: int, declared: tuple[str, ...] = ()) -> str:
+    """A value's tier: the one its scale declares (`tiers high: outstanding, good; ...`), else its standing's third."""
+    return declared[position] if declared else tier(standing(position, size))
+
+
 def only_org_types(text: str, org_types: tuple[str, ...]) -> tuple[str, int]:
     """The table without the rows of other org types (blanked, so that lines keep their numbers), and how many."""
     rows = records(text)
@@ -177,18 +182,20 @@ def _outcome(side: Side, explainer: Explainer, row: int, assumptions: int) -> Ou
     t = side.compiled.program.decl(side.outcome).type
     encoded = float(side.values[side.outcome][row])
     value = results.decode(t, encoded)
-    place = None
+    place = grouped = None
     if value is not None and t.kind in ("labels", "scale"):
         place = standing(int(encoded), len(t.labels))
+        grouped = scale_tier(int(encoded), len(t.labels), t.tiers)
     elif value is not None and t.kind == "bool":  # yes before no, as the side's scale lists them
         place = standing(0 if value else 1, 2)
+        grouped = tier(place)
     # a finite number stays a number; a value of a scale (a numbered scale's too), yes/no, and a number that is not
     # finite are their text, as the scale lists them and the outputs show them
     number = isinstance(value, float) and t.kind not in ("labels", "scale") and math.isfinite(value)
     return Outcome(
         value=value if number or value is None else results.csv_text(value),
         standing=place,
-        tier=None if place is None else tier(place),
+        tier=grouped,
         steps=tuple(Step(**step) for step in explainer.decisive(row, side.outcome)),
         assumptions=assumptions,
     )

@@ -12,12 +12,13 @@ import attrs
 
 from policyc.analysis.explain import PASS
 from policyc.data.results import csv_text
+from policyc.semantics import types
 
 # A value a policy gives no outcome for, and a row of an org type the policy does not declare.
 MISSING = "missing"
 NOT_RATED = "not rated"
-# Standings compared in thirds across scales, best first.
-TIERS = ("high", "middle", "low")
+# Outcomes of different scales compared by tier, best first: the tier a scale declares for a value, else its third.
+TIERS = types.TIERS
 # A mover's direction: B's standing minus A's, positive when B rates the row worse.
 WORSE = "worse under B"
 BETTER = "better under B"

@@ -352,4 +352,6 @@ def search(
         goal,
         witness is not None,
         witness,
+        state.raters[0].type.tiers,
+        state.raters[1].type.tiers,
     )

@@ -7,7 +7,7 @@ import json
 
 import attrs
 
-from policyc.analysis.compare import standing, tier
+from policyc.analysis.compare import scale_tier, standing
 from policyc.analysis.profiles import SUBJECT, Pair, Row, orgs
 from policyc.data import results
 from policyc.syntax.text import printable
@@ -53,6 +53,9 @@ class SearchResult:
     wanted: tuple[str, str] | None  # the pair the witness was searched for: asked for, else the most different
     found: bool
     witness: Witness | None
+    # each outcome value's tier as its scale declares them, in the order of the scale; () when it declares none
+    a_tiers: tuple[str, ...] = ()
+    b_tiers: tuple[str, ...] = ()
 
     def delta(self, pair: Pair) -> float | None:
         """Standing under B minus standing under A; None when either policy gives no outcome."""
@@ -70,8 +73,10 @@ def _cells(row: Row) -> str:
     return ", ".join(f"{name} = {printable(results.csv_text(value))}" for name, value in row.items()) or "(no values)"
 
 
-def _side(scale: tuple[str, ...], value: str) -> str:
-    return f"{value} ({tier(standing(scale.index(value), len(scale)))})"
+def _side(result: SearchResult, side: int, value: str) -> str:
+    """A value of one side's outcome with its tier: the one its scale declares, else its third."""
+    scale, tiers = (result.a_scale, result.a_tiers) if side == 0 else (result.b_scale, result.b_tiers)
+    return f"{value} ({scale_tier(scale.index(value), len(scale), tiers)})"
 
 
 def _table(result: SearchResult) -> list[str]:
@@ -135,7 +140,7 @@ def to_text(result: SearchResult, a_name: str, b_name: str) -> str:
         delta = standing_delta(result.most_different, result.a_scale, result.b_scale)
         way = "the same" if delta == 0 else f"B rates the subject {abs(delta):.2f} {'worse' if delta > 0 else 'better'}"
         lines.append(
-            f"Most different pair reached: A = {_side(result.a_scale, a)}, B = {_side(result.b_scale, b)}: "
+            f"Most different pair reached: A = {_side(result, 0, a)}, B = {_side(result, 1, b)}: "
             f"{way} (standings 0 best to 1 worst)."
         )
     if result.wanted is not None and result.wanted != result.most_different:
@@ -153,8 +158,8 @@ def to_text(result: SearchResult, a_name: str, b_name: str) -> str:
     article = "an" if witness.org_type[:1] in "aeiou" else "a"
     lines += [
         "",
-        f"Witness: {article} {witness.org_type} organisation rated {_side(result.a_scale, witness.a_value)} "
-        f"by A and {_side(result.b_scale, witness.b_value)} by B, in a cohort of {size}"
+        f"Witness: {article} {witness.org_type} organisation rated {_side(result, 0, witness.a_value)} "
+        f"by A and {_side(result, 1, witness.b_value)} by B, in a cohort of {size}"
         f"{'' if size > 1 else ' (alone)'}; every value not shown is missing:",
         f"  {SUBJECT}  {_cells(witness.subject)}",
     ]
