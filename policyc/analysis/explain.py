@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from policyc.analysis.likely import LikelyRanges
 from policyc.backend.compile import Compiled
 from policyc.backend.interp import Reader
 from policyc.backend.runtime import Context, Frame, cut_point
@@ -397,11 +398,18 @@ def explain(
     org: str,
     period: str | None = None,
     table: str = "the table",
+    likely: LikelyRanges | None = None,
 ) -> str:
-    """The chain of values behind the outcome of one organisation, for each of its periods or for `period`.
+    """The chain of values behind the outcome of one organisation, for each of its periods or for `period`, with
+    its likely ranges where they are given.
 
     Raises NotInTable and ValueError as `rows_of` does."""
     rows = rows_of(frame, org, period, table)
     explainer = Explainer(compiled, frame, values, notes, module.SOURCES)
-    blocks = ["\n".join(explainer.row(row, outcome(compiled.program))) for row in rows]
+    blocks = []
+    for row in rows:
+        lines = explainer.row(row, outcome(compiled.program))
+        if likely is not None:
+            lines += ["", *(printable(line) for line in likely.describe(row))]
+        blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"

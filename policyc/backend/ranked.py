@@ -181,8 +181,24 @@ class RankedStep:
         self.bounds = bounds
         self.cohort = cohort
         self.period = period
-        self.paths: list[RankingPath] = []
+        # per ranked metric: how many rows each group ranked, the groups sorted (with why) and why the rest counted
+        self._records: list[tuple[int, np.ndarray, dict[int, str], str]] = []
         self._group_number: np.ndarray | None = None
+
+    @property
+    def paths(self) -> list[RankingPath]:
+        """The path each ranked metric took in each cohort group, and why: made when asked for, since a table of
+        many groups (the replicates of a likely range) would spend more on them than on the ranking."""
+        rows = np.diff(self.bounds).tolist()
+        out = []
+        for metric, ranked, sorting, reason in self._records:
+            for g, n in enumerate(ranked.tolist()):
+                path, why = ("sorting", sorting[g]) if g in sorting else ("counting", reason)
+                rounding = (
+                    "in integers" if n - 1 <= EXACT_ROUNDING else f"in decimal: over {EXACT_ROUNDING + 1:,} ranked"
+                )
+                out.append(RankingPath(metric, g, rows[g], int(n), path, why, rounding))
+        return out
 
     def score(self, values: list[np.ndarray], higher, standard, floor) -> list[np.ndarray]:
         """Each metric's scores; `self.paths` gets the path each cohort group took (`_codes` says which)."""
@@ -201,15 +217,7 @@ class RankedStep:
             scores, ranked = self._rank_by_counting(values, model, codes, s)
         for g in codes.sorting:
             ranked[g] = self._rank_by_sorting(values, model, g, scores)
-        for g in range(self.groups):
-            if g in codes.sorting:
-                path, reason = "sorting", codes.sorting[g]
-            else:
-                path, reason = "counting", codes.reason
-            n = int(ranked[g])
-            rounding = "in integers" if n - 1 <= EXACT_ROUNDING else f"in decimal: over {EXACT_ROUNDING + 1:,} ranked"
-            rows = int(self.bounds[g + 1] - self.bounds[g])
-            self.paths.append(RankingPath(metric, g, rows, n, path, reason, rounding))
+        self._records.append((metric, ranked, dict(codes.sorting), codes.reason))
         return scores
 
     def _codes(self, values: np.ndarray, s: _Scratch) -> _Codes:

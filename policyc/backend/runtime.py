@@ -234,7 +234,7 @@ class Context:
         self.bounds = np.searchsorted(self.group[self.order], np.arange(self.groups + 1))
         self._previous: np.ndarray | None = None
         self._applies: dict[tuple[int, ...], np.ndarray | None] = {}  # the rows a column applies to; None: all
-        self.ranking: list[RankingPath] = []
+        self._ranked: RankedStep | None = None
 
     def fail(self, error: Exception) -> EvalError:
         """Any failure during evaluation, with the policy line of the step that was running."""
@@ -361,10 +361,15 @@ class Context:
         """
         step = RankedStep(self.n, self.group, self.order, self.bounds, self.cohort, self.frame.period)
         scores = step.score([column(v, self.n) for v in values], higher, standard, floor)
-        self.ranking = step.paths
+        self._ranked = step
         if os.environ.get("POLICYC_DEBUG_RANKING"):
             print(self.ranking_listing(), file=sys.stderr)
         return scores
+
+    @property
+    def ranking(self) -> list[RankingPath]:
+        """The path each ranked metric took in each cohort group, and why (empty before the ranked step)."""
+        return [] if self._ranked is None else self._ranked.paths
 
     def ranking_listing(self) -> str:
         """The ranked step's paths: one line per ranked metric (by position, in declaration order) and cohort group."""

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from policyc.analysis.evaluation import Evaluation, SqlEvaluation
+    from policyc.analysis.likely import LikelyRanges
     from policyc.backend.compile import Compiled
     from policyc.backend.frame import Frame
 
@@ -114,6 +115,26 @@ def mapping_option(help: str, required: bool = False) -> Any:
 @ALLOW_MISSING
 @mapping_option("Read the table's columns and values as the policy's inputs through this mapping.")
 @click.option("--engine", type=click.Choice(["numpy", "duckdb"]), default="numpy", help="What evaluates the policy.")
+@click.option(
+    "--likely-range",
+    "likely",
+    is_flag=True,
+    help="Add how sure each outcome is: the likely range of the average of metric scores and of the rank, and each "
+    "outcome value's share, from a bootstrap of each organisation's own scores.",
+)
+@click.option(
+    "--replicates", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True, help="With --likely-range."
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="With --likely-range: the same seed, the same ranges."
+)
+@click.option(
+    "--level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="With --likely-range: the share of replicates a range holds.",
+)
 def evaluate(
     policy: str,
     data: str,
@@ -126,6 +147,10 @@ def evaluate(
     allow_missing: bool,
     mapping: str | None,
     engine: str,
+    likely: bool,
+    replicates: int,
+    seed: int,
+    level: float,
 ) -> None:
     """Evaluate POLICY on every row of a CSV table.
 
@@ -135,6 +160,12 @@ def evaluate(
     results show, in every format. With --explain ORG (or ORG@2025Q3, or --period), the
     explanation is printed and the results go only to --out, if given. Exits 1 on a policy error, bad data, or a
     rule that cannot give a value, with a message naming the file, line and column.
+
+    \b
+    --likely-range adds, for a policy whose outcome rests on an average of metric
+    scores, AVERAGE_low and AVERAGE_high, rank, rank_low and rank_high (within the
+    cohort, by outcome then average), and p_OUTCOME_VALUE for each value: each
+    organisation's scores resampled with replacement in --replicates replicates.
     """
     from policyc.analysis.explain import NotInTable, explain
 
@@ -154,23 +185,52 @@ def evaluate(
             raise click.BadParameter(str(error), param_hint="--columns") from None
     if engine == "duckdb" and org is not None:
         fail("error: --explain needs the numpy engine, which keeps each step's values")
+    if engine == "duckdb" and likely:
+        fail("error: --likely-range needs the numpy engine, which evaluates the replicates")
     if engine == "duckdb":
         sql = evaluated_on_duckdb(compiled, data, allow_missing, mapping)
         deliver(rendered(compiled, data, sql.frame, sql.values, fmt, out, names, orgs, None if org else period), out)
         return
     run = evaluated(compiled, data, allow_missing, mapping)
+    values, ranges = run.values, None
+    if likely:
+        ranges = likely_ranges_of(run, replicates, level, seed)
+        values = {**run.values, **ranges.columns}
+    extra = None if ranges is None else ranges.whole
     # with --explain, --period chooses the period explained: the results keep every period
-    text = rendered(compiled, data, run.frame, run.values, fmt, out, names, orgs, None if org else period)
+    text = rendered(compiled, data, run.frame, values, fmt, out, names, orgs, None if org else period, extra)
     if org is None:
         deliver(text, out)
         return
     try:
-        explanation = explain(compiled, run.module, run.frame, run.values, run.notes, org, period, table=data)
+        explanation = explain(
+            compiled, run.module, run.frame, run.values, run.notes, org, period, table=data, likely=ranges
+        )
     except (NotInTable, ValueError) as error:
         fail(printable(f"error: {error}"))
     if out is not None:
         deliver(text, out)
     click.echo(explanation, nl=False)
+
+
+def likely_ranges_of(run: Evaluation, replicates: int, level: float, seed: int) -> LikelyRanges:
+    """The likely ranges of the evaluation's rows, with a bar while the replicates run; or an exit saying why not."""
+    from policyc.analysis.likely import NoAverage, likely_ranges
+
+    try:
+        with progress(f"resampling the scores: {replicates:,} replicates", replicates) as done:
+            return likely_ranges(
+                run.compiled,
+                run.module,
+                run.frame,
+                run.values,
+                replicates=replicates,
+                level=level,
+                seed=seed,
+                progress=done,
+            )
+    except (NoAverage, ValueError) as error:
+        fail(printable(f"error: --likely-range: {error}"))
 
 
 def rendered(
@@ -183,6 +243,7 @@ def rendered(
     names: list[str] | None,
     orgs: str | None,
     period: str | None,
+    extra: dict[str, bool] | None = None,
 ) -> str:
     """The results in the format asked for, on the rows and columns chosen; a table for a terminal fitted to its
     width, with the outcome first after the organisation's columns."""
@@ -197,11 +258,11 @@ def rendered(
         except ValueError as error:
             fail(f"error: {printable(data)}: {error}")
     if fmt != "table":
-        return {"json": results.to_json, "csv": results.to_csv}[fmt](program, frame, values, names)
+        return {"json": results.to_json, "csv": results.to_csv}[fmt](program, frame, values, names, extra)
     room = terminal.width() if out is None or out == STDOUT else None
     if room is None:
-        return results.to_table(program, frame, values, names)
-    header, cells, right = results.table_cells(program, frame, values, names)
+        return results.to_table(program, frame, values, names, extra)
+    header, cells, right = results.table_cells(program, frame, values, names, extra)
     keys = 3 if frame.period is not None else 2
     if names is None and outcome(program) in header:  # the outcome where it is always seen
         k = header.index(outcome(program))

@@ -56,20 +56,33 @@ def _periods(frame: Frame) -> list[str | None]:
     return [format_period(p) for p in frame.period.tolist()]
 
 
+# Values an analysis adds beside the policy's own (likely ranges): each name, and whether its numbers are whole
+# (a rank) rather than any number; they are in the values under their names.
+Extra = dict[str, bool]
+
+
 def _decoded(
-    program: ir.Program, values: dict[str, np.ndarray], names: Sequence[str] | None = None
+    program: ir.Program, values: dict[str, np.ndarray], names: Sequence[str] | None = None, extra: Extra | None = None
 ) -> dict[str, list[Value]]:
-    """Each output decoded, in `outputs()` order, or those `names` lists, in its order."""
+    """Each output decoded, in `outputs()` order, or those `names` lists, in its order; then the `extra` values."""
     by_name = {d.name: d for d in program.outputs()}
-    return {name: decode_column(by_name[name].type, values[name]) for name in names or by_name}
+    decoded = {name: decode_column(by_name[name].type, values[name]) for name in (by_name if names is None else names)}
+    for name, whole in (extra or {}).items():
+        cells = np.asarray(values[name], dtype=np.float64).tolist()
+        decoded[name] = [None if v != v else int(v) if whole else v for v in cells]  # v != v: NaN
+    return decoded
 
 
 def rows(
-    program: ir.Program, frame: Frame, values: dict[str, np.ndarray], names: Sequence[str] | None = None
+    program: ir.Program,
+    frame: Frame,
+    values: dict[str, np.ndarray],
+    names: Sequence[str] | None = None,
+    extra: Extra | None = None,
 ) -> list[dict[str, Any]]:
     """One dict per row: org, org_type (its name), period (`2025Q3` or None) and every output in `outputs()` order
     (or those `names` lists)."""
-    columns = _decoded(program, values, names)
+    columns = _decoded(program, values, names, extra)
     names = list(columns)
     types = program.org_types
     out = []
@@ -88,9 +101,13 @@ def rows(
 
 
 def to_json(
-    program: ir.Program, frame: Frame, values: dict[str, np.ndarray], names: Sequence[str] | None = None
+    program: ir.Program,
+    frame: Frame,
+    values: dict[str, np.ndarray],
+    names: Sequence[str] | None = None,
+    extra: Extra | None = None,
 ) -> str:
-    results = rows(program, frame, values, names)
+    results = rows(program, frame, values, names, extra)
     for result in results:
         # JSON has no infinity: a value that overflowed is null, as CSV leaves it empty (docs/semantics.md, "Results").
         for name, value in result["values"].items():
@@ -112,10 +129,16 @@ def csv_text(value: Value) -> str:
     return str(value)
 
 
-def to_csv(program: ir.Program, frame: Frame, values: dict[str, np.ndarray], names: Sequence[str] | None = None) -> str:
+def to_csv(
+    program: ir.Program,
+    frame: Frame,
+    values: dict[str, np.ndarray],
+    names: Sequence[str] | None = None,
+    extra: Extra | None = None,
+) -> str:
     """The table `policyc eval` reads: an empty period column for a policy without periods, overflowed values empty;
     every output, or those `names` lists."""
-    columns = _decoded(program, values, names)
+    columns = _decoded(program, values, names, extra)
     out = io.StringIO()
     writer = Writer(out)
     writer.row(["org", "org_type", "period", *columns])
@@ -150,7 +173,11 @@ def table_text(value: Value) -> str:
 
 
 def table_cells(
-    program: ir.Program, frame: Frame, values: dict[str, np.ndarray], names: Sequence[str] | None = None
+    program: ir.Program,
+    frame: Frame,
+    values: dict[str, np.ndarray],
+    names: Sequence[str] | None = None,
+    extra: Extra | None = None,
 ) -> tuple[list[str], list[list[str]], list[bool]]:
     """A terminal table's header, its columns of printable cells and which are right-aligned (the numbers): org,
     org_type, period (when the table has any), then the derived values, or those `names` lists, in its order."""
@@ -170,15 +197,24 @@ def table_cells(
     if frame.period is not None:
         columns.append([p or "" for p in _periods(frame)])
     columns += [[printable(table_text(v)) for v in decode_column(d.type, values[d.name])] for d in derived]
+    if extra:
+        added = _decoded(program, values, [], extra)
+        header += list(added)
+        right += [True] * len(added)
+        columns += [[table_text(v) for v in cells] for cells in added.values()]
     return header, columns, right
 
 
 def to_table(
-    program: ir.Program, frame: Frame, values: dict[str, np.ndarray], names: Sequence[str] | None = None
+    program: ir.Program,
+    frame: Frame,
+    values: dict[str, np.ndarray],
+    names: Sequence[str] | None = None,
+    extra: Extra | None = None,
 ) -> str:
     """Aligned text: org, org_type, period (when the table has any) and each derived value (or those `names`
     lists); numbers right-aligned."""
-    header, columns, right = table_cells(program, frame, values, names)
+    header, columns, right = table_cells(program, frame, values, names, extra)
     widths = [max([len(name), *map(len, column)]) for name, column in zip(header, columns, strict=True)]
 
     def line(cells: list[str]) -> str:
