@@ -271,6 +271,68 @@ def rendered(
     return terminal.fitted(header, cells, right, room, keep=keys + 1)
 
 
+@main.command("improve")
+@click.argument("policy", type=IN)
+@DATA
+@click.option("--org", "org", required=True, metavar="ORG", help="The organisation (ORG@2025Q3: one period).")
+@click.option("--period", metavar="PERIOD", help="Its period (2025Q3), where the table has several.")
+@click.option("--to", "target", required=True, metavar="VALUE", help="The outcome to reach, or better (e.g. 2).")
+@format_option("text", "json")
+@out_option("the answer")
+@ALLOW_MISSING
+@mapping_option("Read the table's columns and values as the policy's inputs through this mapping.")
+def improve_command(
+    policy: str,
+    data: str,
+    org: str,
+    period: str | None,
+    target: str,
+    fmt: str,
+    out: str | None,
+    allow_missing: bool,
+    mapping: str | None,
+) -> None:
+    """What it would take for ORG to reach the outcome --to or better, its peers held fixed.
+
+    \b
+    For each metric alone, the smallest change of its value that reaches it (a score
+    changes only where the value passes a peer's, so the peers' values are searched
+    exactly); where none does alone, the fewest metrics found together; the caps that
+    no metric can lift; and the average's distance to the cut point. Every suggestion
+    is verified by evaluating the whole table again with the changed values.
+
+    \b
+    Example:
+      policyc improve policies/oversight_2025.policy \\
+          --data examples/england_synthetic.csv --org SYNA003@2025Q3 --to 2
+    """
+    from policyc.analysis import improve
+    from policyc.analysis.explain import NotInTable, rows_of
+
+    if "@" in org:
+        org, _, at = org.rpartition("@")
+        if period is not None and period != at:
+            raise click.UsageError(f"two periods: {at} after the @, and --period {period}")
+        period = at
+    run = evaluated(compiled_policy(policy), data, allow_missing, mapping)
+    try:
+        rows = rows_of(run.frame, org, period, table=data)
+    except (NotInTable, ValueError) as error:
+        fail(printable(f"error: {error}"))
+    if len(rows) > 1:
+        assert run.frame.period is not None  # several rows of one organisation: it has periods
+        from policyc.data.cells import format_period
+
+        periods = ", ".join(format_period(int(run.frame.period[r])) for r in rows)
+        fail(printable(f"error: `{org}` has a row in each of {periods}: choose one, `{org}@PERIOD` or --period"))
+    with progress(f"searching what would bring {printable(org)} to {printable(target)}"):
+        try:
+            found = improve.improve(run.compiled, run.module, run.frame, run.values, run.notes, rows[0], target)
+        except ValueError as error:
+            fail(printable(f"error: {error}"))
+    deliver(improve.to_json(found) if fmt == "json" else improve.to_text(found), out)
+
+
 @main.command("agree")
 @click.argument("policy", type=IN)
 @click.option(
