@@ -187,7 +187,7 @@ def test_a_cohort_of_one_all_ties_and_all_missing() -> None:
     assert {p.path for p in t.ranking} == {"counting"}
     t = context([0, 0])
     same(rank_one(t, [NAN, NAN]), [NAN, NAN])
-    assert paths(t) == [("counting", "keys exact to 0 decimal places, 0 codes")]
+    assert paths(t) == [("counting", "no value to rank")]  # a column left empty is not ranked at all
 
 
 def test_negative_keys_and_negative_zero_tie_with_zero() -> None:

@@ -15,6 +15,7 @@ not, and the suggestion would be dropped.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 
 import attrs
@@ -90,11 +91,15 @@ class Improvement:
 class Trials:
     """The policy evaluated on copies of one organisation's cohort group, each with some of its values changed."""
 
-    def __init__(self, compiled: Compiled, module, frame: Frame, values: dict[str, np.ndarray], row: int):
+    def __init__(
+        self, compiled: Compiled, module, frame: Frame, values: dict[str, np.ndarray], row: int, whole: bool = False
+    ):
         program = compiled.program
         self.module = module
         group = Context(frame, program.cohorts, ()).group
-        if program.uses_periods and frame.period is not None:
+        if whole:  # every row: what the whole table gives
+            members = np.arange(frame.n)
+        elif program.uses_periods and frame.period is not None:
             # `previous` and `run` read the cohort's other periods: the group is the cohort in every period
             cohort = np.asarray(program.cohorts)[frame.org_type]
             members = np.flatnonzero(cohort == cohort[row])
@@ -115,6 +120,30 @@ class Trials:
         of `names`, encoded."""
         out = {name: np.empty(len(trials)) for name in names}
         m = self.frame.n
+        for start, evaluated, _, _ in self.blocks(trials):
+            b = len(evaluated[names[0]]) // m if names else 0
+            for name in names:
+                out[name][start : start + b] = np.asarray(evaluated[name], dtype=np.float64)[self.local :: m]
+        return out
+
+    def copies(self, trials: Sequence[dict[str, float]]):
+        """For each trial, the group as it would be (frame, every value, the evaluator's notes), as if evaluated on
+        its own: sliced from evaluations of many copies at once."""
+        m = self.frame.n
+        for _, evaluated, notes, block in self.blocks(trials):
+            for c, trial in enumerate(block):
+                part = slice(c * m, (c + 1) * m)
+                columns = {name: column.copy() for name, column in self.frame.columns.items()}
+                for name, value in trial.items():
+                    columns.setdefault(name, np.full(m, np.nan))[self.local] = value
+                frame = attrs.evolve(self.frame, columns=columns)
+                values = {name: np.asarray(v)[part] for name, v in evaluated.items()}
+                noted = {k: (cond[part], before[part]) for k, (cond, before) in notes.items()}
+                yield frame, values, noted
+
+    def blocks(self, trials: Sequence[dict[str, float]]):
+        """The trials evaluated a block at a time: each block's first trial, its values, notes and trials."""
+        m = self.frame.n
         per = max(1, BATCH_ROWS // max(m, 1))
         for start in range(0, len(trials), per):
             block = trials[start : start + per]
@@ -134,10 +163,9 @@ class Trials:
                 period=np.tile(base, b) + np.repeat(np.arange(b, dtype=np.int64) * stride, m),
                 columns=columns,
             )
-            evaluated = self.module.evaluate(copies, {})
-            for name in names:
-                out[name][start : start + b] = np.asarray(evaluated[name], dtype=np.float64)[self.local :: m]
-        return out
+            notes: dict = {}
+            evaluated = self.module.evaluate(copies, notes)
+            yield start, evaluated, notes, block
 
 
 def improve(
@@ -227,11 +255,10 @@ def improve(
     if paths:
         farthest = trials.evaluate([{m: path[-1]} for m, path in paths.items()], [outcome])
         reach = reaches(farthest)
-        for (m, path), ok in zip(paths.items(), reach, strict=True):
-            if ok:
-                alone_found[m] = path[_nearest(trials, outcome, reaches, {}, m, path)]
-            else:
-                not_alone.append(m)
+        reaching = {m: path for (m, path), ok in zip(paths.items(), reach, strict=True) if ok}
+        not_alone = [m for m in paths if m not in reaching]
+        nearest = _nearest_each(trials, outcome, reaches, {}, reaching)
+        alone_found = {m: reaching[m][nearest[m]] for m in reaching}
     spread = {m: _spread(frame, trials, m) for m in searched}
 
     def change(m: str, after: float) -> Change:
@@ -243,16 +270,19 @@ def improve(
         shown = results.decode(t, float("nan") if before is None else before), results.decode(t, after)
         return Change(m, shown[0], shown[1], moved if number else None, units)
 
+    whole = Trials(compiled, module, frame, values, row, whole=True)
     alone = []
-    for m, after in alone_found.items():
-        verified = _verified(compiled, module, frame, notes, row, {m: after}, goal, labels, outcome)
+    checked = _verified(
+        compiled, module, whole, [{m: after} for m, after in alone_found.items()], goal, labels, outcome
+    )
+    for (m, after), verified in zip(alone_found.items(), checked, strict=True):
         if verified is not None:
             alone.append(Suggestion((change(m, after),), *verified))
     alone.sort(key=lambda s: (s.changes[0].spreads is None, s.changes[0].spreads or 0.0, s.changes[0].metric))
 
     together = None
     if not alone and paths:
-        together = _together(compiled, module, frame, notes, row, trials, paths, gain, goal, labels, outcome, reaches)
+        together = _together(compiled, module, whole, trials, paths, gain, goal, labels, outcome, reaches)
         if together is not None:
             together = attrs.evolve(together, changes=tuple(change(c.metric, c.after) for c in together.changes))
     return attrs.evolve(
@@ -324,15 +354,28 @@ def _spread(frame: Frame, trials: Trials, metric: str) -> float:
 
 def _nearest(trials: Trials, outcome: str, reaches, fixed: dict[str, float], metric: str, path: list[float]) -> int:
     """The first point of `path` (nearest the current value first) that reaches the target with `fixed` also
-    changed, where its last point does: by bisection, since a point farther on is never worse."""
-    lo, hi = 0, len(path) - 1  # hi reaches; every point before lo does not
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if reaches(trials.evaluate([{**fixed, metric: path[mid]}], [outcome]))[0]:
-            hi = mid
-        else:
-            lo = mid + 1
-    return hi
+    changed, where its last point does."""
+    return _nearest_each(trials, outcome, reaches, fixed, {metric: path})[metric]
+
+
+def _nearest_each(
+    trials: Trials, outcome: str, reaches, fixed: dict[str, float], paths: dict[str, list[float]]
+) -> dict[str, int]:
+    """For each metric alone (with `fixed` also changed), the first point of its path that reaches the target,
+    where the path's last point does: by bisection, since a point farther on is never worse, every metric's
+    bisection a step at a time in one evaluation."""
+    bounds = {m: [0, len(path) - 1] for m, path in paths.items()}  # hi reaches; every point before lo does not
+    while True:
+        open_ = [m for m, (lo, hi) in bounds.items() if lo < hi]
+        if not open_:
+            return {m: hi for m, (_, hi) in bounds.items()}
+        middles = {m: (bounds[m][0] + bounds[m][1]) // 2 for m in open_}
+        found = reaches(trials.evaluate([{**fixed, m: paths[m][middles[m]]} for m in open_], [outcome]))
+        for m, ok in zip(open_, found, strict=True):
+            if ok:
+                bounds[m][1] = middles[m]
+            else:
+                bounds[m][0] = middles[m] + 1
 
 
 def _average_needed(program, trials: Trials, average: str, current: float, reaches, outcome: str) -> float | None:
@@ -389,26 +432,25 @@ def _gates(program: ir.Program, explainer: Explainer, row: int, goal: int):
             yield Gate(explainer.text(adjust), where, shown)
 
 
-def _verified(compiled, module, frame: Frame, notes, row: int, changed: dict[str, float], goal, labels, outcome):
-    """The changes applied to the whole table and the policy evaluated again: the new outcome and its decisive step,
-    or None where it does not reach the target."""
-    columns = {name: column.copy() for name, column in frame.columns.items()}
-    for name, value in changed.items():
-        columns[name][row] = value
-    changed_frame = attrs.evolve(frame, columns=columns)
-    new_notes: dict = {}
-    values = module.evaluate(changed_frame, new_notes)
-    code = float(values[outcome][row])
-    if math.isnan(code) or code > goal:
-        return None
-    explainer = Explainer(compiled, changed_frame, values, new_notes, module.SOURCES)
-    steps = explainer.decisive(row, outcome)
-    step = next((s for s in steps if s["kind"] != "pass"), steps[0] if steps else None)
-    why = "" if step is None else f"{step['name']} {results.csv_text(step['value'])}: {step['why']}"
-    return labels[int(code)], why
+def _verified(compiled, module, whole: Trials, changes: list[dict[str, float]], goal, labels, outcome):
+    """Each set of changes applied to the whole table and the policy evaluated again: the new outcome and its
+    decisive step, or None where it does not reach the target."""
+    out: list[tuple[str, str] | None] = []
+    row = whole.local
+    for frame, values, notes in whole.copies(changes):
+        code = float(values[outcome][row])
+        if math.isnan(code) or code > goal:
+            out.append(None)
+            continue
+        explainer = Explainer(compiled, frame, values, notes, module.SOURCES)
+        steps = explainer.decisive(row, outcome)
+        step = next((s for s in steps if s["kind"] != "pass"), steps[0] if steps else None)
+        why = "" if step is None else f"{step['name']} {results.csv_text(step['value'])}: {step['why']}"
+        out.append((labels[int(code)], why))
+    return out
 
 
-def _together(compiled, module, frame, notes, row, trials, paths, gain, goal, labels, outcome, reaches):
+def _together(compiled, module, whole: Trials, trials, paths, gain, goal, labels, outcome, reaches):
     """The fewest metrics found that reach the target together: those of the largest gain in score, each moved
     to its best, added until the target is reached, then each brought back as near its current value as the others
     allow; verified on the whole table."""
@@ -425,7 +467,7 @@ def _together(compiled, module, frame, notes, row, trials, paths, gain, goal, la
     for m in list(chosen):
         others = {k: v for k, v in chosen.items() if k != m}
         chosen[m] = paths[m][_nearest(trials, outcome, reaches, others, m, paths[m])]
-    verified = _verified(compiled, module, frame, notes, row, chosen, goal, labels, outcome)
+    (verified,) = _verified(compiled, module, whole, [chosen], goal, labels, outcome)
     if verified is None:
         return None
     return Suggestion(tuple(Change(m, None, v, None, None) for m, v in chosen.items()), *verified)
@@ -448,7 +490,12 @@ def _change_text(c: Change) -> str:
 
 def to_text(found: Improvement, shown: int = 10) -> str:
     """The answer in words, at most `shown` single-metric suggestions listed; every line printable."""
-    return "".join(printable(line) + "\n" for line in _lines(found, shown))
+    wrapped = [
+        piece
+        for line in _lines(found, shown)
+        for piece in (textwrap.wrap(printable(line), 100, subsequent_indent="    ", break_on_hyphens=False) or [""])
+    ]
+    return "".join(line + "\n" for line in wrapped)
 
 
 def _lines(found: Improvement, shown: int) -> list[str]:

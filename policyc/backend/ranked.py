@@ -209,6 +209,9 @@ class RankedStep:
         ]
 
     def _ranked(self, metric: int, values: np.ndarray, model: _Model, s: _Scratch) -> np.ndarray:
+        if np.isnan(values).all():  # nothing to rank: every score is missing (a column the table leaves empty)
+            self._records.append((metric, np.zeros(self.groups, dtype=np.int64), {}, "no value to rank"))
+            return np.full(self.n, np.nan)
         codes = self._codes(values, s)
         if codes.places is None:
             scores = np.full(self.n, np.nan)
