@@ -19,7 +19,7 @@ from typing import Any
 from policyc.analysis import compare as side_by_side
 from policyc.analysis.comparison import BETTER, WORSE, Document
 from policyc.analysis.evaluation import Evaluation, RuleFailed, evaluate_file, evaluate_text
-from policyc.analysis.explain import explain
+from policyc.analysis.explain import explain, rows_of
 from policyc.backend.codegen import generate
 from policyc.backend.compile import Compiled
 from policyc.data import mapping as mappings
@@ -127,6 +127,7 @@ class Policy:
         self.compiled = compiled
         self.diagnostics = list(diagnostics)  # the warnings, in file order: a loaded policy has no error
         self._last: Evaluation | None = None
+        self._kind = "pandas"  # the kind of table last evaluated, which the ranges are given as
 
     @property
     def program(self) -> ir.Program:
@@ -186,13 +187,57 @@ class Policy:
             raise EvaluationError(read.placed(error.message)) from None
         _warn(evaluation.warnings, read)
         self._last = evaluation
+        self._kind = read.kind
         return _result_table(read.kind, _columns(self.program, evaluation))
+
+    def _evaluated(self, what: str) -> Evaluation:
+        if self._last is None:
+            raise ValueError(f"no table evaluated yet: call policy.evaluate(table) first, then policy.{what}")
+        return self._last
+
+    def likely_ranges(self, replicates: int = 10_000, level: float = 0.95, seed: int = 0) -> Any:
+        """How sure each outcome of the table last evaluated is, as `policyc eval --likely-range` gives it: a table
+        of the same kind with org, org_type, period and `AVERAGE_low`, `AVERAGE_high`, `rank`, `rank_low`,
+        `rank_high` and `p_OUTCOME_VALUE` for each value. Raises ValueError (NoAverage) for an outcome that rests
+        on no average of metric scores."""
+        from policyc.analysis.likely import likely_ranges
+
+        evaluation = self._evaluated("likely_ranges()")
+        ranges = likely_ranges(
+            self.compiled,
+            evaluation.module,
+            evaluation.frame,
+            evaluation.values,
+            replicates=replicates,
+            level=level,
+            seed=seed,
+        )
+        columns = _columns(self.program, evaluation)[: 3 if evaluation.frame.period is not None else 2]
+        for name, whole in ranges.whole.items():
+            cells = ranges.columns[name].tolist()
+            columns.append(
+                (name, "int" if whole else "float", [None if v != v else int(v) if whole else v for v in cells])
+            )
+        return _result_table(self._kind, columns)
+
+    def improve(self, org: str, to: str, period: str | None = None) -> Any:
+        """What it would take for `org` (in `period`, where the table has several) to reach the outcome `to` or
+        better on the table last evaluated, as `policyc improve` gives it: an `Improvement`, whose `text()` is the
+        answer in words. Raises LookupError for an organisation or period the table lacks, ValueError for a
+        target that is not a value of the outcome."""
+        from policyc.analysis import improve
+
+        evaluation = self._evaluated(f"improve({org!r}, ...)")
+        rows = rows_of(evaluation.frame, org, period)
+        if len(rows) > 1:
+            raise LookupError(f"`{org}` has a row in each of several periods: give period=, such as '2025Q3'")
+        return improve.improve(
+            self.compiled, evaluation.module, evaluation.frame, evaluation.values, evaluation.notes, rows[0], str(to)
+        )
 
     def explain(self, org: str, period: str | None = None) -> Explanation:
         """How `org`'s outcome came about on the table last evaluated: each period's, or `period`'s (`2025Q3`)."""
-        evaluation = self._last
-        if evaluation is None:
-            raise ValueError("no table evaluated yet: call policy.evaluate(table) first, then policy.explain(org)")
+        evaluation = self._evaluated("explain(org)")
         # NotInTable is a LookupError, ValueError a period not written like 2025Q3
         text = explain(
             self.compiled, evaluation.module, evaluation.frame, evaluation.values, evaluation.notes, org, period

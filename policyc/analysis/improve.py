@@ -87,6 +87,13 @@ class Improvement:
     together: Suggestion | None  # the fewest metrics found together, where no metric alone does
     unreported: tuple[str, ...]  # metrics the organisation has no value for: not searched
 
+    def text(self, shown: int = 10) -> str:
+        """The answer in words, as `policyc improve` prints it."""
+        return to_text(self, shown)
+
+    def __str__(self) -> str:
+        return self.text()
+
 
 class Trials:
     """The policy evaluated on copies of one organisation's cohort group, each with some of its values changed."""
