@@ -127,6 +127,33 @@ def test_long_lists_wrap_with_a_hanging_indent():
     )
 
 
+def test_a_scales_tiers_get_a_line_of_their_own_before_its_provenance_and_keep_their_comments():
+    messy = (
+        'scale rating: outstanding > good > requires_improvement > inadequate source "CQC"\n'
+        "# how the ratings group\n"
+        "tiers high : outstanding ,good ;middle:requires_improvement;\n  low: inadequate  # the worst\n"
+    )
+    assert fmt(messy) == (
+        "scale rating: outstanding > good > requires_improvement > inadequate\n"
+        "  # how the ratings group\n"
+        "  tiers high: outstanding, good; middle: requires_improvement; low: inadequate  # the worst\n"
+        '  source "CQC"\n'
+    )
+    assert fmt("scale segment: 1 > 2 > 3 > 4 > 5 tiers high: 1, 2; middle: 3; low: 4, 5\n") == (
+        "scale segment: 1 > 2 > 3 > 4 > 5\n  tiers high: 1, 2; middle: 3; low: 4, 5\n"
+    )
+    # too long for its line, the tiers break after each `;`
+    values = [f"level_{n}_of_a_long_scale" for n in range(6)]
+    tiers = f"high: {values[0]}, {values[1]}; middle: {values[2]}, {values[3]}; low: {values[4]}, {values[5]}"
+    out = fmt(f"scale s: {' > '.join(values)}\n  tiers {tiers}\n")
+    assert out.split("\n")[-4:] == [
+        f"  tiers high: {values[0]}, {values[1]};",
+        f"      middle: {values[2]}, {values[3]};",
+        f"      low: {values[4]}, {values[5]}",
+        "",
+    ]
+
+
 def test_example_comment_stays_on_the_header():
     text = SKELETONS[0].read_text(encoding="utf-8")
     header = parse_text("t.policy", fmt(text)).policy.header
