@@ -340,10 +340,12 @@ def compare(
     """
     policies = (_policy(a), _policy(b))
     read = _read(table)
+    through = None
     try:
         text = read_text(read.path) if read.text is None else read.text
         if mapping is not None:
-            text = mappings.apply(mappings.load(os.fspath(mapping)), text, read.path)
+            through = mappings.translated(mappings.load(os.fspath(mapping)), text, read.path)
+            text = through.text
     except DataError as error:
         raise DataError(read.placed(error.message)) from None
     found: dict[str, list[str]] = {policy.path: [] for policy in policies}
@@ -355,6 +357,7 @@ def compare(
             read.path,
             allow_missing=allow_missing,
             warn=lambda path, message: found[path].append(message),
+            read=through,
         )
     except DataError as error:
         raise DataError(read.placed(error.message)) from None

@@ -45,6 +45,7 @@ from policyc.backend.compile import Compiled, describe_failure
 from policyc.backend.frame import EvalError, Frame
 from policyc.data import results
 from policyc.data.cells import format_period
+from policyc.data.mapping import Translated
 from policyc.data.table import DataError, Writer, load_text, records
 from policyc.ir import nodes as ir
 from policyc.ir.nodes import outcome
@@ -94,10 +95,16 @@ def table_org_types(text: str) -> list[str]:
 
 
 def load(
-    compiled: Compiled, text: str, data: str, allow_missing: bool, warn: Callable[[str], object]
+    compiled: Compiled,
+    text: str,
+    data: str,
+    allow_missing: bool,
+    warn: Callable[[str], object],
+    read: Translated | None = None,
 ) -> tuple[Frame, int]:
     """The rows of the policy's org types, and how many rows were left out; DataError on bad data, and when the
-    policy rates none of the table's rows."""
+    policy rates none of the table's rows. `read` says how the text came through a mapping, so that messages name
+    the file's own lines and columns."""
     declared = compiled.program.org_types
     kept, skipped = only_org_types(text, declared)
     if skipped and not set(present := table_org_types(text)) & set(declared):
@@ -105,7 +112,14 @@ def load(
             f"{data}: the policy rates none of the table's org types; the table has "
             f"{', '.join(present)}, the policy declares {', '.join(declared)}"
         )
-    loaded = load_text(kept, data, compiled.program, allow_missing=allow_missing)
+    loaded = load_text(
+        kept,
+        data,
+        compiled.program,
+        allow_missing=allow_missing,
+        called=None if read is None else read.called,
+        place=None if read is None else read.place,
+    )
     for warning in loaded.warnings:
         warn(warning)
     return loaded.frame, skipped
@@ -250,6 +264,7 @@ def compare_text(
     *,
     allow_missing: bool = False,
     warn: Callable[[str, str], object],
+    read: Translated | None = None,
 ) -> Document:
     """Both policies on one CSV text (read from `data`, which names it in messages, and already through any
     mapping), each on the rows of its own org types: the comparison document.
@@ -261,7 +276,7 @@ def compare_text(
     sides = []
     for path, policy in zip(paths, compiled, strict=True):
         try:
-            loaded = load(policy, text, data, allow_missing, functools.partial(warn, path))
+            loaded = load(policy, text, data, allow_missing, functools.partial(warn, path), read)
         except DataError as error:
             raise DataError(f"reading for {path}: {error.message}") from None
         try:

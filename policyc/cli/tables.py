@@ -466,10 +466,12 @@ def run_compare(
     from policyc.data.table import DataError, read_text
     from policyc.report.html import render_html
 
+    read = None
     try:
         text = read_text(data)
         if mapping is not None:
-            text = mappings.apply(mappings.load(mapping), text, data)
+            read = mappings.translated(mappings.load(mapping), text, data)
+            text = read.text
     except DataError as error:
         fail(f"error: {error.message}")
     with progress(f"comparing the policies on {printable(data)}"):
@@ -481,6 +483,7 @@ def run_compare(
                 data,
                 allow_missing=allow_missing,
                 warn=lambda path, message: click.echo(style.prefixed(f"warning: {path}: {message}"), err=True),
+                read=read,
             )
         )
     from policyc.cli import terminal

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import io
+import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
 
+from policyc.data.cells import parse_period
 from policyc.data.table import DataError, Loaded, Writer, load_text, records, wrong_width
 from policyc.ir import nodes as ir
 from policyc.syntax.diagnostics import did_you_mean
 from policyc.syntax.text import printable
 
-SECTIONS = ("title", "source", "assumptions", "columns", "values", "defaults", "constants", "published")
+SECTIONS = ("title", "source", "assumptions", "columns", "values", "defaults", "constants", "published", "long")
+LONG_KEYS = ("key", "value", "period", "inputs", "published", "ignored")
+# A financial year's quarter as NHS England writes it, `Q1 2025/26`, read as the period `2025Q1`.
+FINANCIAL_QUARTER = re.compile(r"Q([1-4])\s+(\d{4})/\d{2}")
 PUBLISHED_KEYS = ("outcome", "group", "name")
 
 
@@ -27,6 +33,23 @@ class Published:
 
 
 @attrs.frozen
+class Long:
+    """A long table: one row per organisation, period and key, its `value` column pivoted into one column per key.
+
+    `inputs` maps each key read as an input to the policy's column; `published` each key whose value is a
+    published result to the policy value it is compared with (kept as a column named by the key, never an
+    input); `ignored` lists the keys read as neither, so that no row is dropped without the mapping saying so.
+    """
+
+    key: str  # the column naming the key (`Metric_ID`)
+    value: str  # the column holding its value (`Value`)
+    period: str  # the column naming the period (`Quarter`: `Q1 2025/26`, or `2025Q1`)
+    inputs: dict[str, str]  # key -> policy column
+    published: dict[str, str]  # key -> policy value
+    ignored: tuple[str, ...]
+
+
+@attrs.frozen
 class Mapping:
     path: str
     title: str
@@ -36,6 +59,7 @@ class Mapping:
     constants: dict[str, str]  # policy column -> the cell on every row
     published: Published | None
     assumptions: tuple[str, ...]  # what the mapping takes to be so without a source, said in every report
+    long: Long | None = None
 
 
 def load(path: str) -> Mapping:
@@ -92,7 +116,49 @@ def load(path: str) -> Mapping:
     title = document.get("title", Path(path).name)
     if not isinstance(title, str):
         raise DataError(f"{path}: `title` must be a string")
-    return Mapping(path, title, columns, recoded, defaults, constants, published, tuple(assumptions))
+    long = _long(document["long"], path, columns) if "long" in document else None
+    return Mapping(path, title, columns, recoded, defaults, constants, published, tuple(assumptions), long)
+
+
+def _long(value, path: str, columns: dict[str, str]) -> Long:
+    table = _table(value, path, "long")
+    for key in table:
+        if key not in LONG_KEYS:
+            hint = did_you_mean(key, LONG_KEYS)
+            raise DataError(
+                f"{path}: unknown key `{key}` in [long]; expected one of {', '.join(LONG_KEYS)}"
+                + (f"; {hint}" if hint else "")
+            )
+    named = {}
+    for key in ("key", "value", "period"):
+        if not isinstance(table.get(key), str):
+            raise DataError(f"{path}: [long] needs `{key}`, the name of the table's {_LONG_WHAT[key]} column")
+        named[key] = table[key]
+    if "period" in columns:
+        raise DataError(f"{path}: [columns] maps `period`, which [long] reads from column `{named['period']}`")
+    inputs = _strings(table.get("inputs", {}), path, "long.inputs")
+    published = _strings(table.get("published", {}), path, "long.published")
+    ignored = table.get("ignored", [])
+    if not isinstance(ignored, list) or not all(isinstance(k, str) for k in ignored):
+        raise DataError(f"{path}: [long] `ignored` must be a list of keys (strings)")
+    for key in inputs:
+        if key in published:
+            raise DataError(
+                f"{path}: key `{key}` is both in [long.inputs] and in [long.published]; a published "
+                "result is compared with, never read as an input"
+            )
+    for key in ignored:
+        if key in inputs or key in published:
+            raise DataError(f"{path}: key `{key}` is in [long] `ignored` and is also mapped; keep one")
+    seen: dict[str, str] = {}
+    for key, name in inputs.items():
+        if name in seen:
+            raise DataError(f"{path}: [long.inputs] reads both `{seen[name]}` and `{key}` as `{name}`; keep one")
+        seen[name] = key
+    return Long(named["key"], named["value"], named["period"], inputs, published, tuple(ignored))
+
+
+_LONG_WHAT = {"key": "key (such as Metric_ID)", "value": "value", "period": "period (such as Quarter)"}
 
 
 def _table(value, path: str, where: str) -> dict:
@@ -119,10 +185,168 @@ def load_through(
     """The table loaded for `program` through `mapping` (if any), its messages naming the source's lines and columns."""
     if mapping is None:
         return load_text(text, path, program, allow_missing)
-    return load_text(apply(mapping, text, path), path, program, allow_missing, called=called(mapping))
+    read = translated(mapping, text, path)
+    return load_text(read.text, path, program, allow_missing, called=read.called, place=read.place)
 
 
-def apply(mapping: Mapping, text: str, data_path: str) -> str:
+def long_names(long: Long) -> dict[str, str]:
+    """What messages call each input read from a long table: its value column, and the key and name it is read as."""
+    return {name: f"{long.value} ({key}, read as {name})" for key, name in long.inputs.items()}
+
+
+@attrs.frozen
+class Translated:
+    """A table's text read through a mapping, with what `load_text` needs to name the file's own lines and
+    columns in its messages (`place` and `called`)."""
+
+    text: str
+    place: Place | None
+    called: dict[str, str]
+
+
+def translated(mapping: Mapping, text: str, path: str) -> Translated:
+    """The table's text as the policy's inputs: through the mapping, a long table pivoted first."""
+    if mapping.long is None:
+        return Translated(apply(mapping, text, path), None, called(mapping))
+    wide, place = pivot(mapping, text, path)
+    return Translated(apply(mapping, wide, path, place), place, {**called(mapping), **long_names(mapping.long)})
+
+
+# A wide line and a column (None: the row as a whole) to the line of the long table the cell came from.
+Place = Callable[[int, str | None], int]
+
+
+def pivot(mapping: Mapping, text: str, path: str) -> tuple[str, Place]:
+    """A long table as a wide one: a row per organisation and period, a column per key, and what `period` and each
+    column the mapping names of the long table hold; with, for each wide cell, the long line it came from.
+
+    Every key must be mapped or ignored, a key must come once for an organisation and period, and a column the
+    wide row takes once (the organisation's type, say) must hold one value for it: else a DataError naming the
+    long table's lines."""
+    assert mapping.long is not None
+    long = mapping.long
+    rows = records(text, path)
+    _, _, header = next(rows, (0, 0, None))
+    if header is None:
+        raise DataError(
+            f"{path}: the file is empty; expected a header row and one row per organisation, period and key"
+        )
+    header = [name.strip() for name in header]
+    where = {name: n for n, name in enumerate(header)}
+    carried = list(
+        dict.fromkeys(
+            [*mapping.columns.values(), *(x for x in (mapping.published.group, mapping.published.name) if x)]
+            if mapping.published is not None
+            else mapping.columns.values()
+        )
+    )
+    for role, column in (("key", long.key), ("value", long.value), ("period", long.period)):
+        if column not in where:
+            hint = did_you_mean(column, header)
+            raise DataError(
+                f"{mapping.path}: [long] reads the {role} from column `{column}`, which {path} lacks"
+                + (f"; {printable(hint)}" if hint else "")
+            )
+    for column in carried:
+        if column not in where:
+            hint = did_you_mean(column, header)
+            raise DataError(
+                f"{mapping.path}: the mapping reads column `{column}`, which {path} lacks"
+                + (f"; {printable(hint)}" if hint else "")
+            )
+    known = [*long.inputs, *long.published, *long.ignored]
+    key_at, value_at, period_at = where[long.key], where[long.value], where[long.period]
+    groups: dict[tuple[str, str], dict] = {}
+    width = len(header)
+    org_column = mapping.columns.get("org", "org")
+    if org_column not in where:
+        raise DataError(f"{mapping.path}: the organisation column `{org_column}` is not in {path}")
+    org_at = where[org_column]
+    for line, _, record in rows:
+        if not record:
+            continue
+        if len(record) != width:
+            raise wrong_width(path, line, len(record), width)
+        key = record[key_at].strip()
+        if key not in known:
+            hint = did_you_mean(key, known)
+            raise DataError(
+                f'{path}, line {line}, column {printable(long.key)}: key "{printable(key)}" is not in [long] of '
+                f"{mapping.path}: map it in [long.inputs] or [long.published], or list it in `ignored`"
+                + (f"; {printable(hint)}" if hint else "")
+            )
+        period = _period(record[period_at], path, line, long.period)
+        org = record[org_at].strip()
+        group = groups.get((org, period))
+        if group is None:
+            group = groups[(org, period)] = {
+                "line": line,
+                "carried": {c: (record[where[c]], line) for c in carried},
+                "keys": {},
+            }
+        else:
+            for column in carried:
+                cell, first = group["carried"][column]
+                if record[where[column]] != cell:
+                    raise DataError(
+                        f'{path}, line {line}, column {printable(column)}: "{printable(record[where[column]])}" '
+                        f'for {printable(org)} in {period}, where line {first} has "{printable(cell)}"; the '
+                        "column must hold one value for an organisation and period"
+                    )
+        if key in group["keys"]:
+            earlier, first = group["keys"][key]
+            again = (
+                "again"
+                if earlier == record[value_at]
+                else f'with another value (line {first} has "{printable(earlier)}")'
+            )
+            raise DataError(
+                f"{path}, line {line}: key {printable(key)} for {printable(org)} in {period} {again}; "
+                "a key comes once for an organisation and period"
+            )
+        group["keys"][key] = (record[value_at], line)
+    if not groups:
+        raise DataError(f"{path}: no rows after the header; expected one row per organisation, period and key")
+    columns = [*carried, "period", *long.inputs.values(), *long.published]
+    keys = [*long.inputs, *long.published]
+    out = io.StringIO()
+    writer = Writer(out)
+    writer.row(columns)
+    lines: list[dict[str | None, int]] = []
+    for (_, period), group in groups.items():
+        cells = [group["carried"][c][0] for c in carried]
+        cells.append(period)
+        placed: dict[str | None, int] = {None: group["line"]}
+        for column in carried:
+            placed[column] = group["carried"][column][1]
+        for key, column in zip(keys, [*long.inputs.values(), *long.published], strict=True):
+            value, line = group["keys"].get(key, ("", group["line"]))
+            cells.append(value)
+            placed[column] = line
+        writer.row(cells)
+        lines.append(placed)
+
+    def place(wide_line: int, column: str | None) -> int:
+        row = lines[wide_line - 2]
+        return row.get(column, row[None])
+
+    return out.getvalue(), place
+
+
+def _period(cell: str, path: str, line: int, column: str) -> str:
+    cell = cell.strip()
+    quarter = FINANCIAL_QUARTER.fullmatch(cell)
+    if quarter is not None:
+        return f"{quarter[2]}Q{quarter[1]}"
+    if parse_period(cell) >= 0:
+        return cell
+    raise DataError(
+        f"{path}, line {line}, column {printable(column)}: expected a period like `Q1 2025/26` or 2025Q1, "
+        f'found "{printable(cell)}"'
+    )
+
+
+def apply(mapping: Mapping, text: str, data_path: str, place: Place | None = None) -> str:
     """The CSV `text` with the mapping applied, each record starting on the line it starts on in `text`.
 
     Mapped columns take their policy names; other columns pass through unless a mapped column takes their name.
@@ -133,6 +357,12 @@ def apply(mapping: Mapping, text: str, data_path: str) -> str:
     if header is None:
         return text
     where = {name: n for n, name in enumerate(header)}
+    pivoted = {} if mapping.long is None else long_names(mapping.long)
+
+    def shown(column: str) -> str:
+        """A column as the source table has it: a pivoted key's is its value column."""
+        return printable(pivoted[column]) if column in pivoted else f"`{printable(column)}`"
+
     for name, source in mapping.columns.items():
         if source not in where:
             hint = did_you_mean(source, header)
@@ -169,8 +399,9 @@ def apply(mapping: Mapping, text: str, data_path: str) -> str:
             if recode is not None and cell.strip():
                 if cell.strip() not in recode:
                     known = ", ".join(f'"{printable(k)}"' for k in recode)
+                    at = line if place is None else place(line, header[n])
                     raise DataError(
-                        f'{data_path}, line {line}, column `{printable(header[n])}`: "{printable(cell.strip())}" '
+                        f'{data_path}, line {at}, column {shown(header[n])}: "{printable(cell.strip())}" '
                         f"is not in [values.{name}] of {mapping.path} (it lists {known})"
                     )
                 cell = recode[cell.strip()]

@@ -7,7 +7,7 @@ import io
 import itertools
 import operator
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TextIO
 
 import attrs
@@ -193,11 +193,13 @@ def load_text(
     allow_missing: bool = False,
     *,
     called: dict[str, str] | None = None,
+    place: Callable[[int, str | None], int] | None = None,
 ) -> Loaded:
     """Read CSV text as if from the file `path` (which only names it in messages).
 
     `called` gives what messages call a column where the text's header is not the file's own: a mapped column is
-    named by the source table's header.
+    named by the source table's header. `place` gives the line of the file a cell of the text comes from (a
+    column of None: the row), where the text's lines are not the file's (a long table pivoted).
     """
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -208,7 +210,7 @@ def load_text(
     rows = records(text, path)
     header, header_line = _header(rows, path)
     columns = _columns(header, header_line, path, program)
-    table = _Table(path, program, header, columns, called or {})
+    table = _Table(path, program, header, columns, called or {}, place)
     table.read(rows)
     given = {name for name, values in table.values.items() if not np.isnan(values).any()}
     needed_missing = [name for name in needed_columns(program, given) if name not in columns]
@@ -306,9 +308,17 @@ class _Column:
 
 class _Table:
     def __init__(
-        self, path: str, program: ir.Program, header: list[str], columns: dict[str, int], called: dict[str, str]
+        self,
+        path: str,
+        program: ir.Program,
+        header: list[str],
+        columns: dict[str, int],
+        called: dict[str, str],
+        place: Callable[[int, str | None], int] | None = None,
     ):
         self.path = path
+        self.place = place or (lambda line, column: line)
+        self.header = header
         self.program = program
         self.width = len(header)
         self.called = called
@@ -434,7 +444,7 @@ class _Table:
             if problem.position == position:
                 problem.more += count
                 return
-        message = f"{self.path}, line {line}, column {self.name(name)}: {what}"
+        message = f"{self.path}, line {self.place(line, self.header[position])}, column {self.name(name)}: {what}"
         self.problems.append(_Problem(line, position, message, count - 1))
 
     def _check_keys(self) -> None:
@@ -448,7 +458,8 @@ class _Table:
             if period is not None and period[row] < 0:
                 continue  # not a period: reported as such
             if key in first:
-                org, line, earlier = self.org[row], self.lines[row], self.lines[first[key]]
+                org = self.org[row]
+                line, earlier = self.place(self.lines[row], None), self.place(self.lines[first[key]], None)
                 if period is not None:
                     what = f"org {org} appears twice for period {format_period(int(period[row]))}"
                 else:
@@ -468,8 +479,8 @@ class _Table:
                 assert column.type is not None
                 line, cell = column.first
                 message = (
-                    f"{self.path}, line {line}, column {self.name(column.name)}: expected {expected(column.type)}, "
-                    f"found {_shown(cell)}"
+                    f"{self.path}, line {self.place(line, self.header[column.position])}, column "
+                    f"{self.name(column.name)}: expected {expected(column.type)}, found {_shown(cell)}"
                 )
                 problems.append(_Problem(line, column.position, message, column.bad - 1))
         if problems:
@@ -482,7 +493,7 @@ class _Table:
             org_type=np.concatenate(self.org_type),
             period=np.concatenate(self.period) if self.period_pos is not None else None,
             columns=self.values,
-            lines=tuple(self.lines),
+            lines=tuple(self.place(line, None) for line in self.lines),
         )
 
 
