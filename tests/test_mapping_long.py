@@ -162,3 +162,22 @@ def test_compare_reads_a_long_table_too_and_names_its_lines(files: Path) -> None
     write(files, [*ROWS[:4], "Q2 2025/26,Mental Health,R1,Trust One,OF0005,lots"])
     bad = CliRunner().invoke(cli.main, [*args, "--map", str(files / "m.toml")])
     assert bad.exit_code == 1 and "d.csv, line 6, column Value (OF0005, read as waits)" in bad.stderr
+
+
+def test_agree_checks_every_step_the_mapping_names_with_its_published_key(files: Path) -> None:
+    args = ["agree", str(files / "p.policy"), "--data", str(files / "d.csv"), "--map", str(files / "m.toml")]
+    result = CliRunner().invoke(cli.main, args)
+    assert result.exit_code == 0, result.output
+    assert "  band  OF5000         1      1   100.0%" in result.stdout
+    import json
+
+    document = json.loads(CliRunner().invoke(cli.main, [*args, "--format", "json"]).stdout)
+    (step,) = document["steps"]
+    assert (step["value"], step["published"], step["agree"], step["compared"]) == ("band", "OF5000", 1, 1)
+    assert step["groups"] == [{"group": "mhc", "period": "2025Q1", "agree": 1, "compared": 1}]
+    write(files, [*ROWS, "Q2 2025/26,Mental Health,R1,Trust One,OF5000,1"])  # ours is 2
+    wrong = CliRunner().invoke(cli.main, [*args, "--fail-under", "90"])
+    assert wrong.exit_code == 1 and "below 90%: band 50.0%" in wrong.stderr
+    assert "R1 2025Q2: ours 2, published 1" in wrong.stdout
+    unknown = CliRunner().invoke(cli.main, [*args, "--step", "bnd"])
+    assert unknown.exit_code == 2 and "`bnd` is not a step the mapping checks" in unknown.stderr

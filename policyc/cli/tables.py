@@ -352,14 +352,35 @@ def improve_command(
     metavar="PCT",
     help="Exit 1 when the agreement is below PCT per cent.",
 )
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(0),
+    default=0.005,
+    show_default=True,
+    help="Where the mapping names each step's published key: how far two numbers may differ and agree.",
+)
+@click.option("--step", "only", multiple=True, metavar="NAME", help="--fail-under for this step only (repeatable).")
 def agree(
-    policy: str, data: str, mapping: str, fmt: str, out: str | None, allow_missing: bool, fail_under: float | None
+    policy: str,
+    data: str,
+    mapping: str,
+    fmt: str,
+    out: str | None,
+    allow_missing: bool,
+    fail_under: float | None,
+    tolerance: float,
+    only: tuple[str, ...],
 ) -> None:
     """Hold POLICY's outcome to published results: agreement per group, and each disagreement with its reason.
 
     \b
+    Where the mapping reads a long table and names the published key of each value
+    ([long.published]), every step is checked: each metric score, the average, the
+    domains and segments, per org type and period, numbers within --tolerance.
+
+    \b
     Exits 1 when nothing was compared (no row has a published outcome), and with
-    --fail-under, when the agreement is below it.
+    --fail-under, when the agreement (of every step, or those --step names) is below it.
 
     \b
     Example (NHS England's quarter 3 2025/26 segments):
@@ -371,6 +392,28 @@ def agree(
     from policyc.data.table import DataError
 
     run = evaluated(compiled_policy(policy), data, allow_missing, mapping)
+    assert run.mapping is not None  # --map is required
+    if run.mapping.long is not None and run.mapping.long.published:
+        from policyc.analysis import stepwise
+
+        try:
+            found = stepwise.steps(run, data, tolerance)
+        except DataError as error:
+            fail(f"error: {error.message}")
+        unknown = [name for name in only if name not in {s.value for s in found}]
+        if unknown:
+            raise click.BadParameter(f"`{unknown[0]}` is not a step the mapping checks", param_hint="--step")
+        title = agreement.title(run, policy, data)
+        if fmt == "json":
+            deliver(stepwise.to_json(found, policy, data, run.mapping.assumptions), out)
+        else:
+            deliver(stepwise.to_text(found, title), out)
+        short = stepwise.shortfall(found, fail_under, only, data)
+        if short is not None:
+            fail(f"error: {short}")
+        return
+    if only:
+        raise click.BadParameter("the mapping names no published key per step ([long.published])", param_hint="--step")
     try:
         result = agreement.hold(run, data)
     except DataError as error:
