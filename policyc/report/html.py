@@ -64,7 +64,8 @@ def _nav(differences: bool) -> str:
         links.append(("differences", "Differences"))
     anchors = "".join(f'<a href="#{target}">{text}</a>' for target, text in links)
     return (
-        f'<nav class="nav"><div class="wrap"><span class="brand">policyc<span> compare</span></span>{anchors}'
+        f'<nav class="nav" aria-label="Sections"><div class="wrap"><span class="brand">policyc<span> compare</span>'
+        f'</span><span class="links">{anchors}</span>'
         '<label class="search"><svg viewBox="0 0 16 16" aria-hidden="true"><circle cx="7" cy="7" r="5"/>'
         '<path d="M11 11l3.5 3.5"/></svg><input id="search" type="search" autocomplete="off" spellcheck="false" '
         'placeholder="Search organisation code or name" aria-label="Search organisations by code or name">'

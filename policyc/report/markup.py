@@ -38,15 +38,26 @@ def value_tiers(rows: tuple[Row, ...], side: int) -> dict[str, str | None]:
 
 
 def label(policy: Policy, colours: dict[str, str], value: str) -> str:
-    """A value as a column or row heading: the value in bold, its description beneath when it adds something."""
+    """A value as a column or row heading: its display name in bold (the description the policy gives, else the
+    value), its code beneath when the name says something else."""
     if policy.special(value):
         return f'<span class="v special">{e(sentence(value))}</span>'
     description = policy.descriptions.get(value)
     swatch = f'<i class="sw" style="background:{colours.get(value, TIER_COLOUR[None])}"></i>'
-    text = f'<span class="v">{swatch}{e(value)}</span>'
+    text = f'<span class="v">{swatch}{e(description or value)}</span>'
     if description and adds(description, value):
-        text += f'<span class="d">{e(description)}</span>'
+        text += f'<span class="d"><code>{e(value)}</code></span>'
     return text
+
+
+def display(policy: Policy, value: str) -> str:
+    """A value in words, its display name first: `Performance under review (under_review)`, `Missing`."""
+    if policy.special(value):
+        return sentence(value)
+    description = policy.descriptions.get(value)
+    if description and adds(description, value):
+        return f"{description} ({value})"
+    return description or value
 
 
 def adds(description: str, value: str) -> bool:

@@ -43,8 +43,12 @@ function badge(side, o) {
   const tier = T.tiers.includes(o.tier) ? o.tier : "plain";
   return `<span class="badge t-${tier}"${d ? ` title="${esc(d)}"` : ""}>${esc(o.value)}</span>`;
 }
+// What the delta beside a change says, for its tooltip; the tables' notes say it in full.
+const NUMBERS = P.every((p) => p.scale.length === 0);
+const DELTA = NUMBERS ? "\u0394: B\u2019s number minus A\u2019s" : "\u0394 standing: B\u2019s standing minus " +
+  "A\u2019s, each from 0 (best) to 1 (worst) on its own scale; + when B rates the row worse, \u2212 when better";
 function change(r, withDelta) {
-  const d = r.delta === null || !withDelta ? "" : `<small>&Delta; ${r.delta > 0 ? "+" : r.delta < 0 ? "&minus;" : ""}` +
+  const d = r.delta === null || !withDelta ? "" : `<small title="${esc(DELTA)}">&Delta; ${r.delta > 0 ? "+" : r.delta < 0 ? "&minus;" : ""}` +
     `${Math.abs(r.delta).toFixed(2)}</small>`;
   if (r.direction === T.better) return `<span class="dir dir-better">&#9650;&nbsp;Better under&nbsp;B${d}</span>`;
   if (r.direction === T.worse) return `<span class="dir dir-worse">&#9660;&nbsp;Worse under&nbsp;B${d}</span>`;
@@ -121,6 +125,8 @@ for (const [name, t] of Object.entries(tables)) {
   t.span = t.table.tHead.rows[0].cells.length;
   t.count = document.getElementById(name + "-count");
   t.all = rows.filter((r) => name !== "movers" || r.moved).length;
+  t.labels = [...t.table.tHead.rows[0].cells].map(heading);
+  t.shown = [];
   t.table.tHead.addEventListener("click", (ev) => {
     const th = ev.target.closest("th[data-sort]");
     if (!th) return;
@@ -168,6 +174,8 @@ function render(name) {
   });
   t.body.innerHTML = html.length ? html.join("") :
     `<tr class="empty"><td colspan="${t.span}">No ${name === "movers" ? "movers" : "organisations"} match.</td></tr>`;
+  t.shown = list;
+  labelCells(t);
   t.count.textContent = list.length === t.all ? `${t.all.toLocaleString("en-GB")} rows` :
     `Showing ${list.length.toLocaleString("en-GB")} of ${t.all.toLocaleString("en-GB")} rows`;
   for (const th of t.table.tHead.querySelectorAll("th[data-sort]")) {
@@ -176,6 +184,57 @@ function render(name) {
   }
 }
 const renderAll = () => { render("movers"); render("organisations"); };
+
+// Each cell labelled by its column, which a narrow page shows above it when the rows are drawn as cards.
+function heading(th) {
+  const tag = th.querySelector(".tag"), text = th.textContent.trim();
+  return tag ? `${tag.textContent}: ${text.slice(tag.textContent.length).trim()}` : text;
+}
+function labelCells(t) {
+  for (const tr of t.body.rows) {
+    if (!tr.dataset.i) continue;
+    for (let k = 0; k < tr.cells.length; k++) if (t.labels[k]) tr.cells[k].dataset.label = t.labels[k];
+  }
+}
+
+// The rows a table shows, downloaded as CSV: every cell quoted, its quotes doubled, and a text that a spreadsheet
+// would take for a formula (one that begins with = + - @, a tab or a carriage return, and is not a number) led by
+// an apostrophe, so that it stays text.
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+const guard = (text) => /^[=+\-@\t\r]/.test(text) && !NUMBER.test(text) ? "'" + text : text;
+const quote = (v) => '"' + (v === null || v === undefined ? "" : typeof v === "number" ? String(v) :
+  guard(String(v))).replace(/"/g, '""') + '"';
+const status = (o) => o === null ? T.not_rated : o.value === null ? T.missing : "rated";
+const why = (o) => {
+  if (o === null || !o.steps.length) return "";
+  const s = decisive(o);
+  return `${s.name} = ${s.value}${s.why ? ": " + s.why : ""}`;
+};
+const CSV = {
+  organisations: [["org", "name", "org_type", "period", "a_value", "a_status", "b_value", "b_status", "moved",
+    "direction", "delta"], (r) => [r.org, r.name, r.org_type, r.period, ...r.out.flatMap((o) =>
+    [o === null || o.value === null ? "" : o.value, status(o)]), r.moved ? "yes" : "no", r.direction, r.delta]],
+};
+CSV.movers = [[...CSV.organisations[0], "driver", "a_reason", "b_reason"],
+  (r) => [...CSV.organisations[1](r), r.driver, why(r.out[0]), why(r.out[1])]];
+// Bound here, so that the page holds no call of a function whose name ends in "url", which the report's check that
+// nothing is fetched takes for the stylesheet's url function.
+const blobLink = URL.createObjectURL.bind(URL), revoke = URL.revokeObjectURL.bind(URL);
+function download(name) {
+  const [head, record] = CSV[name];
+  const lines = [head, ...tables[name].shown.map(record)].map((cells) => cells.map(quote).join(","));
+  const file = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], {type: "text/csv;charset=utf-8"});
+  const a = document.createElement("a");
+  a.href = blobLink(file);
+  a.download = name + ".csv";
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => revoke(a.href), 1000);
+}
+for (const button of document.querySelectorAll("button[data-export]")) {
+  button.addEventListener("click", () => download(button.dataset.export));
+}
 
 // Laying out a thousand rows takes a while on a slow machine: keystrokes that arrive meanwhile share one redraw.
 let pending = 0;

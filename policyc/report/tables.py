@@ -3,10 +3,15 @@ whose rows the script draws from the page's data."""
 
 from __future__ import annotations
 
-from policyc.analysis.comparison import Document
-from policyc.report.markup import colours, e, label, side_tag
+from collections import Counter, defaultdict
+
+from policyc.analysis.comparison import BETTER, HIGHER, LOWER, WORSE, Document
+from policyc.report.markup import colours, display, e, label, side_tag
 
 # A cell's shade: blue where both policies give an outcome, grey where one has none (it compares nothing).
+# A cell of movers is marked by the way its rows moved: one direction's word, `moved` for movers of no direction,
+# `mixed` for a cell (of a number's bins) whose movers went both ways.
+_MOVES = {WORSE: "worse", BETTER: "better", HIGHER: "higher", LOWER: "lower", None: "moved"}
 _COMPARED_HUE = "0,94,184"
 _UNCOMPARED_HUE = "76,98,114"
 
@@ -18,6 +23,11 @@ def crosstab(document: Document, tiers: list[dict[str, str | None]]) -> str:
     peak = max((c for row in counts for c in row), default=0) or 1
     a_colours, b_colours = (colours(p, t) for p, t in zip(document.policies, tiers, strict=True))
     head = "".join(f'<th scope="col">{label(b_policy, b_colours, v)}</th>' for v in b_values)
+    # the movers in each cell, by direction: a cell of rows both rate whose standing differs is a move
+    moves: defaultdict[tuple[int, int], Counter[str | None]] = defaultdict(Counter)
+    for row in document.rows:
+        if row.moved and row.both:
+            moves[table.cell(row)][row.direction] += 1
     body = []
     for i, a_value in enumerate(a_values):
         cells = []
@@ -30,11 +40,16 @@ def crosstab(document: Document, tiers: list[dict[str, str | None]]) -> str:
                 hue = _UNCOMPARED_HUE if a_policy.special(a_value) or b_policy.special(b_value) else _COMPARED_HUE
                 ink = ";color:#fff" if share > 0.5 else ""
                 style = f' style="background:rgba({hue},{0.06 + 0.86 * share:.3f}){ink}"'
+            moved, mark, said = moves.get((i, j)), "", ""
+            if moved and not (a_policy.special(a_value) or b_policy.special(b_value)):
+                ways = list(moved)
+                mark = f' data-move="{_MOVES[ways[0]] if len(ways) == 1 else "mixed"}"'
+                said = "; moved: " + ", ".join(f"{n:,} {way or 'standing differs'}" for way, n in moved.items())
             cells.append(
                 f'<td class="cell{" zero" if not count else ""}"{style} data-a="{e(a_value)}" '
-                f'data-b="{e(b_value)}" data-i="{i}" data-j="{j}" tabindex="0" '
-                f'title="{e(a_value)} under A, {e(b_value)} under B: '
-                f'{count:,}">{count:,}</td>'
+                f'data-b="{e(b_value)}" data-i="{i}" data-j="{j}"{mark} tabindex="0" '
+                f'title="{e(display(a_policy, a_value))} under A, {e(display(b_policy, b_value))} under B: '
+                f'{count:,}{e(said)}">{count:,}</td>'
             )
         body.append(
             f'<tr><th scope="row">{label(a_policy, a_colours, a_value)}</th>{"".join(cells)}'
@@ -46,13 +61,29 @@ def crosstab(document: Document, tiers: list[dict[str, str | None]]) -> str:
         f'<div class="legend-scale"><span>0</span><i></i><span>{peak:,}</span></div></div>'
         f'<p class="lede">Each row of the data counted once: its outcome under A ({e(a_policy.outcome)}, '
         f"down the side) against its outcome under B ({e(b_policy.outcome)}, across the top). Shading is "
-        "proportional to the count, in grey where one side has no outcome; choose a cell to list its "
-        "organisations.</p>"
+        "proportional to the count, in grey where one side has no outcome; a marked cell holds movers, rows that "
+        "stand differently under the two; choose a cell to list its organisations.</p>"
         f'<div class="table-scroll"><table class="xtab"><thead><tr><th class="corner" rowspan="2">'
         f'{side_tag(0)}{e(a_policy.name)} &darr;</th><th class="bhead" colspan="{len(b_values)}">'
         f'{side_tag(1)}{e(b_policy.name)} &rarr;</th><th rowspan="2" class="total-h">Total</th></tr>'
         f'<tr>{head}</tr></thead><tbody>{"".join(body)}</tbody><tfoot><tr><th scope="row">Total</th>'
-        f'{column_totals}<td class="total grand">{table.total:,}</td></tr></tfoot></table></div></section>'
+        f'{column_totals}<td class="total grand">{table.total:,}</td></tr></tfoot></table></div>'
+        f"{_move_key(document, moves)}</section>"
+    )
+
+
+def _move_key(document: Document, moves: dict[tuple[int, int], Counter[str | None]]) -> str:
+    """The legend of the cells marked as moves: a mark for each way rows moved, and the unmarked cells."""
+    if not document.comparable:
+        return ""
+    ways = sorted({way for counted in moves.values() for way in counted}, key=lambda w: list(_MOVES).index(w))
+    marks = [(_MOVES[w], f"Moved: {w}" if w else "Moved: standing differs") for w in ways]
+    if any(len(counted) > 1 for counted in moves.values()):
+        marks.append(("mixed", "Moved both ways"))
+    items = "".join(f'<span><i data-move="{m}"></i>{text}</span>' for m, text in marks)
+    return (
+        f'<div class="move-key" aria-label="Key to the cells">{items}<span><i class="same"></i>Unmarked: the same '
+        "standing under both, or a side without an outcome</span></div>"
     )
 
 
@@ -79,11 +110,12 @@ def movers(document: Document) -> str:
     columns = _row_columns(document) + [("Change", "change"), ("Reason", None)]
     return (
         f'<section id="movers" class="card"><div class="section-head"><h2>Movers</h2>'
-        '<span class="count" id="movers-count"></span></div><p class="lede">Rows whose standing differs between '
+        f'<span class="count" id="movers-count"></span>{_export("movers")}</div>'
+        '<p class="lede">Rows whose standing differs between '
         "the two regimes, largest change first. The reason is each outcome&rsquo;s decisive step: the cap or "
         "override that applied, the worst domain, the cut point crossed, the decision table&rsquo;s row. Choose a "
         f"row for both explanations.</p>{_drivers(document)}{_frame('movers-table', columns)}"
-        "<noscript><p>The tables need JavaScript.</p></noscript></section>"
+        f"{delta_note(document)}<noscript><p>The tables need JavaScript.</p></noscript></section>"
     )
 
 
@@ -105,8 +137,33 @@ def _drivers(document: Document) -> str:
     )
 
 
+def _export(table: str) -> str:
+    """The button that downloads the rows a table shows, as CSV; the script builds the file."""
+    return (
+        f'<button type="button" class="export" data-export="{table}" aria-describedby="{table}-count">'
+        "Download CSV</button>"
+    )
+
+
+def delta_note(document: Document) -> str:
+    """What the &Delta; beside a change says, in words, under each table that shows it."""
+    if all(p.numeric for p in document.policies):
+        return (
+            '<p class="delta-note"><b>&Delta;</b> is B&rsquo;s number minus A&rsquo;s: positive (+) when B&rsquo;s '
+            "is the higher, negative (&minus;) when it is the lower.</p>"
+        )
+    return (
+        '<p class="delta-note"><b>&Delta; standing</b>: an outcome&rsquo;s standing is its place on its own scale, '
+        "from 0 for the best value to 1 for the worst, so that scales of different lengths compare. &Delta; is "
+        "B&rsquo;s standing minus A&rsquo;s: positive (+) when B rates the row worse, negative (&minus;) when B "
+        "rates it better; +0.50 is half a scale worse. A row moves when its tier differs between the two (its value, "
+        "when both use one scale).</p>"
+    )
+
+
 def organisations(document: Document) -> str:
     periods = document.periods
+    numbers = all(p.numeric for p in document.policies)
     controls = []
     if periods:
         options = "".join(f'<option value="{e(p)}">{e(p)}</option>' for p in periods)
@@ -124,9 +181,10 @@ def organisations(document: Document) -> str:
         '<span class="chip" id="cell-filter" hidden><span></span><button type="button" '
         'aria-label="Clear the cross-tabulation filter">&times;</button></span>'
     )
-    columns = _row_columns(document) + [("Change", "change"), ("&Delta;", "delta")]
+    columns = _row_columns(document) + [("Change", "change"), ("&Delta;" if numbers else "&Delta; standing", "delta")]
     return (
         f'<section id="organisations" class="card"><div class="section-head"><h2>Organisations</h2>'
-        f'<span class="count" id="organisations-count"></span></div><div class="filters">{"".join(controls)}'
-        "</div>" + _frame("organisations-table", columns) + "</section>"
+        f'<span class="count" id="organisations-count"></span>{_export("organisations")}</div>'
+        f'<div class="filters">{"".join(controls)}</div>{_frame("organisations-table", columns)}'
+        f"{delta_note(document)}</section>"
     )
