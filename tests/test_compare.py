@@ -281,6 +281,8 @@ SHAPE = {
         "rated",
         "not_rated",
         "better",
+        "missing",
+        "missing_causes",
     ],
     "assumption": ["where", "text"],
     "row": ["key", "org", "name", "org_type", "period", "outcomes", "moved", "direction", "delta", "driver"],

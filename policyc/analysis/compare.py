@@ -41,6 +41,7 @@ from policyc.analysis.comparison import (
 )
 from policyc.analysis.evaluation import RuleFailed
 from policyc.analysis.explain import Explainer
+from policyc.analysis.missing import missing
 from policyc.backend.compile import Compiled, describe_failure
 from policyc.backend.frame import EvalError, Frame
 from policyc.data import results
@@ -350,6 +351,7 @@ def _title(side: Side) -> str:
 
 def _policy(side: Side, assumptions: list[tuple[str, str]]) -> Policy:
     program = side.compiled.program
+    absent = missing(program, side.frame, side.values, side.outcome)
     scale = side.scale()
     t = program.decl(side.outcome).type
     descriptions = {v: d for v in scale if (d := program.description(t.scale, v)) is not None}
@@ -364,6 +366,8 @@ def _policy(side: Side, assumptions: list[tuple[str, str]]) -> Policy:
         rated=side.frame.n,
         not_rated=side.skipped,
         better=side.better(),
+        missing=absent.rows,
+        missing_causes=absent.causes,
     )
 
 
@@ -470,7 +474,18 @@ def to_table(doc: Document, movers_shown: int = 15, width: int = 100, drivers_sh
             if doc.by_value
             else f"{movers.worse} {WORSE}, {movers.better} better"
         )
-        lines += wrapped(f"{len(movers.rows)} of {movers.compared} rows stand differently ({ways})")
+        lines += wrapped(
+            f"{len(movers.rows)} of {movers.compared} rows stand differently ({ways}), {movers.unchanged} the same"
+            + (f", and {movers.missing} have no outcome under one or both" if movers.missing else "")
+        )
+    for letter, policy in zip("AB", doc.policies, strict=True):
+        if policy.missing:
+            causes = ", ".join(f"{name} ({n:,})" for name, n in policy.missing_causes[:5])
+            lines += wrapped(
+                f"{letter} has no {policy.outcome} for {policy.missing:,} of the {policy.rated:,} rows it rates"
+                + (f": missing on the way, {causes}" if causes else ""),
+                "  ",
+            )
     lines.append("")
     table = doc.crosstab
     a_values, b_values = [printable(v) for v in table.a_values], [printable(v) for v in table.b_values]

@@ -126,6 +126,10 @@ class Policy:
     rated: int
     not_rated: int
     better: str | None = None
+    # of the rows it rates, how many have no outcome, and the inputs their missing cells trace back to, the most
+    # frequent first: (name, rows)
+    missing: int = 0
+    missing_causes: tuple[tuple[str, int], ...] = ()
 
     @property
     def title(self) -> str:
@@ -234,10 +238,16 @@ class Difference:
 
 @attrs.frozen
 class Movers:
-    """The rows both policies rate, and of them those whose standing differs, in the document's order."""
+    """The rows both policies rate (`compared`), of them those with no outcome under one or both (`missing`: never
+    unchanged, nor moved), and those whose standing differs, in the document's order."""
 
     compared: int
     rows: tuple[Row, ...]
+    missing: int = 0
+
+    @property
+    def unchanged(self) -> int:
+        return self.compared - self.missing - len(self.rows)
 
     @property
     def worse(self) -> int:
@@ -301,7 +311,8 @@ class Document:
 
     def movers(self) -> Movers:
         compared = [r for r in self.rows if r.both]
-        return Movers(len(compared), tuple(r for r in compared if r.moved))
+        missing = sum(1 for r in compared if any(o is not None and o.value is None for o in r.outcomes))
+        return Movers(len(compared), tuple(r for r in compared if r.moved), missing)
 
     def as_dict(self) -> dict[str, Any]:
         """The document as plain JSON values, keyed as its classes name their fields."""

@@ -189,9 +189,12 @@ def evaluate(
         fail("error: --likely-range needs the numpy engine, which evaluates the replicates")
     if engine == "duckdb":
         sql = evaluated_on_duckdb(compiled, data, allow_missing, mapping)
+        note_missing(compiled, sql.frame, sql.values)
         deliver(rendered(compiled, data, sql.frame, sql.values, fmt, out, names, orgs, None if org else period), out)
         return
     run = evaluated(compiled, data, allow_missing, mapping)
+    if org is None:  # an explanation is of one organisation: the table's missing outcomes are not its business
+        note_missing(compiled, run.frame, run.values)
     values, ranges = run.values, None
     if likely:
         ranges = likely_ranges_of(run, replicates, level, seed)
@@ -211,6 +214,16 @@ def evaluate(
     if out is not None:
         deliver(text, out)
     click.echo(explanation, nl=False)
+
+
+def note_missing(compiled: Compiled, frame: Frame, values: dict[str, np.ndarray]) -> None:
+    """A warning, on standard error, of the rows whose outcome is missing and what their missing cells trace to."""
+    from policyc.analysis.missing import missing
+    from policyc.ir.nodes import outcome
+
+    found = missing(compiled.program, frame, values, outcome(compiled.program))
+    if found.rows:
+        click.echo(style.prefixed(printable(f"warning: {found.text()}")), err=True)
 
 
 def likely_ranges_of(run: Evaluation, replicates: int, level: float, seed: int) -> LikelyRanges:

@@ -127,7 +127,8 @@ def _summary(document: Document) -> str:
         ("Rows compared", len(document.rows), f"{both:,} rated under both", ""),
         ("Moved", moved, share(moved), "kpi-moved"),
         *((name, n, share(n), cls) for name, n, cls in ways),
-        ("Unchanged", both - moved, share(both - moved), ""),
+        ("Unchanged", found.unchanged, share(found.unchanged), ""),
+        *([("No outcome", found.missing, share(found.missing) + " (under one or both)", "")] if found.missing else []),
     ]
     body = "".join(
         f'<div class="kpi {cls}"><span class="k">{name}</span><span class="n">{n:,}</span>'
