@@ -181,3 +181,19 @@ def test_agree_checks_every_step_the_mapping_names_with_its_published_key(files:
     assert "R1 2025Q2: ours 2, published 1" in wrong.stdout
     unknown = CliRunner().invoke(cli.main, [*args, "--step", "bnd"])
     assert unknown.exit_code == 2 and "`bnd` is not a step the mapping checks" in unknown.stderr
+
+
+def test_inputs_set_per_period_reach_every_row_of_their_period(files: Path) -> None:
+    policy = POLICY.replace("raw = when waits <= 10: 1", "input cut: number for all\nraw = when waits <= cut: 1")
+    (files / "p.policy").write_text(policy)
+    periods = '\n[long.periods."2025Q1"]\ncut = "4"\n\n[long.periods."2025Q2"]\ncut = "20"\n'
+    write(files, ROWS, MAPPING + periods)
+    result = run(files, "--format", "csv", "--columns", "cut,raw")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == ["R1,mhc,2025Q1,4,2", "R1,mhc,2025Q2,20,1", "R2,community,2025Q1,4,1"]
+    write(files, ROWS, MAPPING + periods.split("\n\n")[0] + "\n")
+    missing = run(files)
+    assert missing.exit_code == 1 and "[long.periods] has no 2025Q2, which" in missing.stderr
+    write(files, ROWS, MAPPING + periods.replace('cut = "20"', 'other = "20"'))
+    uneven = run(files)
+    assert uneven.exit_code == 1 and "every period in [long.periods] must set the same columns" in uneven.stderr

@@ -108,3 +108,31 @@ def test_exact_rules(found, evaluation, metric):
 def test_recovery_segment(found):
     """OF5005 is published for quarters 1 and 2: segment 5 for a trust in the programme, else OF5000."""
     assert found["scores"]["OF5005"] == {"2025Q1": (61, 61), "2025Q2": (61, 61)}
+
+
+def test_agree_through_the_long_mapping_counts_what_the_evidence_script_counts(found) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from policyc import cli
+
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "agree",
+            str(ROOT / "policies" / "nof_2025_26.policy"),
+            "--data",
+            str(DATA),
+            "--map",
+            str(ROOT / "mappings" / "nof_2025_26_trust_data.toml"),
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    steps = {step["published"]: step for step in json.loads(result.stdout)["steps"]}
+    assert set(steps) == set(found["raw"])
+    for key, by_period in found["raw"].items():
+        counted = {g["period"]: (g["agree"], g["compared"]) for g in steps[key]["groups"]}
+        assert counted == by_period, key

@@ -16,6 +16,7 @@ from policyc.data import results
 from policyc.data.cells import format_period
 from policyc.data.mapping import pivot
 from policyc.data.table import DataError, records
+from policyc.ir import nodes as ir
 from policyc.syntax.text import printable
 
 # Two numbers agree within this much, unless the command says otherwise: published scores have 2 places.
@@ -90,13 +91,20 @@ def steps(evaluation: Evaluation, data: str, tolerance: float = TOLERANCE) -> li
                 tally[0] += 1
             else:
                 wrong.append(
-                    StepDisagreement(frame.org[row], periods[row], ours[row], cell, explainer.summary(row, name))
+                    StepDisagreement(frame.org[row], periods[row], ours[row], cell, _reason(explainer, row, decl))
                 )
         groups = tuple(
             StepGroup(g, p, a, c) for (g, p), (a, c) in sorted(counts.items(), key=lambda i: (i[0][0], i[0][1] or ""))
         )
         out.append(Step(name, key, sum(g.agree for g in groups), sum(g.compared for g in groups), groups, tuple(wrong)))
     return out
+
+
+def _reason(explainer: Explainer, row: int, decl) -> str:
+    """How the value came about on the row: a metric's score from its value, anything else as `summary` says."""
+    if isinstance(decl, ir.Score):
+        return f"scored from {decl.metric} {explainer.shown(decl.metric, row)}"
+    return explainer.summary(row, decl.name)
 
 
 def _agrees(ours: results.Value, published: str, tolerance: float) -> bool:

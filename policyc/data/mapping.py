@@ -17,7 +17,7 @@ from policyc.syntax.diagnostics import did_you_mean
 from policyc.syntax.text import printable
 
 SECTIONS = ("title", "source", "assumptions", "columns", "values", "defaults", "constants", "published", "long")
-LONG_KEYS = ("key", "value", "period", "inputs", "published", "ignored")
+LONG_KEYS = ("key", "value", "period", "inputs", "published", "ignored", "periods")
 # A financial year's quarter as NHS England writes it, `Q1 2025/26`, read as the period `2025Q1`.
 FINANCIAL_QUARTER = re.compile(r"Q([1-4])\s+(\d{4})/\d{2}")
 PUBLISHED_KEYS = ("outcome", "group", "name")
@@ -47,6 +47,9 @@ class Long:
     inputs: dict[str, str]  # key -> policy column
     published: dict[str, str]  # key -> policy value
     ignored: tuple[str, ...]
+    # period (`2025Q1`) -> {policy column -> cell}: inputs the table does not hold, the same for every organisation
+    # in a period (a quarter's cut points, say); every period of the table must have the same columns here
+    periods: dict[str, dict[str, str]] = attrs.Factory(dict)
 
 
 @attrs.frozen
@@ -155,7 +158,19 @@ def _long(value, path: str, columns: dict[str, str]) -> Long:
         if name in seen:
             raise DataError(f"{path}: [long.inputs] reads both `{seen[name]}` and `{key}` as `{name}`; keep one")
         seen[name] = key
-    return Long(named["key"], named["value"], named["period"], inputs, published, tuple(ignored))
+    periods = {}
+    for period, cells in _table(table.get("periods", {}), path, "long.periods").items():
+        if parse_period(period) < 0:
+            raise DataError(f"{path}: [long.periods] `{period}` is not a period; write it as 2025Q1")
+        periods[period] = _strings(cells, path, f"long.periods.{period}")
+    columns_of = {tuple(cells) for cells in periods.values()}
+    if len(columns_of) > 1:
+        raise DataError(f"{path}: every period in [long.periods] must set the same columns")
+    for cells in periods.values():
+        for name in cells:
+            if name in seen:
+                raise DataError(f"{path}: `{name}` is both read from key `{seen[name]}` and set in [long.periods]")
+    return Long(named["key"], named["value"], named["period"], inputs, published, tuple(ignored), periods)
 
 
 _LONG_WHAT = {"key": "key (such as Metric_ID)", "value": "value", "period": "period (such as Quarter)"}
@@ -307,8 +322,11 @@ def pivot(mapping: Mapping, text: str, path: str) -> tuple[str, Place]:
         group["keys"][key] = (record[value_at], line)
     if not groups:
         raise DataError(f"{path}: no rows after the header; expected one row per organisation, period and key")
-    columns = [*carried, "period", *long.inputs.values(), *long.published]
-    keys = [*long.inputs, *long.published]
+    by_period = list(next(iter(long.periods.values()), {}))
+    for _, period in groups:
+        if long.periods and period not in long.periods:
+            raise DataError(f"{mapping.path}: [long.periods] has no {period}, which {path} holds")
+    columns = [*carried, "period", *long.inputs.values(), *by_period, *long.published]
     out = io.StringIO()
     writer = Writer(out)
     writer.row(columns)
@@ -319,10 +337,13 @@ def pivot(mapping: Mapping, text: str, path: str) -> tuple[str, Place]:
         placed: dict[str | None, int] = {None: group["line"]}
         for column in carried:
             placed[column] = group["carried"][column][1]
-        for key, column in zip(keys, [*long.inputs.values(), *long.published], strict=True):
-            value, line = group["keys"].get(key, ("", group["line"]))
+        for key, column in long.inputs.items():
+            value, placed[column] = group["keys"].get(key, ("", group["line"]))
             cells.append(value)
-            placed[column] = line
+        cells += [long.periods[period][name] for name in by_period]  # a message about one names the row's line
+        for key in long.published:
+            value, placed[key] = group["keys"].get(key, ("", group["line"]))
+            cells.append(value)
         writer.row(cells)
         lines.append(placed)
 
