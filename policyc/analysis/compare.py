@@ -45,7 +45,7 @@ from policyc.analysis.missing import missing
 from policyc.backend.compile import Compiled, describe_failure
 from policyc.backend.frame import EvalError, Frame
 from policyc.data import results
-from policyc.data.cells import format_period
+from policyc.data.cells import format_period, parse_period
 from policyc.data.mapping import Translated
 from policyc.data.table import DataError, Writer, load_text, records
 from policyc.ir import nodes as ir
@@ -145,6 +145,7 @@ class Side:
     values: dict[str, np.ndarray]
     notes: dict
     skipped: int  # rows of org types the policy does not rate
+    period: str | None = None  # the one period of the table this side holds, when two periods are compared
 
     @classmethod
     def evaluate(cls, path: str, compiled: Compiled, loaded: tuple[Frame, int]) -> Side:
@@ -154,6 +155,24 @@ class Side:
         notes: dict = {}
         values = module.evaluate(frame, notes)
         return cls(path, compiled, module, frame, values, notes, skipped)
+
+    def at(self, period: str, data: str) -> Side:
+        """This side on the rows of one period alone, as if the table held only them (its values were evaluated
+        on the whole table, so `previous` and `run` saw every period). Raises DataError for a period the table
+        lacks."""
+        code = parse_period(period)
+        if self.frame.period is None:
+            raise DataError(f"{data}: the table has no period column, so its periods cannot be compared")
+        if code < 0:
+            raise DataError(f"`{period}` is not a period: write it as 2025Q3")
+        keep = np.flatnonzero(self.frame.period == code)
+        if not keep.size:
+            held = ", ".join(format_period(p) for p in sorted(set(self.frame.period.tolist())))
+            raise DataError(f"{data}: no row of period {period}; the table holds {held}")
+        frame, values = results.rows_of(self.frame, self.values, keep)
+        notes = {k: (condition[keep], before[keep]) for k, (condition, before) in self.notes.items()}
+        frame = attrs.evolve(frame, period=None)
+        return attrs.evolve(self, frame=frame, values=values, notes=notes, period=format_period(code))
 
     @property
     def outcome(self) -> str:
@@ -257,6 +276,47 @@ def _numeric_move(x: float, y: float, better: str | None) -> tuple[bool, str | N
     return True, direction, difference if math.isfinite(difference) else None
 
 
+def compare_periods(
+    compiled: Compiled,
+    path: str,
+    text: str,
+    data: str,
+    periods: tuple[str, str],
+    *,
+    allow_missing: bool = False,
+    warn: Callable[[str, str], object],
+    read: Translated | None = None,
+) -> Document:
+    """One policy on one table, its outcomes in one period beside another's (A the first period, B the second),
+    organisation by organisation: who moved from one quarter to the next, and why. Raises DataError and
+    RuleFailed as `compare_text` does, and DataError for a period the table lacks."""
+    loaded = load(compiled, text, data, allow_missing, functools.partial(warn, path), read)
+    try:
+        side = Side.evaluate(path, compiled, loaded)
+    except EvalError as error:
+        raise RuleFailed(describe_failure(error, loaded[0], data), []) from None
+    first, second = (side.at(period, data) for period in periods)
+    skipped = _skipped_by_period(text, compiled.program.org_types)
+    first, second = (attrs.evolve(s, skipped=skipped.get(s.period or "", 0)) for s in (first, second))
+    return document(first, second, data, names(text))
+
+
+def _skipped_by_period(text: str, org_types: tuple[str, ...]) -> dict[str, int]:
+    """How many rows of each period are of org types the policy does not rate."""
+    rows = records(text)
+    _, _, header = next(rows, (0, 0, None))
+    if header is None or "org_type" not in header or "period" not in header:
+        return {}
+    kind, when = header.index("org_type"), header.index("period")
+    counts: dict[str, int] = {}
+    for _, _, record in rows:
+        if record and len(record) > max(kind, when) and record[kind].strip() not in org_types:
+            code = parse_period(record[when])
+            if code >= 0:
+                counts[format_period(code)] = counts.get(format_period(code), 0) + 1
+    return counts
+
+
 def compare_text(
     compiled: tuple[Compiled, Compiled],
     paths: tuple[str, str],
@@ -346,7 +406,13 @@ def document(a: Side, b: Side, data: str | None, names: dict[str, str] | None = 
 
 def _title(side: Side) -> str:
     program = side.compiled.program
-    return program.name + (f" {program.version}" if program.version else "")
+    return program.name + (f" {_version(side)}" if _version(side) else "")
+
+
+def _version(side: Side) -> str | None:
+    """The policy's version, and the period a side holds where two periods are compared."""
+    parts = [p for p in (side.compiled.program.version, side.period) if p]
+    return ", ".join(parts) or None
 
 
 def _policy(side: Side, assumptions: list[tuple[str, str]]) -> Policy:
@@ -358,7 +424,7 @@ def _policy(side: Side, assumptions: list[tuple[str, str]]) -> Policy:
     return Policy(
         file=side.path,
         name=program.name,
-        version=program.version,
+        version=_version(side),
         outcome=side.outcome,
         scale=_reported_scale(side),
         descriptions={results.csv_text(results.decode(t, float(scale.index(v)))): d for v, d in descriptions.items()},

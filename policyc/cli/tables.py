@@ -440,7 +440,12 @@ def agree(
 
 @main.command("compare")
 @click.argument("policy_a", metavar="A.policy", type=IN)
-@click.argument("policy_b", metavar="B.policy", type=IN)
+@click.argument("policy_b", metavar="[B.policy]", type=IN, required=False)
+@click.option(
+    "--periods",
+    metavar="FIRST,SECOND",
+    help="With --data and one policy: its outcomes in one period beside another's (e.g. 2025Q1,2025Q2).",
+)
 @click.option(
     "--data",
     type=IN,
@@ -467,7 +472,8 @@ def agree(
 @click.option("--seed", type=int, default=0, show_default=True, help="Without --data: the search's seed.")
 def compare(
     policy_a: str,
-    policy_b: str,
+    policy_b: str | None,
+    periods: str | None,
     data: str | None,
     fmt: str,
     out: str | None,
@@ -486,7 +492,9 @@ def compare(
     differently with the steps that decided each outcome. Organisations of an org type
     that a policy does not declare are "not rated" by it. Without --data, a search for
     the organisation profiles that the two rate most differently, with the simplest
-    witness found and its explanation under each policy.
+    witness found and its explanation under each policy. With one policy and --periods,
+    its outcomes in one period beside another's: who moved from one quarter to the
+    next, and why.
 
     \b
     Examples:
@@ -494,7 +502,32 @@ def compare(
           --data examples/england_synthetic.csv --html report.html
       policyc compare policies/performance_2009.policy policies/oversight_2025.policy \\
           --want performing,4
+      policyc compare policies/oversight_2025.policy --periods 2025Q1,2025Q2 \\
+          --data examples/england_synthetic.csv
     """
+    if periods is not None:
+        chosen = [p.strip() for p in periods.split(",")]
+        if len(chosen) != 2 or not all(chosen):
+            raise click.BadParameter("two periods, the first and the second: 2025Q1,2025Q2", param_hint="--periods")
+        if policy_b is not None:
+            raise click.UsageError("--periods compares one policy's periods; give one policy, or leave out --periods")
+        if data is None:
+            raise click.UsageError("--periods needs --data, the table whose periods are compared")
+        compiled_one = compiled_policy(policy_a)
+        run_compare(
+            (compiled_one, compiled_one),
+            (policy_a, policy_a),
+            data,
+            fmt,
+            out,
+            html_out,
+            allow_missing,
+            mapping,
+            (chosen[0], chosen[1]),
+        )
+        return
+    if policy_b is None:
+        raise click.UsageError("two policies to compare, A and B (or one with --periods FIRST,SECOND)")
     if data is None and (html_out is not None or mapping is not None or allow_missing):
         raise click.UsageError("--html, --map and --allow-missing need --data")
     if data is not None and want is not None:
@@ -516,6 +549,7 @@ def run_compare(
     html_out: str | None,
     allow_missing: bool,
     mapping: str | None,
+    periods: tuple[str, str] | None = None,
 ) -> None:
     from policyc.analysis import compare as comparison
     from policyc.data import mapping as mappings
@@ -530,18 +564,23 @@ def run_compare(
             text = read.text
     except DataError as error:
         fail(f"error: {error.message}")
-    with progress(f"comparing the policies on {printable(data)}"):
-        doc = guarded(
-            lambda: comparison.compare_text(
-                compiled,
-                paths,
-                text,
-                data,
-                allow_missing=allow_missing,
-                warn=lambda path, message: click.echo(style.prefixed(f"warning: {path}: {message}"), err=True),
-                read=read,
+
+    def warned(path: str, message: str) -> None:
+        click.echo(style.prefixed(f"warning: {path}: {message}"), err=True)
+
+    with progress(f"comparing on {printable(data)}"):
+        if periods is None:
+            doc = guarded(
+                lambda: comparison.compare_text(
+                    compiled, paths, text, data, allow_missing=allow_missing, warn=warned, read=read
+                )
             )
-        )
+        else:
+            doc = guarded(
+                lambda: comparison.compare_periods(
+                    compiled[0], paths[0], text, data, periods, allow_missing=allow_missing, warn=warned, read=read
+                )
+            )
     from policyc.cli import terminal
 
     room = terminal.width() if out is None or out == STDOUT else None
