@@ -98,7 +98,7 @@ def test_user_text_stays_an_identifier_or_a_literal(dialect, hostile):
     assert not list(query.find_all(exp.Drop, exp.Insert, exp.Delete, exp.Update, exp.Command))
     names = {d.name for d in program.decls} | {"org", "org_type", "period"}
     identifiers = {i.this for i in query.find_all(exp.Identifier)}
-    own = {i for i in identifiers if i.startswith(("#", "policyc step "))}
+    own = {i for i in identifiers if i.startswith(("#", "policyc step ", "policyc cohort "))}
     assert identifiers - own - names == {hostile}
     assert all(i.quoted for i in query.find_all(exp.Identifier))
     strings = {s.this for s in query.find_all(exp.Literal) if s.is_string}

@@ -8,7 +8,8 @@ gap breaks a run. Rounding and cut points are worked out in exact steps (roundin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlglot import exp
@@ -22,13 +23,14 @@ from .query import (
     COHORT,
     NULL,
     ONE,
+    PERIOD,
     ROW,
     ZERO,
     Part,
+    Side,
     Steps,
     add,
     after,
-    ascending,
     case,
     col,
     div,
@@ -67,13 +69,15 @@ class Translator:
     """Expressions to parts of the query; a construct the dialect cannot express exactly is a diagnostic."""
 
     def __init__(self, steps: Steps, dialect: Dialect, diagnostics: Diagnostics):
-        self.steps = steps
+        self.main = steps  # the query's own steps
+        self.steps = steps  # the steps parts are made in now: the query's, or a cohort table's (`within`)
         self.dialect = dialect
         self.diagnostics = diagnostics
         self.names: dict[str, Part] = {"org_type": Part(exp.cast(col("org_type"), "DOUBLE"), 1)}
         self.casts: list[ir.Cast] = []  # a failing cast names its position here in the query's error
-        # each column's count and sorted positions in its cohort, made once for all its cut points
-        self.positions: dict[str, tuple[Part, Part]] = {}
+        self.checks: list[str] = []  # the columns that check each cast on every row
+        # each column's cohort tables (by the column, direction and joined keys), made once for all that read them
+        self.rankings: dict[tuple[str, bool, int], tuple[Side, Part, Part]] = {}
 
     def refuse(self, node: ir.Node, what: str, why: str) -> Part:
         self.diagnostics.error(
@@ -185,7 +189,9 @@ class Translator:
         whens = [(self.number(v), integer(i)) for i, v in enumerate(e.numbers)]
         failed = case((is_null(x.sql), NULL), default=exp.cast(self.dialect.fail(message), "DOUBLE"))
         # a column of its own, so that every row is checked, also where a decision table does not choose it
-        return self.column(Part(simple_case(x.sql, whens, default=failed), x.step))
+        checked = self.column(Part(simple_case(x.sql, whens, default=failed), x.step))
+        self.checks.append(checked.sql.name)
+        return checked
 
     def round(self, e: ir.Round) -> Part:
         if not 0 <= e.places <= rounding.MAX_PLACES:
@@ -279,23 +285,54 @@ class Translator:
         # the values of the cohort added in table order, as the interpreter adds them
         return window(exp.Sum(this=x.sql), COHORT_KEY, [col(ROW)], whole=True)
 
-    def cohort_rank(self, x: Part, descending: bool = False) -> exp.Expr:
-        """1 + how many values of the cohort are below (`descending`: above) the row's: ties share the best."""
-        keys = ascending(x.sql)
-        if descending:
-            keys = [keys[0], exp.Ordered(this=x.sql, desc=True)]
-        return exp.cast(window(exp.Rank(), COHORT_KEY, keys), "DOUBLE")
+    def ranking(self, x: Part, descending: bool = False, where: exp.Expr | None = None, matched: int = 3):
+        """A cohort table of column `x`'s values present in each cohort and period (and where `where` holds), one
+        row per value, with how many of the cohort's values come before it (sorted ascending, or `descending`) and
+        how many it has: the table, and those two as parts of its steps. It is joined on the cohort, the period
+        and, with `matched` 3, the value."""
+        assert isinstance(x.sql, exp.Column), "a cohort table groups a column"
+        cached = (x.sql.name, descending, matched) if where is None else None
+        if cached is not None and cached in self.rankings:
+            return self.rankings[cached]
+        counted = not_null(x.sql) if where is None else exp.and_(not_null(x.sql), where)
+        side = self.main.side(x.step - 1, [col(COHORT), col(PERIOD), x.sql], counted, matched)
+        value, count = side.read(side.key(2)), side.read(side.count)
+        partition = [side.key(0), side.key(1)]
+        running = exp.Window(
+            this=exp.Sum(this=count.sql),
+            partition_by=[col(n) for n in partition],
+            order=exp.Order(expressions=[exp.Ordered(this=value.sql, desc=descending)]),
+            spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"),
+        )
+        before = side.steps.column(Part(sub(running, count.sql), 1))
+        total = side.steps.column(Part(window(exp.Sum(this=count.sql), partition), 1))
+        made = (side, before, total)
+        if cached is not None:
+            self.rankings[cached] = made
+        return made
+
+    @contextmanager
+    def within(self, side: Side) -> Iterator[None]:
+        """Parts made as columns of `side`'s own steps rather than the query's."""
+        self.steps = side.steps
+        try:
+            yield
+        finally:
+            self.steps = self.main
 
     def cohort(self, e: ir.Cohort) -> Part:
         x = self.column(self.expr(e.operand))
         if e.kind in ("mean", "sd"):
             return self.mean_sd(x, sd=e.kind == "sd")
-        rank = self.cohort_rank(x)
+        # a rank is 1 + how many values of the cohort are below the row's: ties share the best
+        side, before, n = self.ranking(x)
         if e.kind == "rank":
-            return Part(case((is_null(x.sql), NULL), default=rank), x.step)
-        n = self.cohort_count(x)
-        spread = mul(div(sub(rank, ONE), sub(n, ONE)), integer(100))
-        return Part(case((is_null(x.sql), NULL), (eq(n.copy(), ONE), ZERO), default=spread), x.step)
+            value: exp.Expr = add(before.sql, ONE)
+        else:
+            spread = mul(div(before.sql, sub(n.sql, ONE)), integer(100))
+            value = case((eq(n.sql, ONE), ZERO), default=spread)
+        found = self.main.expose(side, Part(value, max(before.step, n.step)))
+        return Part(case((is_null(x.sql), NULL), default=found.sql), found.step)
 
     def mean_sd(self, x: Part, sd: bool) -> Part:
         """The cohort's mean, or its sample standard deviation (NULL under 2 values), of column `x`."""
@@ -314,7 +351,7 @@ class Translator:
 
     def quartile(self, e: ir.Quartile) -> Part:
         x = self.column(self.expr(e.operand))
-        cuts = [self.column(rounding.cut_point(self, x, p, e.method)) for p in (0.25, 0.5, 0.75)]
+        cuts = [rounding.cut_point(self, x, p, e.method) for p in (0.25, 0.5, 0.75)]
         whens: list[tuple[exp.Expr, exp.Expr]] = [(is_null(x.sql), NULL)]
         whens += [(exp.LTE(this=x.sql, expression=q.sql), integer(i)) for i, q in enumerate(cuts, start=1)]
         return Part(case(*whens, default=integer(4)), after(*cuts))

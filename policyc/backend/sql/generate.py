@@ -22,7 +22,9 @@ from .query import (
     COHORT,
     NULL,
     ONE,
+    PERIOD,
     ROW,
+    SIDE_NAME,
     STEP_NAME,
     ZERO,
     Part,
@@ -56,11 +58,18 @@ class Generated:
 
 
 def generate(
-    program: ir.Program, dialect: str = "duckdb", columns: Iterable[str] | None = None, table: str = TABLE
+    program: ir.Program,
+    dialect: str = "duckdb",
+    columns: Iterable[str] | None = None,
+    table: str = TABLE,
+    ordered: bool = True,
+    pretty: bool = True,
 ) -> Generated:
     """The query evaluating `program` over `table`, whose value columns are `columns` (inputs, and named values
-    that override; None: every input and metric, and no override)."""
-    if table.startswith(STEP_NAME.format("")):
+    that override; None: every input and metric, and no override). Its rows are in table order (`#row`) when
+    `ordered`; else in no order, for a caller that puts them in order itself, and with a column for each cast's
+    check after the values."""
+    if table.startswith((STEP_NAME.format(""), SIDE_NAME.format(""))):
         raise ValueError(f"the input table may not be named like the query's own steps: {table!r}")
     if columns is None:
         given = {c.name for c in program.columns}
@@ -77,8 +86,13 @@ def generate(
             _given(steps, t, decl.name, _derived(steps, t, decl), given)
     if diagnostics.has_errors:
         return Generated(None, tuple(diagnostics.sorted()), tuple(t.casts))
-    query = steps.query(table, [*FIXED, *(d.name for d in program.outputs())])
-    return Generated(query.sql(dialect=dialect, pretty=True) + "\n", (), tuple(t.casts))
+    outputs = [*FIXED, *(d.name for d in program.outputs())]
+    if not ordered:
+        # the order by every column kept each cast's check, even one no value reads; without it, the checks
+        # themselves are given, so that the engine cannot leave them out
+        outputs += t.checks
+    query = steps.query(table, outputs, ordered=ordered)
+    return Generated(query.sql(dialect=dialect, pretty=pretty) + "\n", (), tuple(t.casts))
 
 
 def _first_step(program: ir.Program, steps: Steps, t: Translator, given: set[str]) -> None:
@@ -88,8 +102,11 @@ def _first_step(program: ir.Program, steps: Steps, t: Translator, given: set[str
         t.names[name] = steps.define(name, Part(col(name), 0))
     cohorts = [(exp.Literal.number(i), exp.Literal.number(c)) for i, c in enumerate(program.cohorts)]
     steps.define(COHORT, Part(simple_case(col("org_type"), cohorts), 0))
+    steps.define(PERIOD, Part(exp.Coalesce(this=col("period"), expressions=[exp.Literal.number(-1)]), 0))
     every = len(program.org_types)
     for c in program.columns:
+        if c.default is not None:
+            t.refuse(c, f"the default of `{c.name}`", "the query does not yet read an empty cell as its default")
         if c.name not in given:
             value: exp.Expr = NULL
         else:
@@ -185,21 +202,18 @@ def _ranked(t: Translator, x: Part, model: ir.Ranked) -> Part:
         failed = (exp.LT if model.higher else exp.GT)(this=x.sql, expression=t.number(model.floor))
     lo = 1.0 if model.standard is None else 2.0
     hi = 4.0 if model.floor is None else 3.0
-    key = t.column(Part(case((exp.or_(met.copy(), failed.copy()), NULL), default=x.sql), x.step))
-    n = t.column(Part(t.cohort_count(key), key.step))
-    better = t.column(Part(sub(t.cohort_rank(key, descending=model.higher), ONE), key.step))
-    spread = add(
-        t.number(lo),
-        div(mul(t.number(hi - lo), better.sql), case((exp.GT(this=n.sql, expression=ONE), sub(n.sql, ONE)))),
-    )
-    score = round_half(t, t.column(Part(spread, max(n.step, better.step))), 2)
+    # the rows neither met nor failed are ranked in a cohort table, each value's score worked out there once
+    ranked = exp.Not(this=exp.Paren(this=exp.or_(met.copy(), failed.copy())))
+    side, better, n = t.ranking(x, descending=model.higher, where=ranked)
+    with t.within(side):
+        spread = add(
+            t.number(lo),
+            div(mul(t.number(hi - lo), better.sql), case((exp.GT(this=n.sql, expression=ONE), sub(n.sql, ONE)))),
+        )
+        rounded = round_half(t, t.column(Part(spread, max(n.step, better.step))), 2)
+        score = Part(case((eq(n.sql, ONE), t.number(lo)), default=rounded.sql), rounded.step)
+    found = t.main.expose(side, score)
     return Part(
-        case(
-            (is_null(x.sql), NULL),
-            (met, ONE),
-            (failed, integer(4)),
-            (eq(n.sql, ONE), t.number(lo)),
-            default=score.sql,
-        ),
-        score.step,
+        case((is_null(x.sql), NULL), (met, ONE), (failed, integer(4)), default=found.sql),
+        found.step,
     )

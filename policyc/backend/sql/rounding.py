@@ -17,13 +17,11 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from .query import (
-    COHORT,
     NULL,
     ONE,
     ZERO,
     Part,
     add,
-    ascending,
     case,
     div,
     eq,
@@ -102,48 +100,50 @@ def round_half(t: Translator, x: Part, places: int) -> Part:
 
 
 def cut_point(t: Translator, x: Part, p: float, method: str) -> Part:
-    """The cohort's `p` cut point of column `x`, by `method`: each row of the cohort gets it; NULL with no values."""
-    count, position = _ordered(t, x)
-    n = count.sql
-    if method == "exclusive":
-        clamped = greatest(sub(mul(add(n, ONE), t.number(p)), ONE), ZERO)
-        h_sql: exp.Expr = least(clamped, sub(n, ONE))
-    else:
-        h_sql = mul(sub(n, ONE), t.number(p))
-    h = t.column(Part(h_sql, count.step))
-    lo = t.column(Part(t.floor(h.sql), h.step))
-    hi = t.column(Part(exp.cast(exp.Ceil(this=h.sql), "DOUBLE"), h.step))
+    """The cohort's `p` cut point of column `x`, by `method`: each row of the cohort gets it; NULL with no values.
 
-    def value_at(index: exp.Expr) -> Part:
-        picked = case((eq(position.sql, index), x.sql))
-        return t.column(Part(window(exp.Max(this=picked), [COHORT, "period"]), max(lo.step, hi.step, position.step)))
-
-    if method == "nearest":
-        beyond = sub(h.sql, lo.sql)
-        odd = eq(sub(lo.sql, mul(integer(2), t.floor(div(lo.sql, integer(2))))), ONE)
-        half_to_even = exp.or_(
-            exp.GT(this=beyond, expression=t.number(0.5)), exp.and_(eq(beyond.copy(), t.number(0.5)), odd)
-        )
-        index = t.column(Part(case((half_to_even, hi.sql), default=lo.sql), max(lo.step, hi.step)))
-        cut = value_at(index.sql)
-    elif method in ("lower", "higher"):
-        cut = value_at(lo.sql if method == "lower" else hi.sql)
-    else:
-        low, high = value_at(lo.sql), value_at(hi.sql)
-        if method == "midpoint":
-            between: exp.Expr = div(add(low.sql, high.sql), integer(2))
+    Worked out in a cohort table of the values (one row per value, with its count and how many come before it),
+    kept at the smallest value (one row per cohort and period) and joined on the cohort and period."""
+    side, before, count = t.ranking(x, matched=2)
+    value, repeats = side.read(side.key(2)), side.read(side.count)
+    with t.within(side):
+        n = count.sql
+        if method == "exclusive":
+            clamped = greatest(sub(mul(add(n, ONE), t.number(p)), ONE), ZERO)
+            h_sql: exp.Expr = least(clamped, sub(n, ONE))
         else:
-            between = add(low.sql, mul(sub(high.sql, low.sql), sub(h.sql, lo.sql)))
-        cut = Part(t.present(between), max(low.step, high.step))
-    return Part(case((exp.GT(this=n.copy(), expression=ZERO), cut.sql), default=NULL), max(cut.step, count.step))
+            h_sql = mul(sub(n, ONE), t.number(p))
+        h = t.column(Part(h_sql, count.step))
+        lo = t.column(Part(t.floor(h.sql), h.step))
+        hi = t.column(Part(exp.cast(exp.Ceil(this=h.sql), "DOUBLE"), h.step))
 
+        def value_at(index: exp.Expr) -> Part:
+            # the value whose sorted positions, from `before` on, hold the index
+            holds = exp.and_(
+                exp.LTE(this=before.sql, expression=index),
+                exp.LT(this=index.copy(), expression=add(before.sql, repeats.sql)),
+            )
+            picked = case((holds, value.sql))
+            keys = [side.key(0), side.key(1)]
+            return t.column(Part(window(exp.Max(this=picked), keys), max(lo.step, hi.step, before.step)))
 
-def _ordered(t: Translator, x: Part) -> tuple[Part, Part]:
-    """How many values the row's cohort has, and the row's position among them sorted ascending (from 0)."""
-    key = x.sql.name
-    if key not in t.positions:
-        count = t.column(Part(exp.cast(window(exp.Count(this=x.sql), [COHORT, "period"]), "DOUBLE"), x.step))
-        rank = window(exp.RowNumber(), [COHORT, "period"], ascending(x.sql))
-        position = t.column(Part(sub(exp.cast(rank, "DOUBLE"), ONE), x.step))
-        t.positions[key] = (count, position)
-    return t.positions[key]
+        if method == "nearest":
+            beyond = sub(h.sql, lo.sql)
+            odd = eq(sub(lo.sql, mul(integer(2), t.floor(div(lo.sql, integer(2))))), ONE)
+            half_to_even = exp.or_(
+                exp.GT(this=beyond, expression=t.number(0.5)), exp.and_(eq(beyond.copy(), t.number(0.5)), odd)
+            )
+            index = t.column(Part(case((half_to_even, hi.sql), default=lo.sql), max(lo.step, hi.step)))
+            cut = value_at(index.sql)
+        elif method in ("lower", "higher"):
+            cut = value_at(lo.sql if method == "lower" else hi.sql)
+        else:
+            low, high = value_at(lo.sql), value_at(hi.sql)
+            if method == "midpoint":
+                between: exp.Expr = div(add(low.sql, high.sql), integer(2))
+            else:
+                between = add(low.sql, mul(sub(high.sql, low.sql), sub(h.sql, lo.sql)))
+            cut = Part(t.present(between), max(low.step, high.step))
+    # every group of a cohort holds its cut point; the one of the smallest value is joined
+    side.only(eq(before.sql, ZERO))
+    return t.main.expose(side, cut)
