@@ -142,3 +142,24 @@ def test_on_the_published_scores_only_the_average_can_move(tmp_path: Path) -> No
     assert found.average_needed == pytest.approx(2.58)  # the policy's assumed cut point between 3 and 4
     assert len(found.unreported) == 11 and found.alone == ()  # the raw values of quarter 4 are not published
     assert not math.isnan(found.average_needed) and np.isfinite(found.average_needed)
+
+
+LONG_DATA = q4.DATA / "trust_data_q1_q3.csv"
+
+
+@pytest.mark.skipif(not LONG_DATA.is_file(), reason="the published data of ../shared is not beside the project")
+def test_on_the_published_raw_values_each_suggestion_is_verified() -> None:
+    from policyc.analysis.evaluation import evaluate_file
+
+    _, compiled = compile_file(str(ROOT / "policies" / "nof_2025_26.policy"))
+    run = evaluate_file(compiled, str(LONG_DATA), mapping=str(ROOT / "mappings" / "nof_2025_26_trust_data.toml"))
+    (row,) = rows_of(run.frame, "RT2", "2025Q3")
+    found = improve(compiled, run.module, run.frame, run.values, run.notes, row, "2")
+    assert (found.value, found.average_value, found.average_needed) == ("3", 2.44, 2.33)
+    assert len(found.alone) >= 3
+    for suggestion in found.alone:
+        (change,) = suggestion.changes
+        columns = {name: column.copy() for name, column in run.frame.columns.items()}
+        columns[change.metric][row] = float(change.after)
+        frame = type(run.frame)(run.frame.org, run.frame.org_type, run.frame.period, columns, run.frame.lines)
+        assert run.module.evaluate(frame, {})["segment"][row] <= 1  # segment 2 is position 1

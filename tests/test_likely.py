@@ -203,3 +203,12 @@ def test_the_bundled_2025_policy_s_ranges_are_weighted_and_follow_its_rules() ->
     assert np.all(average[rated] <= c["average_score_high"][rated] + 1e-9)
     deficit = run_.values["in_deficit"] == 1
     assert np.all(c["p_segment_1"][deficit & rated] == 0) and np.all(c["p_segment_2"][deficit & rated] == 0)
+
+
+@published
+def test_an_average_of_scores_and_given_scores_is_resampled_as_one() -> None:
+    _, compiled = compile_file(str(ROOT / "policies" / "nof_2025_26.policy"))
+    found = average_of(compiled.program)
+    assert found.name == "average_score" and found.low_is_better and found.places == 2
+    assert {"cmh_survey_score", "cqc_safe_score", "combined_finance_score"} <= set(found.scores)
+    assert "planned_surplus_deficit.score" not in found.scores  # combined finance stands for it

@@ -394,7 +394,8 @@ def _average_needed(program, trials: Trials, average: str, current: float, reach
     places = decl.expr.places if isinstance(decl.expr, ir.Round) else 2
     step = 10.0**-places
     low_is_better = average_of(program).low_is_better
-    scores = [program.score(s) for s in average_of(program).scores]
+    decls = {d.name: d for d in program.decls}
+    scores = [d for s in average_of(program).scores if isinstance(d := decls[s], ir.Score)]
     bounds = [x for s in scores for x in _score_range(s)]
     best = min(bounds) if low_is_better else max(bounds)
     count = int(round(abs(current - best) / step))

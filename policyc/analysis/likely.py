@@ -51,7 +51,8 @@ class Average:
 
 def average_of(program: ir.Program, outcome: str | None = None) -> Average:
     """The average of metric scores the outcome rests on: of the values on its way that are a mean of scores
-    (`round(weighted_mean(metric scores), 2)`), the one over the most scores. Raises NoAverage where there is none."""
+    (`round(weighted_mean(metric scores), 2)`, with perhaps values beside them that stand for scores), the one over
+    the most. Raises NoAverage where there is none."""
     outcome = outcome or outcome_of(program)
     decls = {d.name: d for d in program.decls}
     found: list[Average] = []
@@ -67,9 +68,11 @@ def average_of(program: ir.Program, outcome: str | None = None) -> Average:
         if not (isinstance(expr, ir.Aggregate) and expr.kind == "mean" and expr.args):
             continue
         names = [a.name for a in expr.args if isinstance(a, ir.Load)]
-        if len(names) != len(expr.args) or not all(isinstance(decls.get(n), ir.Score) for n in names):
+        if len(names) != len(expr.args) or not any(isinstance(decls.get(n), ir.Score) for n in names):
             continue
-        directions = {program.score(n).low_is_better for n in names}
+        # the metric scores say which way is better; a value beside them (a score given as an input, a combined
+        # score) is taken as a score of theirs, as the mean takes it
+        directions = {program.score(n).low_is_better for n in names if isinstance(decls.get(n), ir.Score)}
         if len(directions) != 1 or None in directions:
             continue
         weights = tuple(expr.weights) if expr.weights is not None else (1.0,) * len(names)
