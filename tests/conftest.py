@@ -8,13 +8,17 @@ Helpers, imported by the tests as `from conftest import ...`:
 - `compiled_text`: the same, compiled to its evaluator;
 - `invoke`: a `policyc` command through click's runner;
 - `assert_golden`: text held to a golden file, which POLICYC_UPDATE_GOLDEN=1 writes instead.
+
+Fixture: `browser`, a Chromium driven by Playwright for the report's tests, skipped where either is missing.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
 
@@ -74,3 +78,19 @@ def assert_golden(golden: Path, text: str) -> None:
         golden.write_text(text, encoding="utf-8")
     assert golden.exists(), f"{golden} is missing; run with POLICYC_UPDATE_GOLDEN=1 to create it"
     assert text == golden.read_text(encoding="utf-8"), f"{golden} differs; POLICYC_UPDATE_GOLDEN=1 rewrites it"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Chromium, launched once for every test that drives the report in a browser."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed", exc_type=ImportError)
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.skip("no chromium on PATH")
+    with sync_api.sync_playwright() as p:
+        try:
+            launched = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        except Exception as error:  # a browser that will not start is an environment's problem, not the report's
+            pytest.skip(f"chromium would not start: {error}")
+        yield launched
+        launched.close()

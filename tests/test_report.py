@@ -6,7 +6,6 @@ import html
 import json
 import random
 import re
-import shutil
 import struct
 import time
 import tomllib
@@ -558,21 +557,6 @@ def png_colours(data: bytes, max_rows: int = 300) -> tuple[int, int, int]:
         colours.update(bytes(line[k : k + 3]) for k in range(0, stride, bpp))
         previous = line
     return width, height, len(colours)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed", exc_type=ImportError)
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.skip("no chromium on PATH")
-    with sync_api.sync_playwright() as p:
-        try:
-            launched = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        except Exception as error:  # a browser that will not start is an environment's problem, not the report's
-            pytest.skip(f"chromium would not start: {error}")
-        yield launched
-        launched.close()
 
 
 def test_in_a_browser(browser, small, tmp_path: Path):
