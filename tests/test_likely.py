@@ -212,3 +212,41 @@ def test_an_average_of_scores_and_given_scores_is_resampled_as_one() -> None:
     assert found.name == "average_score" and found.low_is_better and found.places == 2
     assert {"cmh_survey_score", "cqc_safe_score", "combined_finance_score"} <= set(found.scores)
     assert "planned_surplus_deficit.score" not in found.scores  # combined finance stands for it
+
+
+QUARTILED = """policy "Quartiled" version "1"
+org types acute
+outcome segment
+scale segment: 1 > 2 > 3 > 4
+metric a "A" number, higher is better, for acute
+  ranked
+metric b "B" number, higher is better, for acute
+  ranked
+metric c "C" number, higher is better, for acute
+  ranked
+average_score = mean(metric scores)
+band = quartile(average_score)
+segment = band as segment
+"""
+
+
+def test_copies_of_a_table_are_evaluated_each_on_its_own(tmp_path: Path) -> None:
+    from policyc.backend.frame import repeated
+
+    path = tmp_path / "q.policy"
+    path.write_text(QUARTILED)
+    compiled = compile_file(str(path))[1]
+    rng = np.random.default_rng(5)
+    tables = []
+    for _ in range(3):  # three tables of 8 organisations, no period column
+        lines = ["org,org_type,a,b,c"] + [
+            f"O{k},acute," + ",".join(repr(float(x)) for x in rng.permutation(100)[:3]) for k in range(8)
+        ]
+        tables.append(evaluate_text(compiled, "\n".join(lines) + "\n", "q.csv"))
+    first = tables[0].frame
+    columns = {name: np.concatenate([t.frame.columns[name] for t in tables]) for name in first.columns}
+    together = tables[0].module.evaluate(repeated(first, 3, columns), {})
+    # each copy quartiled on its own: the same segments as each table evaluated alone
+    alone = np.concatenate([t.values["segment"] for t in tables])
+    assert np.array_equal(together["segment"], alone)
+    assert len(set(repeated(first, 3, columns).period.tolist())) == 3

@@ -24,7 +24,7 @@ import numpy as np
 from policyc.analysis.explain import Explainer
 from policyc.analysis.likely import NoAverage, average_of
 from policyc.backend.compile import Compiled
-from policyc.backend.frame import Frame
+from policyc.backend.frame import Frame, repeated
 from policyc.backend.runtime import Context
 from policyc.data import results
 from policyc.data.cells import format_period
@@ -161,15 +161,7 @@ class Trials:
                     if name not in columns:
                         columns[name] = np.full(b * m, np.nan)
                     columns[name][c * m + self.local] = value
-            period = self.frame.period
-            base = np.zeros(m, dtype=np.int64) if period is None else period
-            stride = int(base.max() - base.min()) + 2 if m else 2
-            copies = Frame(
-                org=self.frame.org * b,
-                org_type=np.tile(self.frame.org_type, b),
-                period=np.tile(base, b) + np.repeat(np.arange(b, dtype=np.int64) * stride, m),
-                columns=columns,
-            )
+            copies = repeated(self.frame, b, columns)
             notes: dict = {}
             evaluated = self.module.evaluate(copies, notes)
             yield start, evaluated, notes, block

@@ -19,7 +19,7 @@ import attrs
 import numpy as np
 
 from policyc.backend.compile import Compiled
-from policyc.backend.frame import Frame
+from policyc.backend.frame import Frame, repeated
 from policyc.backend.rounding import round_half
 from policyc.backend.runtime import Context
 from policyc.data import results
@@ -289,19 +289,13 @@ def _outcomes(
 ) -> np.ndarray:
     """The outcome (encoded) of every row in every replicate of a block: the policy evaluated on the table repeated
     once per replicate with the replicate's average given, and the values `given` (None: a column left missing).
-    Each copy's periods are kept apart from the next's by a gap, so that cohort groups, `previous` and `run` stay
-    within a replicate."""
+    The copies are kept apart (`repeated`), so that cohort groups, `previous` and `run` stay within a replicate."""
     b, n = means.shape
     missing = np.full(b * n, np.nan)
     columns = {name: np.tile(column, b) for name, column in frame.columns.items() if name not in given}
     columns.update({name: missing if cells is None else np.tile(cells, b) for name, cells in given.items()})
     columns[average] = means.reshape(-1)
-    period = None
-    if frame.period is not None and n:
-        stride = int(frame.period.max() - frame.period.min()) + 2
-        period = np.tile(frame.period, b) + np.repeat(np.arange(b, dtype=np.int64) * stride, n)
-    copies = Frame(org=frame.org * b, org_type=np.tile(frame.org_type, b), period=period, columns=columns)
-    evaluated = module.evaluate(copies, {})
+    evaluated = module.evaluate(repeated(frame, b, columns), {})
     return np.asarray(evaluated[outcome], dtype=np.float64).reshape(b, n)
 
 

@@ -24,6 +24,21 @@ class Frame:
         return self.lines[row] if self.lines else row + 2
 
 
+def repeated(frame: Frame, times: int, columns: dict[str, np.ndarray]) -> Frame:
+    """The table `times` over, with `columns` (each `times * frame.n` long) for its columns: each copy's periods
+    kept apart from the next's by a gap, so that cohort groups, `previous` and `run` stay within a copy (a table
+    without periods gets one period per copy, so that its cohort groups do too)."""
+    n = frame.n
+    base = np.zeros(n, dtype=np.int64) if frame.period is None else frame.period
+    stride = int(base.max() - base.min()) + 2 if n else 2
+    return Frame(
+        org=frame.org * times,
+        org_type=np.tile(frame.org_type, times),
+        period=np.tile(base, times) + np.repeat(np.arange(times, dtype=np.int64) * stride, n),
+        columns=columns,
+    )
+
+
 class EvalError(Exception):
     """A rule that cannot give a value on some row; `where` names the policy line, `row` the table row."""
 
