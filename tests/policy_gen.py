@@ -9,14 +9,15 @@ types of its declarations.
 
 What a policy may hold: 2-3 org types and perhaps a cohort of two; inputs and judgements that are
 numbers (percent, count, score, days), yes/no, label sets (one sometimes a reordered part of
-another, so that labels are recoded), the labelled scale `grade` and a numbered scale `segment`,
-for some org types or all; metrics scored `ranked` (with or without standard and floor, either
-direction), by `bands` (numbers or grades, gap-free, best first), by `scores` on labels, or by
-`fails more than k sd below/above mean`, perhaps weighted and in a domain or sub-domain; and
-derived values of every type, built from every operator and function of the language, decision
-tables with and without `otherwise`, casts to `segment` (now and then of a number that is not on
-it), `previous` and `run` when the table has periods, and adjustments. Literals include decimal
-halves, huge numbers and infinities; names and policy titles are sometimes awkward in Python.
+another, so that labels are recoded), the labelled scale `grade` and a numbered scale `segment`, for
+some org types or all, some with a `default` for an empty cell; metrics scored `ranked` (with or
+without standard and floor, either direction), by `bands` (numbers or grades, gap-free, best first),
+by `scores` on labels, or by `fails more than k sd below/above mean`, perhaps weighted and in a
+domain or sub-domain; and derived values of every type, built from every operator and function of
+the language, decision tables with and without `otherwise`, casts to `segment` (now and then of a
+number that is not on it), `previous` and `run` when the table has periods, and adjustments.
+Literals include decimal halves, huge numbers and infinities; names and policy titles are sometimes
+awkward in Python.
 
 `cases()` draws a `Case` (text, frame, and the lowered program); `policy_texts()` draws text alone.
 """
@@ -297,8 +298,19 @@ class PolicyGen:
         title = f' "Input {name}"' if self.chance(50) else ""
         applies = self.applies(required=False)
         self.lines.append(f"{kind} {name}{title}: {self.spell(t)}{' ' + applies if applies else ''}")
+        if self.chance(25):  # what an empty cell of the column reads as
+            self.lines.append(f"  default {self.literal_of(t)}")
+            self.lines.append(f'    assume "an empty cell of {name} is taken as this"')
         self.values[name] = t
         return name
+
+    def literal_of(self, t: Ty) -> str:
+        """A value of an input's type as a default writes it."""
+        if t.kind == "bool":
+            return self.choice(["no", "yes"])
+        if t.kind in ("labels", "scale"):
+            return self.choice(t.labels)
+        return _text(self.choice(_grid(t)))
 
     def metric(self, name: str) -> str:
         model = self.choice(["ranked", "bands", "relative", "scores", "none"])

@@ -207,8 +207,20 @@ domains = _simple(
         comments=draw(leading),
     )
 )
-inputs = _simple(
-    lambda draw, prov: ast.Input(
+
+
+@st.composite
+def defaults(draw, with_provenance: bool = True):
+    """`default V` and, for an input's or a value's, the default's own provenance."""
+    prov = draw(provenance) if with_provenance else ()
+    return ast.Default(draw(literals), prov, comments=draw(leading), trailing=None if prov else draw(trailing))
+
+
+@st.composite
+def inputs(draw):
+    prov = draw(provenance)
+    default = draw(_maybe(defaults()))
+    return ast.Input(
         draw(names),
         draw(_maybe(strings)),
         draw(types),
@@ -216,9 +228,10 @@ inputs = _simple(
         draw(st.booleans()),
         prov,
         draw(st.booleans()),
+        default,
         comments=draw(leading),
+        trailing=draw(trailing) if not prov and default is None else None,
     )
-)
 
 
 @st.composite
@@ -259,8 +272,9 @@ def metrics(draw):
     domain = draw(_maybe(in_domains))
     weight = draw(_maybe(weights()))
     scoring = draw(_maybe(scorings))
+    default = draw(_maybe(defaults(with_provenance=False)))
     prov = draw(provenance)
-    has_clauses = any(c is not None for c in (domain, weight, scoring)) or bool(prov)
+    has_clauses = any(c is not None for c in (domain, weight, scoring, default)) or bool(prov)
     # Direction and applicability can end a metric, after its clauses; nothing else of its own can.
     own_last_line = not has_clauses or direction is not None or applies_ is not None
     return ast.Metric(
@@ -274,6 +288,7 @@ def metrics(draw):
         scoring,
         prov,
         draw(st.booleans()),
+        default,
         comments=draw(leading),
         trailing=draw(trailing) if own_last_line else None,
     )
@@ -297,13 +312,15 @@ def values(draw):
     expr = draw(expressions)
     prov = draw(provenance)
     adjust_list = tuple(draw(st.lists(adjusts(), max_size=2)))
-    own_last_line = not prov and not adjust_list and not isinstance(expr, ast.Table)
+    default = draw(st.none() | st.none() | defaults())
+    own_last_line = not prov and not adjust_list and default is None and not isinstance(expr, ast.Table)
     return ast.Value(
         draw(names),
         expr,
         prov,
         adjust_list,
         draw(st.booleans()),
+        default,
         comments=draw(leading),
         trailing=draw(trailing) if own_last_line else None,
     )
@@ -328,7 +345,9 @@ tests = st.builds(
     comments=leading,
 )
 
-declarations = st.one_of(headers(), org_types, cohorts, outcomes, scales(), domains, inputs, metrics(), values(), tests)
+declarations = st.one_of(
+    headers(), org_types, cohorts, outcomes, scales(), domains, inputs(), metrics(), values(), tests
+)
 
 policies = st.builds(
     ast.Policy,

@@ -78,6 +78,13 @@ class Explainer:
         cells = self.frame.columns.get(name)
         return cells is not None and not isinstance(self.decls[name], ir.Column) and not np.isnan(cells[row])
 
+    def defaulted(self, column: ir.Column, row: int) -> bool:
+        """Whether the input's value on this row is its declared default, read for an empty cell."""
+        if column.default is None or int(self.frame.org_type[row]) not in column.applies:
+            return False
+        cells = self.frame.columns.get(column.name)
+        return cells is None or bool(np.isnan(cells[row]))
+
     def row(self, row: int, outcome: str) -> list[str]:
         """The explanation's lines, each printable: a line holds no break of its own, so escaping every control
         character of it escapes those of the policy's texts and the table's codes."""
@@ -138,6 +145,9 @@ class Explainer:
                 name = column.name
                 kind = " (a judgement)" if column.kind == "judgement" else ""
                 lines.append(f"  {name} = {self.shown(name, row)}{kind}")
+                if self.defaulted(column, row):
+                    lines[-1] += " (default: the cell is empty)"
+                    lines += ["  " + line for line in self.provenance(column.default_provenance, column, assumptions)]
         lines += [
             "",
             f"this result rests on {len(assumptions)} assumption{'s' if len(assumptions) != 1 else ''}"
@@ -281,6 +291,8 @@ class Explainer:
             self.provenance(decl.provenance, decl, found)
             for adjust in getattr(decl, "adjusts", ()):
                 self.provenance(adjust.provenance, adjust, found)
+            if isinstance(decl, ir.Column) and decl.default is not None:
+                self.provenance(decl.default_provenance, decl, found)
         return found
 
     def cut_points(self, rule: ir.Expr, row: int) -> tuple[str, str] | None:

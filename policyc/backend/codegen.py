@@ -169,7 +169,10 @@ class _Generator:
         for decl in decls:
             if isinstance(decl, ir.Column):
                 self.step(decl)
-                self.assign(_Text(mangle(decl.name)), _call("t.column", _Text(repr(decl.name)), self.applies(decl)))
+                args = [_Text(repr(decl.name)), self.applies(decl)]
+                if decl.default is not None:  # an empty cell reads as the declared default
+                    args.append(_encoded(decl.default, decl.type))
+                self.assign(_Text(mangle(decl.name)), _call("t.column", *args))
             elif isinstance(decl, ir.Score):
                 if ranked and decl is ranked[0]:
                     self.ranked(ranked)

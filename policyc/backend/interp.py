@@ -170,11 +170,13 @@ class _Interpreter:
 
     def input_column(self, decl: ir.Column) -> list[Value]:
         cells = self.frame.columns.get(decl.name)
-        if cells is None:
-            return [None for _ in self.rows]
-        return [
-            _cell(float(cells[i]), decl.type.kind) if self.org_types[i] in decl.applies else None for i in self.rows
-        ]
+        out: list[Value] = []
+        for i in self.rows:
+            value = None if cells is None else _cell(float(cells[i]), decl.type.kind)
+            if value is None and decl.default is not None:  # an empty cell reads as the declared default
+                value = _cell(float(decl.default), decl.type.kind)
+            out.append(value if self.org_types[i] in decl.applies else None)
+        return out
 
     def override(self, decl: ir.Score | ir.Derived, column: list[Value]) -> list[Value]:
         cells = self.frame.columns.get(decl.name)

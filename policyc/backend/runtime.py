@@ -253,10 +253,15 @@ class Context:
 
     # ------------------------------------------------------------ columns
 
-    def column(self, name: str, applies: tuple[int, ...]) -> np.ndarray:
+    def column(self, name: str, applies: tuple[int, ...], default: float | None = None) -> np.ndarray:
+        """An input's cells on the rows it applies to (missing elsewhere); an empty cell reads as `default`."""
         cells = self.frame.columns.get(name)
         if cells is None:
-            return np.full(self.n, np.nan)
+            if default is None:
+                return np.full(self.n, np.nan)
+            cells = np.full(self.n, np.nan)
+        if default is not None:
+            cells = np.where(np.isnan(cells), float(default), cells)
         if applies not in self._applies:
             allowed = np.zeros(int(self.frame.org_type.max(initial=0)) + 1, dtype=bool)
             allowed[[a for a in applies if a < allowed.size]] = True

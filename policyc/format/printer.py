@@ -113,6 +113,15 @@ def _provenance(writer: Writer, provenance: tuple[ast.Provenance, ...], indent: 
         writer.trailing(item.trailing)
 
 
+def _default(writer: Writer, clause: ast.Default | None) -> None:
+    """`default V` on a line of its own, its provenance beneath it."""
+    if clause is None:
+        return
+    writer.begin(STEP, clause.comments, f"default {_literal(clause.value)}")
+    _provenance(writer, clause.provenance, 2 * STEP)
+    writer.trailing(clause.trailing)
+
+
 # ---------------------------------------------------------------- expressions
 
 
@@ -279,6 +288,7 @@ def _input(writer: Writer, decl: ast.Input) -> None:
     if decl.applies is not None:
         writer.write(" ", *_applies(decl.applies))
     _provenance(writer, decl.provenance, STEP)
+    _default(writer, decl.default)
     writer.trailing(decl.trailing)
 
 
@@ -289,7 +299,7 @@ def _metric(writer: Writer, metric: ast.Metric) -> None:
         described.append([f"{metric.direction} is better"])
     if metric.applies is not None:
         described.append(_applies(metric.applies))
-    clauses = [metric.domain, metric.weight, metric.scoring, *metric.provenance]
+    clauses = [metric.domain, metric.weight, metric.scoring, metric.default, *metric.provenance]
     # A comment at the end of the metric's last line belongs to the clause on that line, so a
     # metric keeps its own comment only by ending with direction and applicability, which are no
     # clause of their own.
@@ -308,6 +318,7 @@ def _metric(writer: Writer, metric: ast.Metric) -> None:
         writer.trailing(metric.weight.trailing)
     if metric.scoring is not None:
         _scoring(writer, metric.scoring)
+    _default(writer, metric.default)  # a metric's default has no provenance of its own: what follows is the metric's
     _provenance(writer, metric.provenance, STEP)
     if described_last:
         writer.begin(STEP, (), "")
@@ -375,6 +386,7 @@ def _value(writer: Writer, value: ast.Value) -> None:
         writer.write(*_expr(adjust.value, OR), " when ", *_expr(adjust.condition, OR))
         _provenance(writer, adjust.provenance, 2 * STEP)
         writer.trailing(adjust.trailing)
+    _default(writer, value.default)
     writer.trailing(value.trailing)
 
 

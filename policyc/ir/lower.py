@@ -26,6 +26,16 @@ def _float(value: Decimal) -> float:
     return float(value)
 
 
+def _encoded(value: ast.Literal, t: Type) -> float | int:
+    """A checked literal of type `t` as the back ends hold it: a number, yes/no as 1/0, a label by its position."""
+    if t.kind == "bool":
+        return 1 if value.text == "yes" else 0
+    if t.kind == "number":
+        return _float(Decimal(value.text))
+    key = number_key(Decimal(value.text)) if value.kind == "number" else value.text
+    return t.labels.index(key)
+
+
 class _Lowering:
     def __init__(self, checked: Checked):
         self.checked = checked
@@ -64,8 +74,17 @@ class _Lowering:
 
     def column(self, decl: ast.Input | ast.Metric, kind: str) -> ir.Column:
         name = decl.name.text
+        t = self.types[name]
+        default = decl.default if isinstance(decl, ast.Input) else None
         return ir.Column(
-            name, kind, self.types[name], self.applies(decl.applies), _provenance(decl.provenance), span=decl.name.span
+            name,
+            kind,
+            t,
+            self.applies(decl.applies),
+            _provenance(decl.provenance),
+            None if default is None else _encoded(default.value, t),
+            () if default is None else _provenance(default.provenance),
+            span=decl.name.span,
         )
 
     def applies(self, applies: ast.Applies | None) -> tuple[int, ...]:

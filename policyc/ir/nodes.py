@@ -249,6 +249,9 @@ class Column(Node):
     type: Type
     applies: tuple[int, ...]  # org type positions
     provenance: tuple[Provenance, ...]
+    # what an empty cell reads as, encoded (on the rows it applies to), and the default's own provenance
+    default: float | int | None = None
+    default_provenance: tuple[Provenance, ...] = ()
 
 
 @attrs.frozen

@@ -42,6 +42,7 @@ CLAUSES = (
     "no better than",
     "no worse than",
     "becomes",
+    "default",
     "replace",
 )
 TEST_CLAUSES = ("given", "expect", "within")

@@ -17,7 +17,7 @@ from policyc.semantics.expressions import Expressions
 from policyc.semantics.policy_tests import check_test
 from policyc.semantics.resolve import Scope
 from policyc.semantics.scoring import check_metric
-from policyc.semantics.types import Type
+from policyc.semantics.types import ERROR, Type
 from policyc.syntax import ast
 from policyc.syntax.diagnostics import Diagnostics
 
@@ -67,13 +67,16 @@ def check(policy: ast.Policy, scope: Scope, diags: Diagnostics) -> Checked:
     for decl in scope.inputs.values():
         ctx.types[decl.name.text] = declarations.declared_type(ctx, decl.type)
         declarations.check_applies(ctx, decl.applies)
+        declarations.check_default(ctx, decl, ctx.types[decl.name.text])
     for metric in scope.metrics.values():
         ctx.types[metric.name.text] = declarations.declared_type(ctx, metric.type)
+        declarations.check_default(ctx, metric, ctx.types[metric.name.text])
     declarations.index_labels(ctx)
     for metric in scope.metrics.values():
         check_metric(ctx, exprs, metric)
     for name in scope.order:
         exprs.check_value(scope.values[name])
+        declarations.check_default(ctx, scope.values[name], ctx.types.get(name, ERROR))
     for test in scope.tests:
         check_test(ctx, test)
     declarations.check_outcome(ctx)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from policyc.semantics.context import Context
 from policyc.semantics.resolve import UNITS, unknown_org_type
-from policyc.semantics.types import BOOL, ERROR, TIERS, Type, item_key, number, tier_value_key
+from policyc.semantics.types import BOOL, ERROR, TIERS, Type, item_key, number, number_key, tier_value_key
 from policyc.syntax import ast
 from policyc.syntax.diagnostics import did_you_mean
 
@@ -283,3 +285,59 @@ def report_unused(ctx: Context) -> None:
                 domain.name.span,
                 "put metrics in it with `in domain`, or remove it",
             )
+
+
+def check_default(ctx: Context, decl: ast.Input | ast.Metric | ast.Value, t: Type) -> None:
+    """An input's `default`: of the input's type, with its own `source` or `assume`; no other value takes one."""
+    clause = decl.default
+    if clause is None:
+        return
+    name = decl.name.text
+    if isinstance(decl, ast.Metric):
+        ctx.error(
+            "PC328",
+            f"metric `{name}` cannot take a default: a metric's missing value stays missing",
+            clause.span,
+            "remove the `default`; a missing value is skipped by `metric scores`, or write `if_missing(...)` in a rule",
+        )
+        return
+    if isinstance(decl, ast.Value):
+        ctx.error(
+            "PC328",
+            f"derived value `{name}` cannot take a default: its rule says when it is missing",
+            clause.span,
+            "remove the `default`; write `if_missing(...)` in the rule, or give the inputs it reads their defaults",
+        )
+        return
+    if not any(p.kind in ("source", "assume") for p in clause.provenance):
+        ctx.error(
+            "PC326",
+            f"the default of `{name}` says neither where it comes from nor why it is assumed",
+            clause.span,
+            'follow it with `source "..."` or `assume "..."`, indented under the default',
+        )
+    if t.is_error:
+        return
+    problem = default_problem(clause.value, t)
+    if problem is not None:
+        ctx.error(
+            "PC327", f"the default of `{name}` must be {t}, not `{clause.value.text}`", clause.value.span, problem
+        )
+
+
+def default_problem(value: ast.Literal, t: Type) -> str | None:
+    """What to write instead of a default that is not a value of `t`, or None when it is one."""
+    if t.kind == "bool":
+        return None if value.kind == "bool" else "write `yes` or `no`"
+    if t.kind == "number":
+        return None if value.kind == "number" else "write a number"
+    if t.kind == "scale" and t.numbered:
+        try:
+            fits = value.kind == "number" and number_key(Decimal(value.text)) in t.labels
+        except InvalidOperation:
+            fits = False
+        return None if fits else "write one of " + ", ".join(t.labels)
+    if value.kind == "label" and value.text in t.labels:
+        return None
+    hint = did_you_mean(value.text, t.labels) if value.kind == "label" else None
+    return hint or "write one of " + ", ".join(t.labels)

@@ -242,6 +242,14 @@ class Domain(LineUnit):
 
 
 @attrs.frozen
+class Default(LineUnit):
+    """`default no`: what an empty cell of an input's column means, with the default's own provenance."""
+
+    value: Literal
+    provenance: tuple[Provenance, ...]
+
+
+@attrs.frozen
 class Input(LineUnit):
     name: Name
     title: str | None
@@ -250,6 +258,7 @@ class Input(LineUnit):
     judgement: bool
     provenance: tuple[Provenance, ...]
     replace: bool = False
+    default: Default | None = None
 
 
 @attrs.frozen
@@ -323,6 +332,7 @@ class Metric(LineUnit):
     scoring: Scoring | None
     provenance: tuple[Provenance, ...]
     replace: bool = False
+    default: Default | None = None  # refused by `check`: a metric's missing value stays missing
 
 
 @attrs.frozen
@@ -342,6 +352,7 @@ class Value(LineUnit):
     provenance: tuple[Provenance, ...]
     adjusts: tuple[Adjust, ...]
     replace: bool = False
+    default: Default | None = None  # refused by `check`: a derived value's missing value comes from its rule
 
 
 # ---------------------------------------------------------------- tests

@@ -210,11 +210,14 @@ class _Builder(Transformer[Token, ast.Policy]):
             index += 1
         type_ = rest[index]
         applies = None
+        default = None
         provenance = []
         for child in rest[index + 1 :]:
             if isinstance(child, ast.Applies):
                 applies = child
-            else:
+            elif isinstance(child, ast.Default):
+                default = child
+            elif child is not None:
                 provenance.append(child)
         return ast.Input(
             self.name(name_token),
@@ -224,8 +227,15 @@ class _Builder(Transformer[Token, ast.Policy]):
             kind.type == "JUDGEMENT",
             tuple(provenance),
             replace,
+            default,
             span=self.span(meta),
         )
+
+    def default(self, meta: Meta, children: list[Any]) -> ast.Default:
+        return ast.Default(children[0], tuple(children[1:]), span=self.span(meta))
+
+    def metric_default(self, meta: Meta, children: list[Any]) -> ast.Default:
+        return ast.Default(children[0], (), span=self.span(meta))
 
     def bool_type(self, meta: Meta, children: list[Any]) -> ast.BoolType:
         return ast.BoolType(span=self.span(meta))
@@ -266,6 +276,8 @@ class _Builder(Transformer[Token, ast.Policy]):
                 key, value, span = "domain", clause, clause.span
             elif isinstance(clause, ast.Weight):
                 key, value, span = "weight", clause, clause.span
+            elif isinstance(clause, ast.Default):
+                key, value, span = "default", clause, clause.span
             else:
                 key, value, span = "scoring", clause, clause.span
             if key in fields:
@@ -289,6 +301,7 @@ class _Builder(Transformer[Token, ast.Policy]):
             fields.get("scoring"),
             tuple(provenance),
             replace,
+            fields.get("default"),
             span=self.span(meta),
         )
 
@@ -357,7 +370,10 @@ class _Builder(Transformer[Token, ast.Policy]):
         replace, rest = self.replace_flag(children)
         provenance, rest2 = self.split(rest[2:], ast.Provenance)
         adjusts = [c for c in rest2 if isinstance(c, ast.Adjust)]
-        return ast.Value(self.name(rest[0]), rest[1], tuple(provenance), tuple(adjusts), replace, span=self.span(meta))
+        default = next((c for c in rest2 if isinstance(c, ast.Default)), None)
+        return ast.Value(
+            self.name(rest[0]), rest[1], tuple(provenance), tuple(adjusts), replace, default, span=self.span(meta)
+        )
 
     def adjust(self, meta: Meta, children: list[Any]) -> ast.Adjust:
         kind, value, condition, *provenance = children
