@@ -25,6 +25,8 @@ from .cells import expected, format_period, parse, parse_period
 CHUNK = 65536
 # How many missing column names a warning lists before "and N more".
 WARN_LIST = 10
+# How many bad cells one error lists, in line order, before "and N more bad cells".
+REPORT = 20
 
 REQUIRED = ("org", "org_type")
 
@@ -37,7 +39,8 @@ Record = tuple[int, int, list[str]]  # the first and last line a record spans, a
 
 
 class DataError(Exception):
-    """A table that cannot be read for a policy; `message` is one line naming the file, line and column."""
+    """A table that cannot be read for a policy; `message` names the file, line and column (a line for each bad
+    cell, up to REPORT of them, where there are several)."""
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -287,6 +290,7 @@ class _Problem:
     position: int  # the column's position in the header, to order problems on one line
     message: str
     more: int = 0  # further cells of the column with the same problem
+    head: bool = True  # the column's first problem, which counts `more`; False for the further cells listed
 
     def text(self) -> str:
         if not self.more:
@@ -296,13 +300,13 @@ class _Problem:
 
 @attrs.define
 class _Column:
-    """One column being read: its encoded chunks and the first bad cell found so far."""
+    """One column being read: its encoded chunks and the first bad cells found so far."""
 
     name: str
     position: int
     type: Type | None  # None for org, org_type and period
     chunks: list[np.ndarray] = attrs.Factory(list)
-    first: tuple[int, str] | None = None  # (line, cell)
+    found: list[tuple[int, str]] = attrs.Factory(list)  # (line, cell) of the first REPORT bad cells
     bad: int = 0
 
 
@@ -385,17 +389,16 @@ class _Table:
             values, bad = parse(column_cells, column.type)
             column.chunks.append(values)
             if bad:
-                if column.first is None:
-                    column.first = (lines[bad[0]], column_cells[bad[0]])
+                room = REPORT - len(column.found)
+                column.found.extend((lines[i], column_cells[i]) for i in bad[:room])
                 column.bad += len(bad)
 
     def _org(self, cells: Sequence[str], lines: list[int]) -> None:
         stripped = [c.strip() for c in cells]
         empty = [i for i, c in enumerate(stripped) if not c]
         if empty:
-            self._problem(
-                lines[empty[0]], self.org_pos, "org", "expected an organisation code, found an empty cell", len(empty)
-            )
+            what = "expected an organisation code, found an empty cell"
+            self._problem(self.org_pos, "org", [(lines[i], what) for i in empty[:REPORT]], len(empty))
         self.org.extend(stripped)
 
     def _org_type(self, cells: Sequence[str], lines: list[int]) -> None:
@@ -406,13 +409,8 @@ class _Table:
             bad = [i for i, code in enumerate(codes) if code < 0]
             if bad:
                 expected = "one of " + ", ".join(self.program.org_types)
-                self._problem(
-                    lines[bad[0]],
-                    self.type_pos,
-                    "org_type",
-                    f"expected {expected}, found {_shown(cells[bad[0]])}",
-                    len(bad),
-                )
+                found = [(lines[i], f"expected {expected}, found {_shown(cells[i])}") for i in bad[:REPORT]]
+                self._problem(self.type_pos, "org_type", found, len(bad))
         self.org_type.append(np.array(codes, dtype=np.int64))
 
     def _period(self, cells: Sequence[str], lines: list[int]) -> None:
@@ -429,23 +427,21 @@ class _Table:
             codes.append(code)
         if bad:
             assert self.period_pos is not None
-            self._problem(
-                lines[bad[0]],
-                self.period_pos,
-                "period",
-                f"expected a period like 2025Q3 (year, Q, quarter 1 to 4), found {_shown(cells[bad[0]])}",
-                len(bad),
-            )
+            what = "expected a period like 2025Q3 (year, Q, quarter 1 to 4), found "
+            found = [(lines[i], what + _shown(cells[i])) for i in bad[:REPORT]]
+            self._problem(self.period_pos, "period", found, len(bad))
         self.period.append(np.array(codes, dtype=np.int64))
 
-    def _problem(self, line: int, position: int, name: str, what: str, count: int) -> None:
-        """Keep the first problem of each column; later chunks only add to its count."""
-        for problem in self.problems:
-            if problem.position == position:
-                problem.more += count
-                return
-        message = f"{self.path}, line {self.place(line, self.header[position])}, column {self.name(name)}: {what}"
-        self.problems.append(_Problem(line, position, message, count - 1))
+    def _problem(self, position: int, name: str, found: list[tuple[int, str]], count: int) -> None:
+        """Keep the first REPORT problems of each column, (line, what) in `found`, of `count` in all; the column's
+        first problem counts the others."""
+        kept = [problem for problem in self.problems if problem.position == position]
+        if kept:
+            kept[0].more += count
+        for n, (line, what) in enumerate(found[: REPORT - len(kept)]):
+            message = f"{self.path}, line {self.place(line, self.header[position])}, column {self.name(name)}: {what}"
+            head = not kept and n == 0
+            self.problems.append(_Problem(line, position, message, count - 1 if head else 0, head))
 
     def _check_keys(self) -> None:
         """An organisation appears once per period."""
@@ -473,19 +469,26 @@ class _Table:
     # ------------------------------------------------ results
 
     def raise_first_problem(self) -> None:
+        """One DataError for every problem found: the first REPORT in line order, each on its own line (the first
+        with how many more its column has), then how many more bad cells there are."""
         problems = list(self.problems)
         for column in self.columns:
-            if column.first is not None:
+            for n, (line, cell) in enumerate(column.found):
                 assert column.type is not None
-                line, cell = column.first
                 message = (
                     f"{self.path}, line {self.place(line, self.header[column.position])}, column "
                     f"{self.name(column.name)}: expected {expected(column.type)}, found {_shown(cell)}"
                 )
-                problems.append(_Problem(line, column.position, message, column.bad - 1))
-        if problems:
-            first = min(problems, key=lambda p: (p.line, p.position))
-            raise DataError(first.text())
+                problems.append(_Problem(line, column.position, message, column.bad - 1 if n == 0 else 0, n == 0))
+        if not problems:
+            return
+        problems.sort(key=lambda p: (p.line, p.position))
+        shown = problems[:REPORT]
+        rest = sum(p.more + 1 for p in problems if p.head) - len(shown)
+        lines = [shown[0].text()] + [f"  {p.message}" for p in shown[1:]]
+        if rest > 0:
+            lines.append(f"  and {rest:,} more bad cell{'s' if rest != 1 else ''}")
+        raise DataError("\n".join(lines))
 
     def frame(self) -> Frame:
         return Frame(
