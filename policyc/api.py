@@ -22,10 +22,10 @@ from policyc.analysis.evaluation import Evaluation, RuleFailed, evaluate_file, e
 from policyc.analysis.explain import explain, rows_of
 from policyc.backend.codegen import generate
 from policyc.backend.compile import Compiled
+from policyc.data import formats, results
 from policyc.data import mapping as mappings
-from policyc.data import results
 from policyc.data.cells import format_period, parse_period
-from policyc.data.table import DataError, read_text, records
+from policyc.data.table import DataError, records
 from policyc.ir import nodes as ir
 from policyc.ir.lower import lower
 from policyc.report.html import render_html
@@ -59,7 +59,7 @@ FRAME_NAMES = {"pandas": "<DataFrame>", "polars": "<polars DataFrame>", "arrow":
 # The extra that installs each library: `pip install "policyc[arrow]"`.
 EXTRAS = {"pandas": "pandas", "polars": "polars", "pyarrow": "arrow"}
 
-Table = Any  # a pandas or polars DataFrame, a pyarrow Table, or a CSV file's path
+Table = Any  # a pandas or polars DataFrame, a pyarrow Table, or a table file's path (CSV, .xlsx, Parquet)
 PathArg = str | os.PathLike[str]
 
 
@@ -164,17 +164,31 @@ class Policy:
         version = f" {self.version}" if self.version else ""
         return f"<Policy {self.name}{version} ({self.path}): {len(self.values)} values, outcome {self.outcome}>"
 
-    def evaluate(self, table: Table, mapping: PathArg | None = None, allow_missing: bool = False) -> Any:
-        """Every named value on every row of `table`, as a table of the same kind (pandas for a CSV file's path).
+    def evaluate(
+        self,
+        table: Table,
+        mapping: PathArg | None = None,
+        allow_missing: bool = False,
+        *,
+        sheet: str | int | None = None,
+        delimiter: str | None = None,
+        encoding: str | None = None,
+    ) -> Any:
+        """Every named value on every row of `table`, as a table of the same kind (pandas for a file's path).
 
-        Raises DataError for a table the policy cannot read, EvaluationError for a rule that cannot give a value.
-        The evaluation is kept for `explain`.
+        A path is read by its suffix: `.xlsx` a workbook (its `sheet` by name or by position from 1, the first by
+        default), `.parquet` Parquet, any other CSV (with `delimiter`, by default the header line's, and
+        `encoding`, by default UTF-8). Raises DataError for a table the policy cannot read, EvaluationError for a
+        rule that cannot give a value. The evaluation is kept for `explain`.
         """
         read = _read(table)
+        options = _options(read, sheet, delimiter, encoding)
         mapping_path = None if mapping is None else os.fspath(mapping)
         try:
             if read.text is None:
-                evaluation = evaluate_file(self.compiled, read.path, mapping=mapping_path, allow_missing=allow_missing)
+                evaluation = evaluate_file(
+                    self.compiled, read.path, mapping=mapping_path, allow_missing=allow_missing, options=options
+                )
             else:
                 mapped = None if mapping_path is None else mappings.load(mapping_path)
                 evaluation = evaluate_text(
@@ -331,23 +345,37 @@ class Comparison:
 
 
 def compare(
-    a: Policy | PathArg, b: Policy | PathArg, table: Table, mapping: PathArg | None = None, allow_missing: bool = False
+    a: Policy | PathArg,
+    b: Policy | PathArg,
+    table: Table,
+    mapping: PathArg | None = None,
+    allow_missing: bool = False,
+    *,
+    sheet: str | int | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
 ) -> Comparison:
     """Policies `a` and `b` (Policy objects, or what `load` takes) side by side on one table, as `policyc compare`.
 
-    Each policy rates the rows of its own org types; the others are "not rated" by it. Raises DataError for a
-    table a policy cannot read, EvaluationError for a rule that cannot give a value.
+    Each policy rates the rows of its own org types; the others are "not rated" by it. A path is read as
+    `Policy.evaluate` reads it. Raises DataError for a table a policy cannot read, EvaluationError for a rule that
+    cannot give a value.
     """
     policies = (_policy(a), _policy(b))
     read = _read(table)
+    options = _options(read, sheet, delimiter, encoding)
     through = None
+    source = formats.Source(read.path, read.text or "")
     try:
-        text = read_text(read.path) if read.text is None else read.text
-        if mapping is not None:
-            through = mappings.translated(mappings.load(os.fspath(mapping)), text, read.path)
+        given = None if mapping is None else mappings.load(os.fspath(mapping))
+        if read.text is None:
+            source = formats.read(read.path, options)
+        text = source.text
+        if given is not None:
+            through = mappings.translated(given, text, read.path)
             text = through.text
     except DataError as error:
-        raise DataError(read.placed(error.message)) from None
+        raise DataError(read.placed(source.placed(error.message))) from None
     found: dict[str, list[str]] = {policy.path: [] for policy in policies}
     try:
         document = side_by_side.compare_text(
@@ -356,13 +384,13 @@ def compare(
             text,
             read.path,
             allow_missing=allow_missing,
-            warn=lambda path, message: found[path].append(message),
+            warn=lambda path, message: found[path].append(source.placed(message)),
             read=through,
         )
     except DataError as error:
-        raise DataError(read.placed(error.message)) from None
+        raise DataError(read.placed(source.placed(error.message))) from None
     except RuleFailed as error:
-        raise EvaluationError(read.placed(error.message)) from None
+        raise EvaluationError(read.placed(source.placed(error.message))) from None
     finally:
         for policy in policies:
             _warn(found[policy.path], read, policy)
@@ -393,6 +421,8 @@ class _Read:
     def placed(self, message: str) -> str:
         """A reader's message as this API's caller needs it: a frame's rows where it names the text's lines."""
         message = message.replace("use --allow-missing", "use allow_missing=True")
+        message = re.sub(r"--(encoding|delimiter|sheet) ([^\s;,)]+)", r"\1='\2'", message)
+        message = re.sub(r"--(encoding|delimiter|sheet)\b", r"\1=", message)
         if self.text is None or self.row_name is None:
             return message
         starts = {first: row - 1 for row, (first, _, _) in enumerate(records(self.text))}
@@ -424,13 +454,23 @@ def _kind(table: Table) -> str | None:
     return None
 
 
+def _options(read: _Read, sheet: str | int | None, delimiter: str | None, encoding: str | None) -> formats.Options:
+    """How to read a table file; TypeError for options given with a table in memory, which has no file to read."""
+    if read.text is not None and (sheet, delimiter, encoding) != (None, None, None):
+        raise TypeError("sheet, delimiter and encoding are for a table file's path, not a table in memory")
+    if isinstance(sheet, bool) or not isinstance(sheet, (str, int, type(None))):
+        raise TypeError(f"sheet is a sheet's name or its position from 1, not {type(sheet).__name__}")
+    return formats.Options(delimiter, encoding, sheet)
+
+
 def _read(table: Table) -> _Read:
     if isinstance(table, (str, os.PathLike)):
         return _Read("pandas", os.fspath(table), None)
     kind = _kind(table)
     if kind is None:
         raise TypeError(
-            "expected a pandas DataFrame, a polars DataFrame, a pyarrow Table or the path of a CSV file, "
+            "expected a pandas DataFrame, a polars DataFrame, a pyarrow Table or the path of a table file (CSV, .xlsx, "
+            "Parquet), "
             f"not {type(table).__name__}"
         )
     path = FRAME_NAMES[kind]

@@ -261,7 +261,8 @@ def test_not_utf8(tmp_path, program):
     with pytest.raises(DataError) as raised:
         load(str(path), program)
     assert raised.value.message == (
-        f"{path}, line 3: the file is not UTF-8 text (byte 0xe9); save the table as UTF-8 CSV"
+        f"{path}, line 3: the file is not UTF-8 text (byte 0xe9); save the table as UTF-8 CSV, "
+        "or try --encoding cp1252"
     )
 
 

@@ -6,15 +6,18 @@ with the same messages, wherever it is read.
 
 from __future__ import annotations
 
+import contextlib
 import types
+from collections.abc import Iterator
 
 import attrs
 import numpy as np
 
 from policyc.backend.compile import Compiled, describe_failure
 from policyc.backend.frame import EvalError, Frame
+from policyc.data import formats
 from policyc.data import mapping as mappings
-from policyc.data.table import read_text
+from policyc.data.table import DataError
 
 
 class RuleFailed(Exception):
@@ -61,11 +64,31 @@ def evaluate_text(
 
 
 def evaluate_file(
-    compiled: Compiled, path: str, *, mapping: str | None = None, allow_missing: bool = False
+    compiled: Compiled,
+    path: str,
+    *,
+    mapping: str | None = None,
+    allow_missing: bool = False,
+    options: formats.Options | None = None,
 ) -> Evaluation:
-    """Evaluate `compiled` on the CSV file at `path`, through the mapping file `mapping` if given."""
+    """Evaluate `compiled` on the table file at `path` (CSV, an Excel workbook or Parquet, read as `options` say),
+    through the mapping file `mapping` if given; every message names the file's own places."""
     read = mappings.load(mapping) if mapping is not None else None
-    return evaluate_text(compiled, read_text(path), path, mapping=read, allow_missing=allow_missing)
+    source = formats.read(path, options)
+    with placed(source):
+        run = evaluate_text(compiled, source.text, path, mapping=read, allow_missing=allow_missing)
+    return attrs.evolve(run, warnings=[source.placed(warning) for warning in run.warnings])
+
+
+@contextlib.contextmanager
+def placed(source: formats.Source) -> Iterator[None]:
+    """DataError and RuleFailed raised in the block, their messages naming the source's places (a sheet's cells)."""
+    try:
+        yield
+    except DataError as error:
+        raise DataError(source.placed(error.message)) from None
+    except RuleFailed as error:
+        raise RuleFailed(source.placed(error.message), [source.placed(w) for w in error.warnings]) from None
 
 
 @attrs.frozen(eq=False)
@@ -76,7 +99,12 @@ class SqlEvaluation:
 
 
 def evaluate_file_on_duckdb(
-    compiled: Compiled, path: str, *, mapping: str | None = None, allow_missing: bool = False
+    compiled: Compiled,
+    path: str,
+    *,
+    mapping: str | None = None,
+    allow_missing: bool = False,
+    options: formats.Options | None = None,
 ) -> SqlEvaluation:
     """As `evaluate_file`, the table read and checked the same way, evaluated by the policy's SQL on DuckDB.
 
@@ -86,9 +114,11 @@ def evaluate_file_on_duckdb(
     from policyc.backend.sql import engine
 
     read = mappings.load(mapping) if mapping is not None else None
-    loaded = mappings.load_through(read, read_text(path), path, compiled.program, allow_missing=allow_missing)
-    try:
-        values = engine.evaluate(compiled.program, loaded.frame)
-    except EvalError as error:
-        raise RuleFailed(describe_failure(error, loaded.frame, path), loaded.warnings) from None
-    return SqlEvaluation(loaded.frame, values, loaded.warnings)
+    source = formats.read(path, options)
+    with placed(source):
+        loaded = mappings.load_through(read, source.text, path, compiled.program, allow_missing=allow_missing)
+        try:
+            values = engine.evaluate(compiled.program, loaded.frame)
+        except EvalError as error:
+            raise RuleFailed(describe_failure(error, loaded.frame, path), loaded.warnings) from None
+    return SqlEvaluation(loaded.frame, values, [source.placed(warning) for warning in loaded.warnings])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import tempfile
 from collections.abc import Callable
@@ -35,19 +36,26 @@ if TYPE_CHECKING:
     from policyc.analysis.likely import LikelyRanges
     from policyc.backend.compile import Compiled
     from policyc.backend.frame import Frame
+    from policyc.data.formats import Options
 
 
-def evaluated(compiled: Compiled, data: str, allow_missing: bool, mapping: str | None) -> Evaluation:
-    """The table read (through the mapping, if any) and evaluated, or an exit with the message."""
+def evaluated(
+    compiled: Compiled, data: str, allow_missing: bool, mapping: str | None, reading: Options | None = None
+) -> Evaluation:
+    """The table read (as `reading` says, through the mapping, if any) and evaluated, or an exit with the message."""
     from policyc.analysis.evaluation import evaluate_file
 
     with progress(f"reading and evaluating {printable(data)}"):
-        run = guarded(lambda: evaluate_file(compiled, data, mapping=mapping, allow_missing=allow_missing))
+        run = guarded(
+            lambda: evaluate_file(compiled, data, mapping=mapping, allow_missing=allow_missing, options=reading)
+        )
     warn(run.warnings)
     return run
 
 
-def evaluated_on_duckdb(compiled: Compiled, data: str, allow_missing: bool, mapping: str | None) -> SqlEvaluation:
+def evaluated_on_duckdb(
+    compiled: Compiled, data: str, allow_missing: bool, mapping: str | None, reading: Options | None = None
+) -> SqlEvaluation:
     """As `evaluated`, by the policy's SQL on DuckDB; or an exit naming the extra it needs or the constructs
     it cannot run."""
     missing = [name for name in ("sqlglot", "duckdb") if importlib.util.find_spec(name) is None]
@@ -57,7 +65,11 @@ def evaluated_on_duckdb(compiled: Compiled, data: str, allow_missing: bool, mapp
     from policyc.backend.sql import engine
 
     try:
-        run = guarded(lambda: evaluate_file_on_duckdb(compiled, data, mapping=mapping, allow_missing=allow_missing))
+        run = guarded(
+            lambda: evaluate_file_on_duckdb(
+                compiled, data, mapping=mapping, allow_missing=allow_missing, options=reading
+            )
+        )
     except engine.Refused as error:
         refused(compiled, error.diagnostics)
     warn(run.warnings)
@@ -84,8 +96,50 @@ def warn(warnings: list[str]) -> None:
 
 
 DATA = click.option(
-    "--data", required=True, type=IN, help="CSV table: one row per organisation (and period), a column per input."
+    "--data",
+    required=True,
+    type=IN,
+    help="The table: CSV, an Excel workbook (.xlsx) or Parquet; one row per organisation (and period), a column "
+    "per input.",
 )
+# Another delimiter's names, as a shell passes them.
+DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def table_options(command: Callable[..., T]) -> Callable[..., T]:
+    """--delimiter, --encoding and --sheet: how to read the table file, given to `command` as `reading`."""
+
+    @functools.wraps(command)
+    def with_reading(*args: Any, delimiter: str | None, encoding: str | None, sheet: str | None, **kwargs: Any) -> T:
+        from policyc.data.formats import Options
+
+        if delimiter is not None:
+            delimiter = DELIMITER_NAMES.get(delimiter.lower(), delimiter)
+            if len(delimiter) != 1 or delimiter in '"\r\n':
+                raise click.BadParameter(
+                    "one character (or tab, comma, semicolon, pipe), not a quote or a line break",
+                    param_hint="--delimiter",
+                )
+        return command(*args, reading=Options(delimiter, encoding, sheet), **kwargs)
+
+    options = [
+        click.option(
+            "--delimiter",
+            metavar="CHAR",
+            help="A CSV table's delimiter (tab: `tab`); by default the header line's: comma, semicolon, tab or pipe.",
+        ),
+        click.option(
+            "--encoding",
+            metavar="NAME",
+            help="A CSV table's encoding (e.g. cp1252, latin-1); by default UTF-8, with or without a byte-order mark.",
+        ),
+        click.option("--sheet", metavar="NAME|N", help="An Excel table's sheet, by name or position (1: the first)."),
+    ]
+    for option in reversed(options):
+        with_reading = option(with_reading)
+    return with_reading
+
+
 ALLOW_MISSING = click.option(
     "--allow-missing", is_flag=True, help="Take columns the table lacks as missing (with a warning)."
 )
@@ -135,6 +189,7 @@ def mapping_option(help: str, required: bool = False) -> Any:
     show_default=True,
     help="With --likely-range: the share of replicates a range holds.",
 )
+@table_options
 def evaluate(
     policy: str,
     data: str,
@@ -151,8 +206,9 @@ def evaluate(
     replicates: int,
     seed: int,
     level: float,
+    reading: Options,
 ) -> None:
-    """Evaluate POLICY on every row of a CSV table.
+    """Evaluate POLICY on every row of a table (CSV, an Excel workbook or Parquet).
 
     \b
     A column named after a derived value (or `metric.score`) replaces that value
@@ -188,11 +244,11 @@ def evaluate(
     if engine == "duckdb" and likely:
         fail("error: --likely-range needs the numpy engine, which evaluates the replicates")
     if engine == "duckdb":
-        sql = evaluated_on_duckdb(compiled, data, allow_missing, mapping)
+        sql = evaluated_on_duckdb(compiled, data, allow_missing, mapping, reading)
         note_missing(compiled, sql.frame, sql.values)
         deliver(rendered(compiled, data, sql.frame, sql.values, fmt, out, names, orgs, None if org else period), out)
         return
-    run = evaluated(compiled, data, allow_missing, mapping)
+    run = evaluated(compiled, data, allow_missing, mapping, reading)
     if org is None:  # an explanation is of one organisation: the table's missing outcomes are not its business
         note_missing(compiled, run.frame, run.values)
     values, ranges = run.values, None
@@ -294,6 +350,7 @@ def rendered(
 @out_option("the answer")
 @ALLOW_MISSING
 @mapping_option("Read the table's columns and values as the policy's inputs through this mapping.")
+@table_options
 def improve_command(
     policy: str,
     data: str,
@@ -304,6 +361,7 @@ def improve_command(
     out: str | None,
     allow_missing: bool,
     mapping: str | None,
+    reading: Options,
 ) -> None:
     """What it would take for ORG to reach the outcome --to or better, its peers held fixed.
 
@@ -327,7 +385,7 @@ def improve_command(
         if period is not None and period != at:
             raise click.UsageError(f"two periods: {at} after the @, and --period {period}")
         period = at
-    run = evaluated(compiled_policy(policy), data, allow_missing, mapping)
+    run = evaluated(compiled_policy(policy), data, allow_missing, mapping, reading)
     try:
         rows = rows_of(run.frame, org, period, table=data)
     except (NotInTable, ValueError) as error:
@@ -373,6 +431,7 @@ def improve_command(
     help="Where the mapping names each step's published key: how far two numbers may differ and agree.",
 )
 @click.option("--step", "only", multiple=True, metavar="NAME", help="--fail-under for this step only (repeatable).")
+@table_options
 def agree(
     policy: str,
     data: str,
@@ -383,6 +442,7 @@ def agree(
     fail_under: float | None,
     tolerance: float,
     only: tuple[str, ...],
+    reading: Options,
 ) -> None:
     """Hold POLICY's outcome to published results: agreement per group, and each disagreement with its reason.
 
@@ -404,7 +464,7 @@ def agree(
     from policyc.analysis import agreement
     from policyc.data.table import DataError
 
-    run = evaluated(compiled_policy(policy), data, allow_missing, mapping)
+    run = evaluated(compiled_policy(policy), data, allow_missing, mapping, reading)
     assert run.mapping is not None  # --map is required
     if run.mapping.long is not None and run.mapping.long.published:
         from policyc.analysis import stepwise
@@ -470,6 +530,7 @@ def agree(
     help="Without --data: how many profiles the search may try.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Without --data: the search's seed.")
+@table_options
 def compare(
     policy_a: str,
     policy_b: str | None,
@@ -483,6 +544,7 @@ def compare(
     want: str | None,
     examples: int,
     seed: int,
+    reading: Options,
 ) -> None:
     """Compare two policies side by side: on a table, or by searching for profiles they rate differently.
 
@@ -524,6 +586,7 @@ def compare(
             allow_missing,
             mapping,
             (chosen[0], chosen[1]),
+            reading,
         )
         return
     if policy_b is None:
@@ -537,7 +600,7 @@ def compare(
     if data is None:
         run_search(compiled, (policy_a, policy_b), fmt, out, want, examples, seed)
     else:
-        run_compare(compiled, (policy_a, policy_b), data, fmt, out, html_out, allow_missing, mapping)
+        run_compare(compiled, (policy_a, policy_b), data, fmt, out, html_out, allow_missing, mapping, None, reading)
 
 
 def run_compare(
@@ -550,34 +613,42 @@ def run_compare(
     allow_missing: bool,
     mapping: str | None,
     periods: tuple[str, str] | None = None,
+    reading: Options | None = None,
 ) -> None:
     from policyc.analysis import compare as comparison
+    from policyc.data import formats
     from policyc.data import mapping as mappings
-    from policyc.data.table import DataError, read_text
+    from policyc.data.table import DataError
     from policyc.report.html import render_html
 
     read = None
+    source = None
     try:
-        text = read_text(data)
-        if mapping is not None:
-            read = mappings.translated(mappings.load(mapping), text, data)
+        given = mappings.load(mapping) if mapping is not None else None
+        source = formats.read(data, reading)
+        text = source.text
+        if given is not None:
+            read = mappings.translated(given, text, data)
             text = read.text
     except DataError as error:
-        fail(f"error: {error.message}")
+        fail(f"error: {source.placed(error.message) if source is not None else error.message}")
+    placed = source.placed
 
     def warned(path: str, message: str) -> None:
-        click.echo(style.prefixed(f"warning: {path}: {message}"), err=True)
+        click.echo(style.prefixed(f"warning: {path}: {placed(message)}"), err=True)
+
+    from policyc.analysis.evaluation import placed as placed_in
 
     with progress(f"comparing on {printable(data)}"):
         if periods is None:
             doc = guarded(
-                lambda: comparison.compare_text(
+                lambda: placed_in(source)(comparison.compare_text)(
                     compiled, paths, text, data, allow_missing=allow_missing, warn=warned, read=read
                 )
             )
         else:
             doc = guarded(
-                lambda: comparison.compare_periods(
+                lambda: placed_in(source)(comparison.compare_periods)(
                     compiled[0], paths[0], text, data, periods, allow_missing=allow_missing, warn=warned, read=read
                 )
             )

@@ -59,7 +59,7 @@ def load(path: str, program: ir.Program, *, allow_missing: bool = False) -> Load
     return load_text(read_text(path), path, program, allow_missing=allow_missing)
 
 
-def records(text: str, path: str = "the table") -> Iterator[Record]:
+def records(text: str, path: str = "the table", delimiter: str = ",") -> Iterator[Record]:
     """Each CSV record of `text`, the header first, with the first and last line it spans; a blank line is [].
 
     A line ends at a line feed, a carriage return or both, as the csv module counts lines; a quoted cell may hold
@@ -69,7 +69,7 @@ def records(text: str, path: str = "the table") -> Iterator[Record]:
     if csv.field_size_limit() < CELL_LIMIT:
         csv.field_size_limit(CELL_LIMIT)
     text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     before = 0
     header: list[str] | None = None
     try:
@@ -79,13 +79,15 @@ def records(text: str, path: str = "the table") -> Iterator[Record]:
             if header is None and record:
                 header = record
     except csv.Error as error:
-        raise _malformed(text, path, before + 1, reader.line_num, header, error) from None
+        raise _malformed(text, path, before + 1, reader.line_num, header, error, delimiter) from None
 
 
-def _malformed(text: str, path: str, first: int, line: int, header: list[str] | None, error: csv.Error) -> DataError:
+def _malformed(
+    text: str, path: str, first: int, line: int, header: list[str] | None, error: csv.Error, delimiter: str = ","
+) -> DataError:
     """What is wrong with the record that starts on line `first`, where the csv module gave up on line `line`."""
     if str(error).startswith("field larger than field limit"):
-        cells = _read_unlimited(text, first)
+        cells = _read_unlimited(text, first, delimiter)
         if cells is not None:
             longest = max(range(len(cells)), key=lambda n: len(cells[n]))
             name = header[longest] if header is not None and longest < len(header) else str(longest + 1)
@@ -103,14 +105,14 @@ def _unclosed(path: str, first: int) -> DataError:
     return DataError(f"{path}, line {first}: a quote opened in this record is never closed; the file ends inside it")
 
 
-def _read_unlimited(text: str, first: int) -> list[str] | None:
+def _read_unlimited(text: str, first: int, delimiter: str = ",") -> list[str] | None:
     """The record starting on line `first`, read without a limit on its cells; None when it never ends."""
     lines = io.StringIO(text, newline="")
     for _ in range(first - 1):
         lines.readline()
     limit = csv.field_size_limit(sys.maxsize)
     try:
-        return next(csv.reader(lines, strict=True), [])
+        return next(csv.reader(lines, strict=True, delimiter=delimiter), [])
     except csv.Error:
         return None
     finally:
@@ -184,7 +186,7 @@ def read_text(path: str) -> str:
         line = raw[: error.start].count(b"\n") + 1
         raise DataError(
             f"{path}, line {line}: the file is not UTF-8 text (byte 0x{raw[error.start]:02x}); "
-            "save the table as UTF-8 CSV"
+            "save the table as UTF-8 CSV, or try --encoding cp1252"
         ) from None
     return text
 
