@@ -46,8 +46,21 @@ if TYPE_CHECKING:
     "text", "json", "github", "sarif", help="text for people, json for tools, github for CI annotations, sarif (2.1.0)."
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "--missing-data",
+    is_flag=True,
+    help="Also warn (PC352) of each input without a default that, missing alone, can blank the outcome.",
+)
+@click.option(
+    "--explain-missing",
+    is_flag=True,
+    help="Print, for each value, the inputs that missing alone can make it missing, and through which rules "
+    "(implies --missing-data).",
+)
 @stdin_name_option()
-def check(files: tuple[str, ...], fmt: str, strict: bool, stdin_name: str) -> None:
+def check(
+    files: tuple[str, ...], fmt: str, strict: bool, missing_data: bool, explain_missing: bool, stdin_name: str
+) -> None:
     """Check policy FILES (or folders of them; - for standard input) for every mistake that can be caught before data.
 
     Exits 0 when there is no error (warnings are printed), 1 when there is any error
@@ -58,7 +71,12 @@ def check(files: tuple[str, ...], fmt: str, strict: bool, stdin_name: str) -> No
     for path in expand(files):
         processing(path)
         try:
-            results.append(check_source(stdin_source(stdin_name)) if str(path) == STDIN else check_file(path))
+            blanks = missing_data or explain_missing
+            source = stdin_source(stdin_name) if str(path) == STDIN else None
+            if source is not None:
+                results.append(check_source(source, blanks))
+            else:
+                results.append(check_file(path, missing_data=True) if blanks else check_file(path))
         except Unreadable as error:
             unreadable.append((path, error))
         except Exception as error:  # reported among this file's diagnostics, in every format; the others still checked
@@ -98,6 +116,13 @@ def check(files: tuple[str, ...], fmt: str, strict: bool, stdin_name: str) -> No
                 f"checked {plural(len(results), 'file')}{unread}: "
                 f"{plural(errors, 'error')}, {plural(len(all_diags) - errors, 'warning')}"
             )
+    if explain_missing and fmt == "text":
+        from policyc.semantics.missing import explain_missing as missing_map
+
+        for r in results:
+            if r.checked is not None:
+                for line in missing_map(r.checked, r.sources, r.path):
+                    click.echo(printable(line))
     if unreadable:
         sys.exit(2)
     sys.exit(1 if any(d.is_error or strict for d in all_diags) else 0)

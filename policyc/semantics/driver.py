@@ -10,6 +10,7 @@ from policyc.syntax.diagnostics import Diagnostics
 from policyc.syntax.read import NotAPolicy, parse_source, read_base, read_source
 from policyc.syntax.source import Source
 
+from . import missing
 from .check import Checked, check
 from .resolve import build_scope, merge, order_values
 
@@ -72,8 +73,9 @@ def _load(source: Source, sources: dict[str, Source], diags: Diagnostics, stack:
     return merge(base, policy, diags), True
 
 
-def check_source(source: Source) -> Result:
-    """Parse, resolve and check one policy file (and its base); collect every diagnostic."""
+def check_source(source: Source, missing_data: bool = False) -> Result:
+    """Parse, resolve and check one policy file (and its base); collect every diagnostic. With `missing_data`, also
+    warn (PC352) of each input without a default that, missing alone, can blank the outcome."""
     diags = Diagnostics()
     result = Result(source.path, {source.path: source}, diags)
     try:
@@ -93,12 +95,14 @@ def check_source(source: Source) -> Result:
         return result
     if not diags.has_errors:
         result.checked = checked
+        if missing_data:
+            missing.report(checked, result.sources, diags)
     return result
 
 
-def check_file(path: str | Path) -> Result:
+def check_file(path: str | Path, missing_data: bool = False) -> Result:
     try:
         source = read_source(path)
     except (OSError, UnicodeDecodeError) as error:
         raise Unreadable(str(error)) from error
-    return check_source(source)
+    return check_source(source, missing_data)
