@@ -372,7 +372,7 @@ def compare(
             source = formats.read(read.path, options)
         text = source.text
         if given is not None:
-            through = mappings.translated(given, text, read.path)
+            through = mappings.translated(given, text, read.path, tuple(p.compiled.program for p in policies))
             text = through.text
     except DataError as error:
         raise DataError(read.placed(source.placed(error.message))) from None

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import csv
 import datetime
+import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -350,3 +352,136 @@ def test_compare_and_agree_read_workbooks(sample, tmp_path):
     on_book = invoke("compare", SHIPPED, SHIPPED, "--data", book, "--sheet", "Data", "--format", "json")
     assert on_csv.exit_code == 0 and on_book.exit_code == 0, on_book.stderr
     assert on_book.stdout == on_csv.stdout.replace(str(path), str(book))
+
+
+# ---------------------------------------------------------------- mapping options for published files
+
+PUBLISHED = """\
+org,kind,deficit,rating,ae_pct,bed_count
+R1,Acute,N,Good,95.2%,"1,234"
+R2,Acute,Y,requires improvement,*,..
+R3,Ambulance,N,OUTSTANDING,78%,12
+R4,Acute,no,good,n/a,-
+"""
+
+MAPPING = """\
+missing = "default"
+
+[columns]
+org_type = "kind"
+in_deficit = "deficit"
+cqc = "rating"
+ae = "ae_pct"
+beds = "bed_count"
+
+[values.org_type]
+"Acute" = "acute"
+"Ambulance" = "ambulance"
+
+[values.in_deficit]
+"Y" = "yes"
+"N" = "no"
+
+[numbers]
+percent_sign = true
+thousands = ","
+"""
+
+
+def through(small, tmp_path, mapping: str, table: str = PUBLISHED):
+    from policyc.data import mapping as mappings
+
+    path = tmp_path / "map.toml"
+    path.write_text(mapping, encoding="utf-8")
+    return mappings.load_through(mappings.load(str(path)), table, "published.csv", small).frame
+
+
+def test_markers_percent_signs_thousands_and_display_labels_read_through_a_mapping(small, tmp_path):
+    frame = through(small, tmp_path, MAPPING)
+    assert frame.columns["ae"].tolist()[0] == 95.2 and frame.columns["ae"].tolist()[2] == 78.0
+    assert np.isnan(frame.columns["ae"][1]) and np.isnan(frame.columns["ae"][3])
+    assert frame.columns["beds"].tolist()[::2] == [1234.0, 12.0]
+    assert np.isnan(frame.columns["beds"][1]) and np.isnan(frame.columns["beds"][3])
+    # a scale's value by its words in any case, or its name; outstanding is 0, good 1, requires_improvement 2
+    assert frame.columns["cqc"].tolist() == [1.0, 2.0, 0.0, 1.0]
+    # "no" is already the policy's yes/no though [values.in_deficit] does not list it
+    assert frame.columns["in_deficit"].tolist() == [0.0, 1.0, 0.0, 0.0]
+
+
+def test_without_the_options_the_cells_are_bad_data(small, tmp_path):
+    plain = MAPPING.replace('missing = "default"\n', "").split("[numbers]")[0]
+    with pytest.raises(DataError) as caught:
+        through(small, tmp_path, plain)
+    lines = caught.value.message.split("\n")
+    assert lines[0] == (
+        'published.csv, line 2, column ae_pct (read as ae): expected a number (percent), found "95.2%" '
+        "(and 3 more rows)"
+    )
+    assert '  published.csv, line 2, column bed_count (read as beds): expected a number (count), found "1,234"' in lines
+
+
+def test_a_percent_sign_is_read_only_for_a_percent_input(small, tmp_path):
+    table = "org,kind,deficit,rating,ae_pct,bed_count\nR1,Acute,N,Good,95,12%\n"
+    with pytest.raises(DataError) as caught:
+        through(small, tmp_path, MAPPING, table)
+    assert caught.value.message == (
+        'published.csv, line 2, column bed_count (read as beds): expected a number (count), found "12%"'
+    )
+
+
+def test_a_chosen_list_of_markers_and_decimal_commas(small, tmp_path):
+    mapping = MAPPING.replace('missing = "default"', 'missing = ["x"]').replace(
+        'thousands = ","', 'thousands = "."\ndecimal = ","'
+    )
+    table = 'org,kind,deficit,rating,ae_pct,bed_count\nR1,Acute,N,Good,"95,5%",1.234\nR2,Acute,N,Good,X,3\n'
+    frame = through(small, tmp_path, mapping, table)
+    assert frame.columns["ae"][0] == 95.5 and np.isnan(frame.columns["ae"][1])
+    assert frame.columns["beds"].tolist() == [1234.0, 3.0]
+    # "*" is not among the markers chosen
+    with pytest.raises(
+        DataError, match=r'line 2, column ae_pct \(read as ae\): expected a number \(percent\), found "\*"'
+    ):
+        through(small, tmp_path, mapping, table.replace("X", "*").replace('"95,5%"', "*"))
+
+
+def test_an_unlisted_cell_that_is_not_the_policy_s_either_is_still_an_error(small, tmp_path):
+    table = "org,kind,deficit,rating,ae_pct,bed_count\nR1,Acute,maybe,Good,95,12\n"
+    with pytest.raises(DataError) as caught:
+        through(small, tmp_path, MAPPING, table)
+    assert caught.value.message.startswith(
+        'published.csv, line 2, column `deficit`: "maybe" is not in [values.in_deficit] of'
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("missing = 3", '`missing` must be "default" (*, .., -, NA, n/a) or a list of cells'),
+        ('missing = ["Y"]', '"Y" is in `missing` and in [values.in_deficit]; keep one'),
+        ("[numbers]\npercent = true", "unknown key `percent` in [numbers]"),
+        ('[numbers]\nthousands = "1"', "[numbers] thousands must be one character that is not a digit"),
+        ('[numbers]\nthousands = ","\ndecimal = ","', "[numbers] thousands and decimal must differ"),
+    ],
+)
+def test_mapping_options_are_checked(tmp_path, option, message):
+    from policyc.data import mapping as mappings
+
+    path = tmp_path / "map.toml"
+    path.write_text(option + '\n[values.in_deficit]\n"Y" = "yes"\n' if option.startswith("missing") else option + "\n")
+    with pytest.raises(DataError, match=re.escape(message)):
+        mappings.load(str(path))
+
+
+def test_a_workbook_through_a_mapping_names_its_cells(small, tmp_path):
+    rows = list(csv.reader(PUBLISHED.splitlines()))
+    rows[3][2] = "perhaps"
+    book = workbook(rows, tmp_path / "published.xlsx")
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    policy = tmp_path / "small.policy"
+    policy.write_text(SMALL, encoding="utf-8")
+    result = invoke("eval", policy, "--data", book, "--sheet", "Data", "--map", mapping)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f'error: {book}, Data!C4, column `deficit`: "perhaps" is not in [values.in_deficit]'
+    )

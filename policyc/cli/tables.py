@@ -628,7 +628,7 @@ def run_compare(
         source = formats.read(data, reading)
         text = source.text
         if given is not None:
-            read = mappings.translated(given, text, data)
+            read = mappings.translated(given, text, data, (compiled[0].program, compiled[1].program))
             text = read.text
     except DataError as error:
         fail(f"error: {source.placed(error.message) if source is not None else error.message}")

@@ -10,13 +10,31 @@ from pathlib import Path
 
 import attrs
 
-from policyc.data.cells import parse_period
+from policyc.data.cells import parse, parse_period
 from policyc.data.table import DataError, Loaded, Writer, load_text, records, wrong_width
 from policyc.ir import nodes as ir
+from policyc.semantics.types import Type
 from policyc.syntax.diagnostics import did_you_mean
 from policyc.syntax.text import printable
 
-SECTIONS = ("title", "source", "assumptions", "columns", "values", "defaults", "constants", "published", "long")
+SECTIONS = (
+    "title",
+    "source",
+    "assumptions",
+    "columns",
+    "values",
+    "defaults",
+    "constants",
+    "published",
+    "long",
+    "missing",
+    "numbers",
+)
+# `missing = "default"`: the markers published tables write for a value suppressed or not available.
+DEFAULT_MISSING = ("*", "..", "-", "NA", "n/a")
+NUMBERS_KEYS = ("percent_sign", "thousands", "decimal")
+# The columns that name a row, which a marker of a missing value never empties.
+KEYS = ("org", "org_type", "period")
 LONG_KEYS = ("key", "value", "period", "inputs", "published", "ignored", "periods")
 # A financial year's quarter as NHS England writes it, `Q1 2025/26`, read as the period `2025Q1`.
 FINANCIAL_QUARTER = re.compile(r"Q([1-4])\s+(\d{4})/\d{2}")
@@ -53,6 +71,15 @@ class Long:
 
 
 @attrs.frozen
+class Numbers:
+    """How a published table writes numbers: `95.2%` for a percent, `1,234` with a thousands separator."""
+
+    percent_sign: bool = False  # a percent input's cell may end in `%`
+    thousands: str | None = None  # the thousands separator number cells may hold (`,`)
+    decimal: str = "."  # the decimal separator (`,` in much of Europe)
+
+
+@attrs.frozen
 class Mapping:
     path: str
     title: str
@@ -63,6 +90,8 @@ class Mapping:
     published: Published | None
     assumptions: tuple[str, ...]  # what the mapping takes to be so without a source, said in every report
     long: Long | None = None
+    missing: tuple[str, ...] = ()  # cells read as missing (empty), matched without regard to case
+    numbers: Numbers | None = None
 
 
 def load(path: str) -> Mapping:
@@ -120,7 +149,53 @@ def load(path: str) -> Mapping:
     if not isinstance(title, str):
         raise DataError(f"{path}: `title` must be a string")
     long = _long(document["long"], path, columns) if "long" in document else None
-    return Mapping(path, title, columns, recoded, defaults, constants, published, tuple(assumptions), long)
+    missing = _missing(document.get("missing", []), path, recoded)
+    numbers = _numbers(document["numbers"], path) if "numbers" in document else None
+    return Mapping(
+        path, title, columns, recoded, defaults, constants, published, tuple(assumptions), long, missing, numbers
+    )
+
+
+def _missing(value, path: str, recoded: dict[str, dict[str, str]]) -> tuple[str, ...]:
+    if value == "default":
+        markers = DEFAULT_MISSING
+    elif isinstance(value, list) and all(isinstance(m, str) and m.strip() for m in value):
+        markers = tuple(m.strip() for m in value)
+    else:
+        raise DataError(
+            f'{path}: `missing` must be "default" ({", ".join(DEFAULT_MISSING)}) or a list of cells, '
+            'such as ["*", ".."]'
+        )
+    for name, table in recoded.items():
+        for key in table:
+            if key.strip().casefold() in {m.casefold() for m in markers}:
+                raise DataError(f'{path}: "{printable(key)}" is in `missing` and in [values.{name}]; keep one')
+    return markers
+
+
+def _numbers(value, path: str) -> Numbers:
+    table = _table(value, path, "numbers")
+    for key in table:
+        if key not in NUMBERS_KEYS:
+            hint = did_you_mean(key, NUMBERS_KEYS)
+            raise DataError(
+                f"{path}: unknown key `{key}` in [numbers]; expected one of {', '.join(NUMBERS_KEYS)}"
+                + (f"; {hint}" if hint else "")
+            )
+    percent = table.get("percent_sign", False)
+    if not isinstance(percent, bool):
+        raise DataError(f"{path}: [numbers] percent_sign must be true or false")
+    decimal = table.get("decimal", ".")
+    if decimal not in (".", ","):
+        raise DataError(f'{path}: [numbers] decimal must be "." or ","')
+    thousands = table.get("thousands")
+    if thousands is not None and (
+        not isinstance(thousands, str) or len(thousands) != 1 or thousands.isdigit() or thousands in "+-\r\n"
+    ):
+        raise DataError(f'{path}: [numbers] thousands must be one character that is not a digit, such as ","')
+    if thousands == decimal:
+        raise DataError(f'{path}: [numbers] thousands and decimal must differ (both are "{decimal}")')
+    return Numbers(percent, thousands, decimal)
 
 
 def _long(value, path: str, columns: dict[str, str]) -> Long:
@@ -200,7 +275,7 @@ def load_through(
     """The table loaded for `program` through `mapping` (if any), its messages naming the source's lines and columns."""
     if mapping is None:
         return load_text(text, path, program, allow_missing)
-    read = translated(mapping, text, path)
+    read = translated(mapping, text, path, (program,))
     return load_text(read.text, path, program, allow_missing, called=read.called, place=read.place)
 
 
@@ -219,12 +294,66 @@ class Translated:
     called: dict[str, str]
 
 
-def translated(mapping: Mapping, text: str, path: str) -> Translated:
-    """The table's text as the policy's inputs: through the mapping, a long table pivoted first."""
+def translated(mapping: Mapping, text: str, path: str, programs: tuple[ir.Program, ...] = ()) -> Translated:
+    """The table's text as the inputs of the policies `programs`: through the mapping, a long table pivoted first."""
+    forms = Forms(mapping, programs)
     if mapping.long is None:
-        return Translated(apply(mapping, text, path), None, called(mapping))
+        return Translated(apply(mapping, text, path, forms=forms), None, called(mapping))
     wide, place = pivot(mapping, text, path)
-    return Translated(apply(mapping, wide, path, place), place, {**called(mapping), **long_names(mapping.long)})
+    return Translated(apply(mapping, wide, path, place, forms), place, {**called(mapping), **long_names(mapping.long)})
+
+
+class Forms:
+    """What a mapping reads a cell as beyond its [values]: a marker of a missing value as empty, a cell already
+    in a policy's form as it is, a scale's value by its name or words in any case (`Good` as `good`), and numbers
+    written as [numbers] says (`95.2%`, `1,234`). `programs` are the policies the table is read for."""
+
+    def __init__(self, mapping: Mapping, programs: tuple[ir.Program, ...] = ()):
+        self.markers = {marker.casefold() for marker in mapping.missing}
+        self.numbers = mapping.numbers
+        self.types: dict[str, list[Type]] = {}
+        self.words: dict[str, dict[str, str | None]] = {}  # column -> {a value's name or words, folded -> value}
+        self.seen: dict[tuple[str, str], str | None] = {}
+        for program in programs:
+            descriptions = dict(program.descriptions)
+            for decl in program.outputs():
+                self.types.setdefault(decl.name, []).append(decl.type)
+                if decl.type.kind == "scale" and decl.type.scale is not None:
+                    words = self.words.setdefault(decl.name, {})
+                    named = dict(descriptions.get(decl.type.scale, ()))
+                    for label in decl.type.labels:
+                        for said in (label, named.get(label)):
+                            if said:
+                                folded = said.strip().casefold()
+                                words[folded] = label if words.get(folded, label) == label else None
+
+    def missing(self, name: str, cell: str) -> bool:
+        return bool(self.markers) and name not in KEYS and cell.strip().casefold() in self.markers
+
+    def policy_form(self, name: str, cell: str) -> str | None:
+        """The cell as the policy reads it, where it already is in the policy's form or names a scale's value."""
+        key = (name, cell)
+        if key not in self.seen:
+            found = next((cell for t in self.types.get(name, ()) if not parse([cell], t)[1]), None)
+            self.seen[key] = found if found is not None else self.words.get(name, {}).get(cell.casefold())
+        return self.seen[key]
+
+    def number(self, name: str, cell: str) -> str:
+        """A number cell as the reader takes it, where [numbers] says how the table writes them."""
+        numbers = self.numbers
+        types = [t for t in self.types.get(name, ()) if t.kind == "number"]
+        if numbers is None or not types:
+            return cell
+        text = cell.strip()
+        if numbers.percent_sign and text.endswith("%") and any(t.unit == "percent" for t in types):
+            text = text[:-1].rstrip()
+        if numbers.thousands is not None:
+            grouped = rf"[+-]?\d{{1,3}}(?:{re.escape(numbers.thousands)}\d{{3}})+(?:{re.escape(numbers.decimal)}\d+)?"
+            if re.fullmatch(grouped, text):
+                text = text.replace(numbers.thousands, "")
+        if numbers.decimal == "," and re.fullmatch(r"[+-]?\d*,\d+", text):
+            text = text.replace(",", ".")
+        return text if text != cell.strip() else cell
 
 
 # A wide line and a column (None: the row as a whole) to the line of the long table the cell came from.
@@ -367,12 +496,14 @@ def _period(cell: str, path: str, line: int, column: str) -> str:
     )
 
 
-def apply(mapping: Mapping, text: str, data_path: str, place: Place | None = None) -> str:
+def apply(mapping: Mapping, text: str, data_path: str, place: Place | None = None, forms: Forms | None = None) -> str:
     """The CSV `text` with the mapping applied, each record starting on the line it starts on in `text`.
 
     Mapped columns take their policy names; other columns pass through unless a mapped column takes their name.
-    A record that shrinks (a recoded cell over two lines) is followed by blank lines in its place.
+    A record that shrinks (a recoded cell over two lines) is followed by blank lines in its place. `forms` says what
+    a cell is read as beyond the mapping's [values] (by default, only a marker of a missing value).
     """
+    forms = forms or Forms(mapping)
     rows = records(text, data_path)
     _, _, header = next(rows, (0, 0, None))
     if header is None:
@@ -416,7 +547,15 @@ def apply(mapping: Mapping, text: str, data_path: str, place: Place | None = Non
         cells = []
         for name, n in sources:
             cell = record[n]
+            if forms.missing(name, cell):
+                cell = ""
             recode = mapping.values.get(name)
+            if cell.strip() and (recode is None or cell.strip() not in recode):
+                as_policy = forms.policy_form(name, cell.strip()) if recode is not None or name in forms.words else None
+                if as_policy is not None:
+                    cell, recode = as_policy, None
+                elif recode is None and forms.numbers is not None:
+                    cell = forms.number(name, cell)
             if recode is not None and cell.strip():
                 if cell.strip() not in recode:
                     known = ", ".join(f'"{printable(k)}"' for k in recode)
