@@ -417,7 +417,13 @@ SPECS: dict[str, Spec | Rated | dict[str, Spec]] = {
     # Ambulance Category A, 2009/10: 8 minutes about 74-78% (target 75%), 19 minutes about 95-97% (95%).
     "cat_a_8min": Spec(76.0, 1.6, 65, 85, 1),
     "cat_a_19min": Spec(96.0, 1.0, 88, 100, 1),
+    # Category B within 19 minutes (target 95%): drawn about the target, with a tail below it.
+    "cat_b_19min": Spec(95.5, 1.5, 85, 100, 1),
 }
+
+# Metrics added to a policy after the files were first made, each drawn from a stream of its own so
+# that every column drawn after it keeps its values.
+OWN_STREAM = frozenset({"cat_b_19min"})
 
 # NHS plans are agreed at breakeven, so a large share of organisations report exactly 0.00: figures
 # within this distance of 0 are reported as 0 (published Q3 2025/26: the acute 75th centile of
@@ -456,9 +462,14 @@ DESIGNATED_FROM = 3
 GAP_PERIOD = 3  # the quarter (2009Q4) that one trust, underperforming either side of it, did not return
 
 
+# Contextual metrics are read, not scored, so the compiled policy keeps no direction for them: the
+# policy's own (`lower is better` for each of these).
+CONTEXTUAL_HIGHER = {"preterm_births_gap": False, "early_diagnosis_gap": False, "mi_stroke_gap": False}
+
+
 def directions(program: ir.Program) -> dict[str, bool]:
     """Whether a higher value is better, for each metric that is a number."""
-    return {
+    return CONTEXTUAL_HIGHER | {
         d.metric: higher_is_better(d.scoring)
         for d in program.decls
         if isinstance(d, ir.Score) and not isinstance(d.scoring, ir.Mapped)
@@ -501,16 +512,17 @@ def draw_metrics(rng: np.random.Generator, program: ir.Program, pop: Population)
             continue
         values = np.full(pop.strength.shape, np.nan)
         mask = applies(program, column, pop)
+        stream = rng.spawn(1)[0] if column.name in OWN_STREAM else rng
         for org_type in dict.fromkeys(pop.types[mask]):
             rows = pop.types == org_type
             spec = spec_for(column.name, org_type)
-            z = latent(rng, pop.strength[rows], spec.loading)
+            z = latent(stream, pop.strength[rows], spec.loading)
             if spec.annual:
                 z = z[:, pop.year_start]
             if isinstance(spec, Rated):
                 values[rows] = rated(z, spec.shares)
             else:
-                values[rows] = shaped(rng, spec, z if higher[column.name] else -z)
+                values[rows] = shaped(stream, spec, z if higher[column.name] else -z)
         if column.name in BREAKEVEN:
             values[np.abs(values) < BREAKEVEN[column.name]] = 0.0
         out[column.name] = values
@@ -543,7 +555,7 @@ def labelled(positions: np.ndarray, labels: tuple[str, ...], mask: np.ndarray) -
 
 
 def oversight_inputs(program: ir.Program, pop: Population, metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """in_deficit, rsp_entry and the ICB system tests, answered from the organisations' own figures."""
+    """in_deficit, rsp_entry, in_rsp and the ICB system tests, answered from the organisations' own figures."""
     planned = metrics["planned_surplus_deficit"]
     supported = (planned == 0) & (pop.strength[:, pop.year_start] < DEFICIT_SUPPORT)
     rsp = np.zeros(pop.strength.shape, dtype=bool)
@@ -551,7 +563,10 @@ def oversight_inputs(program: ir.Program, pop: Population, metrics: dict[str, np
         rows = pop.types == org_type
         rsp[weakest(pop, rows, round(RSP_SHARE * rows.sum()))] = True
     icb = pop.types == "icb"
-    tests = {"in_deficit": (planned < 0) | supported, "rsp_entry": rsp}
+    # Those entering the programme in a quarter are in it from the next (none leaves within the year).
+    in_rsp = np.zeros_like(rsp)
+    in_rsp[:, 1:] = rsp[:, :-1]
+    tests = {"in_deficit": (planned < 0) | supported, "rsp_entry": rsp, "in_rsp": in_rsp}
     higher = directions(program)
     for name, (metric, share) in SYSTEM_TESTS.items():
         oriented = metrics[metric] if higher[metric] else -metrics[metric]
@@ -579,6 +594,8 @@ def performance_inputs(rng: np.random.Generator, program: ir.Program, pop: Popul
         "major_failing": yes_no(failing, mask),
         # Designation follows the trust's categories: performance_2009 gives it once they are known.
         "designated_challenged": yes_no(np.zeros(pop.strength.shape, dtype=bool), mask),
+        # The synthetic trusts have no cash position: none is unable to repay its loans.
+        "unable_to_repay_loans": yes_no(np.zeros(pop.strength.shape, dtype=bool), mask),
     }
 
 

@@ -118,7 +118,7 @@ def test_the_compare_summary_of_the_bundled_dataset_fits_the_terminal(at_termina
     assert result.exit_code == 0, result.output
     assert max(map(len, result.stdout.splitlines())) <= columns
     assert "What drove the moves" in result.stdout
-    assert "59  B: segment: no better than 3 when in_deficit" in result.stdout
+    assert "59  B: adjusted_segment: no better than 3 when in_deficit" in result.stdout
     # each mover's outcome with its decisive step, not the step that only passes the delivery score on
     assert "    B: delivery_score 4: average_score " in result.stdout
     assert "segment 4: delivery_score as segment" not in result.stdout

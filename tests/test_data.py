@@ -206,8 +206,8 @@ def test_an_input_no_rule_reads_is_still_needed(program):
 def test_oversight_average_score_alone_does_not_free_the_metrics(oversight):
     # Every metric's score and the domain scores are reported too, and they read the metrics.
     system = [c.name for c in oversight.columns if c.name.startswith("sys_")]
-    header = ["org", "org_type", "average_score", "in_deficit", "rsp_entry", *system]
-    row = ["A1", "acute", "2.5", "no", "no", *["no"] * len(system)]
+    header = ["org", "org_type", "average_score", "in_deficit", "rsp_entry", "in_rsp", *system]
+    row = ["A1", "acute", "2.5", "no", "no", "no", *["no"] * len(system)]
     text = ",".join(header) + "\n" + ",".join(row) + "\n"
     metrics = [c.name for c in oversight.columns if c.kind == "metric"]
     assert len(metrics) == 79
@@ -223,8 +223,11 @@ def test_oversight_average_score_alone_does_not_free_the_metrics(oversight):
 def test_oversight_scores_given_in_full_free_every_metric(oversight):
     system = [c.name for c in oversight.columns if c.name.startswith("sys_")]
     scores = [d.name for d in oversight.decls if isinstance(d, ir.Score)]
-    header = ["org", "org_type", "in_deficit", "rsp_entry", *system, *scores]
-    row = ["A1", "acute", "no", "no", *["no"] * len(system), *["2"] * len(scores)]
+    # contextual metrics (the deprivation gaps) have no score to give: they are read as they are
+    contextual = [c.name for c in oversight.columns if c.kind == "metric" and f"{c.name}.score" not in scores]
+    assert len(contextual) == 3
+    header = ["org", "org_type", "in_deficit", "rsp_entry", "in_rsp", *system, *scores, *contextual]
+    row = ["A1", "acute", "no", "no", "no", *["no"] * len(system), *["2"] * len(scores), *[""] * len(contextual)]
     loaded = load_text(",".join(header) + "\n" + ",".join(row) + "\n", "nof.csv", oversight)
     assert loaded.needed_missing == [] and loaded.warnings == []
     assert loaded.frame.columns["ae_4_hours.score"].tolist() == [2.0]
@@ -261,8 +264,7 @@ def test_not_utf8(tmp_path, program):
     with pytest.raises(DataError) as raised:
         load(str(path), program)
     assert raised.value.message == (
-        f"{path}, line 3: the file is not UTF-8 text (byte 0xe9); save the table as UTF-8 CSV, "
-        "or try --encoding cp1252"
+        f"{path}, line 3: the file is not UTF-8 text (byte 0xe9); save the table as UTF-8 CSV, or try --encoding cp1252"
     )
 
 

@@ -531,7 +531,14 @@ def test_the_oversight_policy_quartiles_and_finance_override():
 
     path = Path(__file__).parent.parent / "policies" / "oversight_2025.policy"
     p = compile_policy(path.read_text(), header="")
-    out = run(p, ["acute"] * 4, average_score=[1.5, 2.0, 2.5, 3.0], in_deficit=[0, 0, 1, 0], rsp_entry=[0, 1, 0, 1])
+    out = run(
+        p,
+        ["acute"] * 4,
+        average_score=[1.5, 2.0, 2.5, 3.0],
+        in_deficit=[0, 0, 1, 0],
+        rsp_entry=[0, 1, 0, 1],
+        in_rsp=[0, 0, 0, 0],
+    )
     assert out["delivery_score"] == [1.0, 2.0, 3.0, 4.0]
     # segment positions: 1 -> 0; deficit caps segment 3 at 3; segment 4 with rsp_entry becomes 5
     assert out["segment"] == [0, 1, 2, 4]

@@ -266,7 +266,7 @@ FIGURE_1_RANKED = {  # (value, the figure's score): ranked within a cohort the f
 
 def figure_1_trust() -> dict[str, Any]:
     trust: dict[str, Any] = acute(
-        org="figure_1", cqc_safe="good", in_deficit=False, rsp_entry=False, **FIGURE_1_SCORED_BY_STANDARD
+        org="figure_1", cqc_safe="good", in_deficit=False, rsp_entry=False, in_rsp=False, **FIGURE_1_SCORED_BY_STANDARD
     )
     for metric, (value, score) in FIGURE_1_RANKED.items():
         trust[metric] = value
@@ -290,7 +290,7 @@ def test_figure_1_average_score_is_1_53():
 def test_figure_1_lowest_quartile_gives_delivery_score_1():
     """Manual, Figure 1, step 3: 1.53 in the lowest quartile of its cohort gives delivery score 1 (segment 1)."""
     others = [
-        acute(org=f"t{k}", average_score=a, in_deficit=False, rsp_entry=False)
+        acute(org=f"t{k}", average_score=a, in_deficit=False, rsp_entry=False, in_rsp=False)
         for k, a in enumerate((2.0, 2.5, 3.0, 1.9, 2.7))
     ]
     out = evaluate([figure_1_trust(), *others])
@@ -372,7 +372,7 @@ def test_delivery_score_quartiles_within_the_cohort_and_ties():
 )
 def test_finance_override(delivery, in_deficit, segment):
     """Step 3: a trust in deficit with delivery score 1 or 2 is in segment 3; 3 and 4 are unchanged."""
-    (out,) = evaluate([acute(delivery_score=delivery, in_deficit=in_deficit, rsp_entry=False)])
+    (out,) = evaluate([acute(delivery_score=delivery, in_deficit=in_deficit, rsp_entry=False, in_rsp=False)])
     assert out["segment"] == segment
     assert out["rsp_entry_outside_segment_4"] is False
 
@@ -391,7 +391,7 @@ def test_finance_override(delivery, in_deficit, segment):
 )
 def test_recovery_support_programme(delivery, in_deficit, rsp_entry, segment, outside):
     """Step 4: segment 4 with rsp_entry is segment 5; rsp_entry elsewhere changes nothing and is flagged."""
-    (out,) = evaluate([acute(delivery_score=delivery, in_deficit=in_deficit, rsp_entry=rsp_entry)])
+    (out,) = evaluate([acute(delivery_score=delivery, in_deficit=in_deficit, rsp_entry=rsp_entry, in_rsp=False)])
     assert out["segment"] == segment
     assert out["rsp_entry_outside_segment_4"] is outside
 
@@ -400,9 +400,9 @@ def test_an_organisation_with_no_metric_score_has_no_average_delivery_score_or_s
     """Step 2: no scored metric at all: average_score, delivery_score and segment are missing, not an error."""
     out = evaluate(
         [
-            acute(org="empty", in_deficit=False, rsp_entry=False),
-            acute(org="a", staff_engagement=7.0, in_deficit=False, rsp_entry=False),
-            acute(org="b", staff_engagement=6.0, in_deficit=True, rsp_entry=False),
+            acute(org="empty", in_deficit=False, rsp_entry=False, in_rsp=False),
+            acute(org="a", staff_engagement=7.0, in_deficit=False, rsp_entry=False, in_rsp=False),
+            acute(org="b", staff_engagement=6.0, in_deficit=True, rsp_entry=False, in_rsp=False),
         ]
     )
     assert [out[0][k] for k in ("average_score", "delivery_score", "segment")] == [None, None, None]
@@ -414,7 +414,7 @@ def test_an_organisation_with_no_metric_score_has_no_average_delivery_score_or_s
     assert column(out[1:], "delivery_score") == [1, 4]
     assert column(out[1:], "segment") == [1, 4]
     # alone in its cohort, too
-    (alone,) = evaluate([{"org_type": "ambulance", "in_deficit": False, "rsp_entry": False}])
+    (alone,) = evaluate([{"org_type": "ambulance", "in_deficit": False, "rsp_entry": False, "in_rsp": False}])
     assert (alone["average_score"], alone["delivery_score"], alone["segment"]) == (None, None, None)
 
 
@@ -564,23 +564,28 @@ def test_property_1_an_organisation_in_deficit_is_never_in_segment_1_or_2(orgs):
 
 
 @given(cohorts())
-def test_property_2_segment_5_comes_only_from_segment_4_with_rsp_entry(orgs):
-    """Step 4: with `base` the segment when no one has rsp_entry, segment 5 iff base 4 and rsp_entry."""
+def test_property_2_segment_5_comes_only_from_the_programme(orgs):
+    """Step 4: with `base` the segment when no one enters or is in the programme, segment 5 iff in_rsp, or
+    base 4 and rsp_entry; the adjusted segment is `base` whatever the programme says."""
     out = evaluate(orgs)
-    # rsp_entry is read on its own row only, so clearing it everywhere gives each row's segment before step 4
-    base = column(evaluate([{**org, "rsp_entry": False} for org in orgs]), "segment")
+    # rsp_entry and in_rsp are read on their own row only, so clearing them everywhere gives each row's
+    # segment before step 4
+    base = column(evaluate([{**org, "rsp_entry": False, "in_rsp": False} for org in orgs]), "segment")
     assert 5 not in base
+    assert column(out, "adjusted_segment") == base
     for org, row, before in zip(orgs, out, base, strict=True):
-        rsp = org["rsp_entry"]
-        note(f"{org['org']}: base {before}, rsp_entry {rsp}, segment {row['segment']}")
-        if row["segment"] == 5:
-            assert rsp is True and before == 4
-        if rsp is True and before == 4:
+        rsp, member = org["rsp_entry"], org["in_rsp"]
+        note(f"{org['org']}: base {before}, rsp_entry {rsp}, in_rsp {member}, segment {row['segment']}")
+        if member is True:
             assert row["segment"] == 5
-        if rsp is False or (before is not None and before != 4):
+        if row["segment"] == 5:
+            assert member is True or (rsp is True and before == 4)
+        if member is False and rsp is True and before == 4:
+            assert row["segment"] == 5
+        if member is False and (rsp is False or (before is not None and before != 4)):
             assert row["segment"] == before
-        if rsp is True and row["segment"] is not None:
-            assert row["rsp_entry_outside_segment_4"] is (row["segment"] != 5)
+        if rsp is True and before is not None:
+            assert row["rsp_entry_outside_segment_4"] is (before != 4)
         if rsp is False:
             assert row["rsp_entry_outside_segment_4"] is False
 
@@ -642,8 +647,216 @@ def test_property_6_a_metric_never_scores_an_org_type_it_does_not_apply_to(orgs)
 
 @given(cohorts())
 def test_property_7_segment_is_never_better_than_delivery_score(orgs):
-    """Every step after the delivery score only worsens (ICB adjustment, finance cap, RSP): segment >= delivery."""
-    for row in evaluate(orgs):
-        if row["segment"] is not None:
+    """Every step after the delivery score only worsens (ICB adjustment, finance cap, RSP): segment >= delivery.
+    A member of the programme is in segment 5 even with no delivery score."""
+    for org, row in zip(orgs, evaluate(orgs), strict=True):
+        if org["in_rsp"] is True:
+            assert row["segment"] == 5
+        elif row["segment"] is not None:
             assert row["delivery_score"] is not None
             assert row["segment"] >= row["delivery_score"]
+
+
+# ================================================================ C. the rules of the issue "real data is partial"
+
+
+def _provenance(name: str, kind: str) -> list[str]:
+    return [p.text for p in PROGRAM.decl(name).provenance if p.kind == kind]
+
+
+@pytest.mark.parametrize(
+    ("delivery", "in_deficit", "rsp_entry", "in_rsp", "adjusted", "segment", "outside"),
+    [
+        (1, False, False, True, 1, 5, False),  # in the programme: segment 5 though its score gives 1
+        (2, True, False, True, 3, 5, False),  # in deficit: 3, then 5
+        (3, False, True, True, 3, 5, True),  # entry outside segment 4 is flagged; membership gives 5
+        (4, False, False, True, 4, 5, False),
+        (2, False, False, False, 2, 2, False),  # out of the programme (transition criteria met): its score
+        (4, False, True, False, 4, 5, False),  # entering from segment 4
+        (4, False, False, False, 4, 4, False),
+        (2, False, True, False, 2, 2, True),  # entry recommended outside segment 4: nothing, flagged
+    ],
+)
+def test_segment_5_persists_while_the_organisation_is_in_the_programme(
+    delivery, in_deficit, rsp_entry, in_rsp, adjusted, segment, outside
+):
+    """Seed, Segmentation approach: organisations in RSP "automatically transition into segment 5"; Table 2:
+    "Transition out of segment 5 requires transition criteria to be met"; manual, step 4: "All providers in
+    the PIP will be placed in segment 5"."""
+    (out,) = evaluate([acute(delivery_score=delivery, in_deficit=in_deficit, rsp_entry=rsp_entry, in_rsp=in_rsp)])
+    assert (out["adjusted_segment"], out["segment"]) == (adjusted, segment)
+    assert out["rsp_entry_outside_segment_4"] is outside
+
+
+def test_a_trust_whose_score_improves_stays_in_segment_5_while_in_the_programme():
+    """A trust in the programme whose average moves from the worst to the best quartile stays in segment 5;
+    once out of it, its score gives the segment."""
+    cohort = [
+        acute(org=f"t{k}", average_score=a, in_deficit=False, rsp_entry=False, in_rsp=False)
+        for k, a in enumerate((2.0, 2.2, 2.4))
+    ]
+    # The trust at 3.0 is the worst of four: q3 = 2.4 + (3.0 - 2.4) * 0.25 = 2.55 < 3.0, so 4, entering: 5.
+    worst = evaluate([*cohort, acute(org="x", average_score=3.0, in_deficit=False, rsp_entry=True, in_rsp=False)])
+    assert worst[-1]["segment"] == 5
+    # Improved to 1.5, the best of four (q1 = 1.5 + (2.0 - 1.5) * 0.75 = 1.875): delivery score 1.
+    better = evaluate([*cohort, acute(org="x", average_score=1.5, in_deficit=False, rsp_entry=False, in_rsp=True)])
+    assert (better[-1]["delivery_score"], better[-1]["adjusted_segment"], better[-1]["segment"]) == (1, 1, 5)
+    left = evaluate([*cohort, acute(org="x", average_score=1.5, in_deficit=False, rsp_entry=False, in_rsp=False)])
+    assert left[-1]["segment"] == 1
+
+
+def test_the_quartile_rule_is_an_assumption_that_names_its_alternatives():
+    """The manual gives neither the interpolation method nor the side of a cut point a score on it takes."""
+    (text,) = _provenance("delivery_score", "assume")
+    for alternative in ("linear interpolation", "QUARTILE.EXC", "lower", "higher", "nearest", "midpoint", "`<`"):
+        assert alternative in text, alternative
+    assert "124 of 129" in text and "120" in text
+    # Scores 1.0, 2.0, 2.0, 3.0, 3.5: h = 4 * p gives q1 = v[1] = 2.0, q2 = v[2] = 2.0, q3 = v[3] = 3.0.
+    # The two trusts on q1 (and q2) take the better quartile, 1; 3.0 on q3 takes 3; 3.5 above it 4.
+    out = evaluate([acute(average_score=a) for a in (1.0, 2.0, 2.0, 3.0, 3.5)])
+    assert column(out, "delivery_score") == [1, 1, 1, 3, 4]
+
+
+GAPS = ("preterm_births_gap", "early_diagnosis_gap", "mi_stroke_gap")
+
+
+def test_the_deprivation_gaps_are_contextual_read_but_not_scored():
+    """Manual, Contextual metrics: metrics on health inequalities "are not scored and do not contribute to
+    segmentation"; the three deprivation gaps of Table 6 are read as such (an assumption naming them)."""
+    for gap in GAPS:
+        assert gap not in SCORES and gap in COLUMNS
+        (text,) = [a for a in _provenance(gap, "assume") if a.startswith("contextual")]
+        assert all(name in text for name in GAPS)
+    # Two ICBs, staff_engagement 7 and 6: scores 1.00 and 4.00. Their gaps (the better ICB's the wider)
+    # would, if scored, pull the averages to (1 + 3 * 4) / 4 = 3.25 and (4 + 3 * 1) / 4 = 1.75.
+    icbs = [
+        {"org_type": "icb", "staff_engagement": 7.0, **dict.fromkeys(GAPS, 9.0)},
+        {"org_type": "icb", "staff_engagement": 6.0, **dict.fromkeys(GAPS, 1.0)},
+    ]
+    out = evaluate(icbs)
+    assert column(out, "average_score") == [1.0, 4.0]
+    assert column(out, "preterm_births_gap") == [9.0, 1.0]
+
+
+MANUAL_DOMAINS = ("access", "effectiveness_experience", "patient_safety", "finance_productivity", "people_workforce")
+
+
+def test_one_set_of_domains_named_as_the_manual_names_them_each_with_a_segment():
+    """Manual, Creating domains: access to services, effectiveness and experience of care, patient safety,
+    finance and productivity, people and workforce; NHS England publishes each as a score and a segment."""
+    assert set(DOMAINS) == {f"domain_{d}" for d in MANUAL_DOMAINS} | {f"domain_{d}_segment" for d in MANUAL_DOMAINS}
+    # Five trusts on staff_engagement alone: scores 1 + 3 * r / 4 = 1, 1.75, 2.5, 3.25, 4, and so the people
+    # and workforce domain. Its cut points: q1 1.75, q2 2.5, q3 3.25; each on a cut point takes the better.
+    out = evaluate([acute(staff_engagement=v) for v in (7.6, 7.4, 7.2, 7.0, 6.8)])
+    assert column(out, "domain_people_workforce") == [1.0, 1.75, 2.5, 3.25, 4.0]
+    assert column(out, "domain_people_workforce_segment") == [1, 1, 2, 3, 4]
+    assert column(out, "domain_access_segment") == [None] * 5
+
+
+def test_domain_access_is_not_operating_priorities():
+    """NHS England's data file places the mental health length of stay in effectiveness and experience, and
+    the community 52-week waits and children and young people's mental health access in access."""
+    out = evaluate(
+        [
+            {"org_type": "mental_health", "mh_los_60_days": 10.0, "cyp_mh_access_change": 5.0},
+            {"org_type": "mental_health", "mh_los_60_days": 20.0, "cyp_mh_access_change": 10.0},
+            {"org_type": "community", "community_52_weeks": 2.0},
+        ]
+    )
+    # mh_los_60_days (lower is better): 1, 4; cyp_mh_access_change (higher is better): 4, 1; the community
+    # trust alone on its metric: 1. Access: 4, 1, 1; effectiveness and experience: 1, 4, none.
+    assert column(out, "domain_access") == [4.0, 1.0, 1.0]
+    assert column(out, "domain_effectiveness_experience") == [1.0, 4.0, None]
+    # access 4, 1, 1: q1 = q2 = 1, q3 = 2.5, so 4, 1, 1
+    assert column(out, "domain_access_segment") == [4, 1, 1]
+
+
+SYSTEM_TESTS = (
+    "sys_uec_tier_one",
+    "sys_elective_lowest_quartile",
+    "sys_cancer_lowest_quartile",
+    "sys_gp_satisfaction_lowest_quartile",
+    "sys_mh_out_of_area_highest_quartile",
+    "sys_finance_deficit",
+)
+
+
+@pytest.mark.parametrize(
+    ("answers", "delivery", "adjustment", "segment"),
+    [
+        ((True, None, None, None, None, None), 1, None, None),  # 1 failed, 5 unknown: could reach 2
+        ((None,) * 6, 1, None, None),  # nothing known: unknown, as the last
+        ((True, False, False, False, False, False), 1, False, 1),  # 1 failed, 5 passed
+        ((True, False, False, False, False, None), 1, None, None),  # 1 + 1 unknown = 2: could reach 2
+        ((False, False, False, False, False, None), 1, False, 1),  # 0 + 1 unknown < 2: no adjustment
+        ((True, True, None, None, None, None), 1, True, 2),  # 2 failed: one worse whatever the rest
+        ((True, None, None, None, None, None), 4, None, 4),  # unknown, but segment 4 goes no further
+        ((None,) * 6, 3, None, None),  # 3 could become 4
+    ],
+)
+def test_unanswered_system_tests_leave_the_adjustment_unknown_unless_the_answers_decide_it(
+    answers, delivery, adjustment, segment
+):
+    """One rule for unknown Table 7 tests: an unanswered test is neither a pass nor a failure."""
+    icb = {"org_type": "icb", "delivery_score": delivery, "in_deficit": False, "rsp_entry": False, "in_rsp": False}
+    (out,) = evaluate([{**icb, **dict(zip(SYSTEM_TESTS, answers, strict=True))}])
+    assert out["system_tests_failed"] == sum(a is True for a in answers)
+    assert out["system_tests_unknown"] == sum(a is None for a in answers)
+    assert out["system_adjustment"] is adjustment
+    assert out["segment"] == segment
+
+
+def test_a_trust_is_never_adjusted_as_an_icb():
+    (out,) = evaluate([acute(delivery_score=1, in_deficit=False, rsp_entry=False, in_rsp=False)])
+    assert (out["system_adjustment"], out["segment"]) == (False, 1)
+
+
+POLICY_TEXT = POLICY.read_text(encoding="utf-8")
+
+
+def _block(metric: str) -> str:
+    start = POLICY_TEXT.index(f"\nmetric {metric} ") + 1
+    return POLICY_TEXT[start : POLICY_TEXT.index("\n\n", start)]
+
+
+def test_every_metric_direction_is_marked_as_an_assumption():
+    """The seed states no metric's direction: each metric says why its direction is what it is."""
+    metrics = [c.name for c in PROGRAM.columns if c.kind == "metric"]
+    assert len(metrics) == 79
+    for metric in metrics:
+        block = _block(metric)
+        if "cqc_rating" in block.split("\n")[1]:
+            continue  # a rating, no direction
+        assert any(
+            ("higher is better" in a or "lower is better" in a or "gap is better" in a)
+            for a in _provenance(metric, "assume")
+        ), metric
+
+
+def test_the_cqc_safe_mapping_cites_its_source_and_marks_what_it_assumes():
+    assert any("regimes.md" in s for s in _provenance("cqc_safe", "source"))
+    assert any("Good at 2.00" in a for a in _provenance("cqc_safe", "assume"))
+
+
+def test_the_three_infection_metrics_have_distinct_titles():
+    titles = [_block(m).split("\n")[0].split('"')[1] for m in ("mrsa_rate", "cdiff_rate", "ecoli_rate")]
+    assert len(set(titles)) == 3
+    assert [t.split(" (")[0] for t in titles] == ["Rate of MRSA", "Rate of C-Difficile", "Rate of E-Coli"]
+
+
+CHANGE_METRICS = (
+    "waiting_list_change",
+    "ld_autism_inpatients_change",
+    "dental_urgent_growth",
+    "gp_direct_diagnostics",
+    "cmh_smi_access_change",
+    "cyp_elective_growth",
+    "cyp_mh_access_change",
+)
+
+
+def test_the_change_and_growth_metrics_say_why_they_have_no_floor():
+    """Manual, Example 2: a floor is "an instruction to improve metric performance from a baseline"."""
+    for metric in CHANGE_METRICS:
+        assert SCORES[metric].scoring.floor is None
+        assert any(a.startswith("ranked without a floor") for a in _provenance(metric, "assume")), metric

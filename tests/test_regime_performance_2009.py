@@ -53,7 +53,7 @@ ACUTE_STANDARDS = (
     "mrsa",
     "cdiff",
 )
-AMBULANCE_STANDARDS = ("cat_a_8min", "cat_a_19min")
+AMBULANCE_STANDARDS = ("cat_a_8min", "cat_a_19min", "cat_b_19min")
 
 
 def worse(*categories: str | None) -> str | None:
@@ -219,6 +219,44 @@ def test_user_experience_from_survey_scores_in_a_cohort(failed, expected) -> Non
     out = evaluate(*rows)
     assert [row["ux_passes"] for row in out] == [8] * 5 + [8 - failed]
     assert [row["user_experience"] for row in out] == ["performing"] * 5 + [expected]
+
+
+@pytest.mark.parametrize(
+    ("passes", "reported", "expected"),
+    [
+        (3, 3, "performing"),  # 3 / 3 = 1.00: all passing (counted against 8 it was underperforming)
+        (2, 3, "under_review"),  # 0.67
+        (1, 3, "underperforming"),  # 0.33
+        (3, 4, "performing"),  # 0.75
+        (2, 4, "under_review"),  # 0.50
+        (1, 2, "under_review"),  # 0.50
+        (0, 1, "underperforming"),
+        (1, 1, "performing"),
+        (5, 7, "under_review"),  # 0.714
+        (6, 8, "performing"),  # unchanged with all eight reported
+        (5, 8, "under_review"),
+        (3, 8, "underperforming"),
+    ],
+)
+def test_user_experience_with_partial_data_scales_the_thresholds_to_the_indicators_reported(
+    passes, reported, expected
+) -> None:
+    """Seed 3.5: failing is more than one sd below average, and the category comes from counting passes;
+    the policy scales the thresholds (6 and 4 of 8) to shares of those reported (0.75 and 0.5)."""
+    scores = {f"{m}.score": i < passes for i, m in enumerate(UX_METRICS[:reported])}
+    out = one(**scores)
+    assert (out["ux_passes"], out["ux_reported"]) == (passes, reported)
+    assert out["user_experience"] == expected
+
+
+def test_a_trust_reporting_three_indicators_all_passing_is_performing() -> None:
+    """Four trusts report the first three survey indicators only: 80, 80, 80, 70 on each. Mean 77.5, sample
+    sd 5, cut 72.5: the first three pass all three (3 / 3), the fourth fails all three (0 / 3)."""
+    rows = [{"org": f"T{i}", **dict.fromkeys(UX_METRICS[:3], 80 - 10 * (i == 3))} for i in range(4)]
+    out = evaluate(*rows)
+    assert [row["ux_reported"] for row in out] == [3] * 4
+    assert [row["ux_passes"] for row in out] == [3, 3, 3, 0]
+    assert [row["user_experience"] for row in out] == ["performing"] * 3 + ["underperforming"]
 
 
 def test_an_ambulance_trust_has_no_user_experience_category() -> None:
@@ -393,11 +431,80 @@ def test_finance_over_riding_rules_cap_the_category(score, planned, forecast, ex
     assert out["finance"] == expected
 
 
-@pytest.mark.parametrize(("score", "expected"), [(2.9, None), (2.2, "under_review"), (1.5, "underperforming")])
-def test_an_unknown_planned_position_leaves_finance_unknown_unless_the_cap_could_not_change_it(score, expected):
-    """docs/semantics.md, missing values: an adjustment whose condition is missing keeps a value it would
-    not change, else the value is missing. The planning cap (under review) cannot change underperforming."""
-    assert one(finance_score=score, planned_outturn=None, forecast_vs_plan=0)["finance"] == expected
+@pytest.mark.parametrize(
+    ("score", "planned", "forecast", "expected"),
+    [
+        (2.9, None, 0, "performing"),  # no plan: neither cap can be judged, so neither applies
+        (2.9, None, -1, "performing"),  # a forecast behind plan, but no plan to tell a forecast deficit
+        (2.2, None, -1, "under_review"),  # 2.10 <= 2.2 <= 2.40, no cap
+        (2.9, -0.5, None, "under_review"),  # the planned deficit caps; the forecast rule is left out
+        (2.9, 1, None, "performing"),
+        (2.9, None, None, "performing"),
+        (1.5, None, None, "underperforming"),
+    ],
+)
+def test_a_missing_planned_outturn_or_forecast_leaves_its_over_riding_rule_out(score, planned, forecast, expected):
+    """Finance with a missing FIMS cell: as the indicator is left out of the score (line `finance_score`), the
+    over-riding rule that rests on it is left out, so Finance, overall and the escalation runs stay known."""
+    assert one(finance_score=score, planned_outturn=planned, forecast_vs_plan=forecast)["finance"] == expected
+
+
+def test_a_missing_finance_cell_no_longer_breaks_overall_or_the_run() -> None:
+    """Three quarters underperforming on operational standards, the middle one without a planned outturn:
+    Finance is still scored (2.90 on the others), so overall is known and the run reaches three."""
+    quarters = []
+    for q, planned in enumerate((1.0, None, 1.0)):
+        quarters.append(
+            {
+                "org": "RXX",
+                "period": f"2009Q{q + 1}",
+                "finance_score": 2.9,
+                "planned_outturn": planned,
+                "forecast_vs_plan": 0.5,
+                "operational_standards": "underperforming",
+                "quality_safety": "performing",
+                "user_experience": "performing",
+                "major_failing": False,
+                "designated_challenged": False,
+            }
+        )
+    out = evaluate(*quarters)
+    assert [row["finance"] for row in out] == ["performing"] * 3
+    assert [row["overall"] for row in out] == ["underperforming"] * 3
+    assert [row["consecutive_underperforming"] for row in out] == [1, 2, 3]
+    assert out[-1]["challenged_discussion"] is True
+
+
+@pytest.mark.parametrize(
+    ("score", "unable", "expected"),
+    [
+        (2.9, True, "underperforming"),
+        (2.9, False, "performing"),
+        (2.9, None, "performing"),
+        (1.5, True, "underperforming"),
+    ],
+)
+def test_a_trust_unable_to_make_loan_repayments_for_lack_of_cash_is_capped_at_underperforming(
+    score, unable, expected
+) -> None:
+    """The forecast rule's companion in the 2012/13 list of over-riding rules; a missing answer is left out."""
+    out = one(finance_score=score, planned_outturn=1, forecast_vs_plan=0, unable_to_repay_loans=unable)
+    assert out["finance"] == expected
+
+
+def test_the_finance_over_riding_rules_say_where_each_comes_from() -> None:
+    """The planned-deficit cap has no source and says so; the 2.40 threshold is the 2011/12 service score,
+    applied to Finance as an extension; rounding before the thresholds is marked."""
+    finance = POLICY.read_text(encoding="utf-8")
+    assert "no source gives this rule" in finance
+    assert "applying it to the Finance score is an extension" in finance
+    assert "believed to use 5 points" not in finance and "not verified" not in finance
+    for name in ("finance_score", "operational_score"):
+        assert any("rounded to 2 decimal places before the thresholds" in p.text for p in PROGRAM.decl(name).provenance)
+    assert any("almost met" in p.text for p in PROGRAM.decl("sfbh").provenance)
+    assert any("10% above trajectory: no source" in p.text for p in PROGRAM.decl("mrsa").provenance)
+    for metric in UX_METRICS:
+        assert any("not foundation trusts" in p.text for p in PROGRAM.decl(f"{metric}.score").provenance), metric
 
 
 # ---------------------------------------------------------------- Operational Standards and Targets (3.5)
@@ -414,6 +521,7 @@ STANDARD_BANDS = {
     "cdiff": [(0, 3), (100, 3), (100.1, 2), (110, 2), (110.1, 0)],
     "cat_a_8min": [(75, 3), (74.9, 2), (70, 2), (69.9, 0)],
     "cat_a_19min": [(95, 3), (94.9, 2), (90, 2), (89.9, 0)],
+    "cat_b_19min": [(95, 3), (94.9, 2), (90, 2), (89.9, 0)],
 }
 ACHIEVED = {name: bands[0][0] for name, bands in STANDARD_BANDS.items()}
 FAILED = {name: bands[-1][0] for name, bands in STANDARD_BANDS.items()}
@@ -467,8 +575,9 @@ def test_acute_operational_standards_are_the_mean_points(points, score, expected
 
 
 @pytest.mark.parametrize(("eight", "nineteen"), list(product([3, 2, 0], repeat=2)))
-def test_ambulance_operational_standards_are_the_mean_of_its_two_standards(eight, nineteen) -> None:
-    """Seed 3.5, Operational Standards and Targets, for an ambulance trust's two Category A standards."""
+def test_ambulance_operational_standards_are_the_mean_of_its_standards_reported(eight, nineteen) -> None:
+    """Seed 3.5, Operational Standards and Targets, for an ambulance trust's two Category A standards (its
+    Category B standard not reported: left out)."""
     value = {m: {p: v for v, p in reversed(STANDARD_BANDS[m])} for m in AMBULANCE_STANDARDS}
     out = one(org_type="ambulance", cat_a_8min=value["cat_a_8min"][eight], cat_a_19min=value["cat_a_19min"][nineteen])
     mean = (eight + nineteen) / 2
@@ -476,6 +585,28 @@ def test_ambulance_operational_standards_are_the_mean_of_its_two_standards(eight
     assert out["operational_standards"] == (
         "performing" if mean > 2.4 else "under_review" if mean >= 2.1 else "underperforming"
     )
+
+
+@pytest.mark.parametrize(
+    ("points", "score", "expected"),
+    [
+        ((3, 3, 3), 3.0, "performing"),
+        ((3, 3, 2), 2.67, "performing"),  # 8 / 3 = 2.666..., to 2.67
+        ((3, 2, 2), 2.33, "under_review"),  # 7 / 3: an ambulance trust can now be under review
+        ((2, 2, 2), 2.0, "underperforming"),
+        ((3, 3, 0), 2.0, "underperforming"),  # Category B failed
+        ((0, 3, 3), 2.0, "underperforming"),
+    ],
+)
+def test_ambulance_category_b_within_19_minutes_is_the_third_standard(points, score, expected) -> None:
+    """House of Commons, 22 April 2009: "95 per cent. of category B... in 19 minutes", beside Category A's
+    75 per cent in eight minutes and 95 per cent in 19."""
+    value = {m: {p: v for v, p in reversed(STANDARD_BANDS[m])} for m in AMBULANCE_STANDARDS}
+    cells = {m: value[m][p] for m, p in zip(AMBULANCE_STANDARDS, points, strict=True)}
+    out = one(org_type="ambulance", **cells)
+    assert out["cat_b_19min.score"] == points[2]
+    assert out["operational_score"] == pytest.approx(score, abs=1e-9)
+    assert out["operational_standards"] == expected
 
 
 @pytest.mark.parametrize(
@@ -774,6 +905,7 @@ METRIC_RANGES = {
     "cdiff": (70.0, 115.0),
     "cat_a_8min": (69.0, 82.0),
     "cat_a_19min": (89.0, 100.0),
+    "cat_b_19min": (89.0, 100.0),
 }
 
 
