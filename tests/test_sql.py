@@ -184,3 +184,61 @@ def test_a_value_not_on_the_scale_fails_naming_the_policy_line_and_row():
         engine.evaluate(program, frame)
     assert failed.value.row == 1 and failed.value.where is not None and failed.value.where[1] == 5
     assert failed.value.message == "7 is not a value of scale `segment` (1, 2, 3)"
+
+
+COHORTS_POLICY = """policy "Cohorts" version "1"
+org types acute, community, ambulance
+cohort providers: acute, community
+input x "X": percent for all
+input y "Y": number for acute, community
+metric m "M" percent, higher is better, for all
+  ranked, standard 90
+metric n "N" percent, lower is better, for all
+  ranked, floor 95
+metric p "P" percent, higher is better, for all
+  ranked
+place = rank(x)
+share = percentile_rank(y)
+low = quantile(x, 0.1, method: exclusive)
+mid = quantile(y, 0.5, method: midpoint)
+near = quantile(x, 0.3, method: nearest)
+under = quantile(x, 0.7, method: lower)
+over = quantile(x, 0.7, method: higher)
+band = quartile(y, method: linear)
+"""
+
+
+@pytest.mark.parametrize("periods", [False, True])
+def test_cohort_tables_and_window_functions_give_the_numpy_engines_values(monkeypatch, periods):
+    # ranks, percentile ranks, cut points by every method and ranked scores, with ties, missing values, a cohort
+    # of two org types and (with periods) two periods: both forms of the query give what the numpy engine gives
+    import attrs
+    from conftest import compiled_text
+
+    from policyc.backend.sql import dialects
+
+    compiled = compiled_text(COHORTS_POLICY)
+    rng = np.random.default_rng(20)
+    n = 400
+    columns = {}
+    for name in ("x", "y", "m", "n", "p"):
+        values = rng.integers(0, 40, size=n) * 2.5  # 0 to 97.5: ties, and values past the standard and floor
+        values[rng.random(n) < 0.1] = np.nan
+        columns[name] = values
+    period = np.repeat([8100, 8101], n // 2) if periods else None
+    frame = Frame(tuple(f"O{i % (n // 2)}" for i in range(n)), rng.integers(0, 3, size=n), period, columns)
+    expected = compiled.module().evaluate(frame)
+    grouped = engine.evaluate(compiled.program, frame)
+    monkeypatch.setitem(dialects.DIALECTS, "duckdb", attrs.evolve(dialects.DIALECTS["duckdb"], cohort_tables=False))
+    windowed = engine.evaluate(compiled.program, frame)
+    assert set(grouped) == set(windowed) == {d.name for d in compiled.program.outputs()}
+    for name, values in grouped.items():
+        wanted = np.asarray(expected[name], dtype=np.float64)
+        assert np.array_equal(values, wanted, equal_nan=True), name
+        assert np.array_equal(windowed[name], wanted, equal_nan=True), name
+    assert not np.isnan(grouped["m.score"]).all() and not np.isnan(grouped["band"]).all()
+    windows = generate(compiled.program, "duckdb").sql
+    monkeypatch.undo()
+    tables = generate(compiled.program, "duckdb").sql
+    assert tables is not None and windows is not None
+    assert "LEFT JOIN" in tables and "RANK()" not in tables and "LEFT JOIN" not in windows and "RANK()" in windows

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import attrs
 from sqlglot import exp
 
 from policyc.ir import nodes as ir
@@ -31,6 +32,7 @@ from .query import (
     Steps,
     add,
     after,
+    ascending,
     case,
     col,
     div,
@@ -65,6 +67,25 @@ ARITHMETIC = {"+": add, "-": sub, "*": mul}
 CHUNK = 8
 
 
+@attrs.frozen
+class Ranking:
+    """A cohort's values sorted (`Translator.ranking`): parts, made in the cohort table `side` or, without one, in
+    the query, giving for each value how many of its cohort's come `before` it, how many there are (`total`), the
+    value itself and how many rows hold it (`repeats`); `partition` names the cohort and period there."""
+
+    side: Side | None
+    before: Part
+    total: Part
+    value: Part
+    repeats: Part
+    partition: list[str]
+
+    def only(self, condition: exp.Expr) -> None:
+        """Where a row per value holds the same for its whole cohort: the one row of each cohort to read it from."""
+        if self.side is not None:
+            self.side.only(condition)
+
+
 class Translator:
     """Expressions to parts of the query; a construct the dialect cannot express exactly is a diagnostic."""
 
@@ -77,7 +98,7 @@ class Translator:
         self.casts: list[ir.Cast] = []  # a failing cast names its position here in the query's error
         self.checks: list[str] = []  # the columns that check each cast on every row
         # each column's cohort tables (by the column, direction and joined keys), made once for all that read them
-        self.rankings: dict[tuple[str, bool, int], tuple[Side, Part, Part]] = {}
+        self.rankings: dict[tuple[str, bool, int], Ranking] = {}
 
     def refuse(self, node: ir.Node, what: str, why: str) -> Part:
         self.diagnostics.error(
@@ -285,15 +306,26 @@ class Translator:
         # the values of the cohort added in table order, as the interpreter adds them
         return window(exp.Sum(this=x.sql), COHORT_KEY, [col(ROW)], whole=True)
 
-    def ranking(self, x: Part, descending: bool = False, where: exp.Expr | None = None, matched: int = 3):
-        """A cohort table of column `x`'s values present in each cohort and period (and where `where` holds), one
-        row per value, with how many of the cohort's values come before it (sorted ascending, or `descending`) and
-        how many it has: the table, and those two as parts of its steps. It is joined on the cohort, the period
-        and, with `matched` 3, the value."""
-        assert isinstance(x.sql, exp.Column), "a cohort table groups a column"
+    def ranking(self, x: Part, descending: bool = False, where: exp.Expr | None = None, matched: int = 3) -> Ranking:
+        """Column `x`'s values present in each cohort and period (and where `where` holds), sorted ascending (or
+        `descending`): for each, how many of the cohort's values come before it and how many there are. With
+        `matched` 3 what is worked out from those is read on the rows of that value, with 2 on every row of the
+        cohort and period (then ties need not share a place)."""
+        assert isinstance(x.sql, exp.Column), "a cohort's values are a column's"
         cached = (x.sql.name, descending, matched) if where is None else None
         if cached is not None and cached in self.rankings:
             return self.rankings[cached]
+        made = (
+            self._grouped(x, descending, where, matched)
+            if self.dialect.cohort_tables
+            else self._windowed(x, descending, where, matched)
+        )
+        if cached is not None:
+            self.rankings[cached] = made
+        return made
+
+    def _grouped(self, x: Part, descending: bool, where: exp.Expr | None, matched: int) -> Ranking:
+        """In a cohort table, one row per value with its count, joined back."""
         counted = not_null(x.sql) if where is None else exp.and_(not_null(x.sql), where)
         side = self.main.side(x.step - 1, [col(COHORT), col(PERIOD), x.sql], counted, matched)
         value, count = side.read(side.key(2)), side.read(side.count)
@@ -306,32 +338,47 @@ class Translator:
         )
         before = side.steps.column(Part(sub(running, count.sql), 1))
         total = side.steps.column(Part(window(exp.Sum(this=count.sql), partition), 1))
-        made = (side, before, total)
-        if cached is not None:
-            self.rankings[cached] = made
-        return made
+        return Ranking(side, before, total, value, count, partition)
+
+    def _windowed(self, x: Part, descending: bool, where: exp.Expr | None, matched: int) -> Ranking:
+        """By window functions over the whole query, each row a value of its own."""
+        key = x if where is None else self.column(Part(case((where, x.sql)), x.step))
+        order = ascending(key.sql)
+        if descending:
+            order = [order[0], exp.Ordered(this=key.sql, desc=True)]
+        # a cut point reads each row's own position; a rank counts only the values strictly before (ties share it)
+        place: exp.Expr = exp.RowNumber() if matched == 2 else exp.Rank()
+        before = self.column(Part(sub(exp.cast(window(place, COHORT_KEY, order), "DOUBLE"), ONE), key.step))
+        total = self.column(Part(exp.cast(window(exp.Count(this=key.sql), COHORT_KEY), "DOUBLE"), key.step))
+        return Ranking(None, before, total, key, Part(ONE, 1), COHORT_KEY)
 
     @contextmanager
-    def within(self, side: Side) -> Iterator[None]:
-        """Parts made as columns of `side`'s own steps rather than the query's."""
-        self.steps = side.steps
+    def within(self, ranking: Ranking) -> Iterator[None]:
+        """Parts made as columns of the ranking's cohort table rather than of the query, where it has one."""
+        if ranking.side is not None:
+            self.steps = ranking.side.steps
         try:
             yield
         finally:
             self.steps = self.main
+
+    def found(self, ranking: Ranking, part: Part) -> Part:
+        """A part made `within` the ranking, read in the query."""
+        return part if ranking.side is None else self.main.expose(ranking.side, part)
 
     def cohort(self, e: ir.Cohort) -> Part:
         x = self.column(self.expr(e.operand))
         if e.kind in ("mean", "sd"):
             return self.mean_sd(x, sd=e.kind == "sd")
         # a rank is 1 + how many values of the cohort are below the row's: ties share the best
-        side, before, n = self.ranking(x)
+        ranking = self.ranking(x)
+        before, n = ranking.before, ranking.total
         if e.kind == "rank":
             value: exp.Expr = add(before.sql, ONE)
         else:
             spread = mul(div(before.sql, sub(n.sql, ONE)), integer(100))
             value = case((eq(n.sql, ONE), ZERO), default=spread)
-        found = self.main.expose(side, Part(value, max(before.step, n.step)))
+        found = self.found(ranking, Part(value, max(before.step, n.step)))
         return Part(case((is_null(x.sql), NULL), default=found.sql), found.step)
 
     def mean_sd(self, x: Part, sd: bool) -> Part:

@@ -204,15 +204,16 @@ def _ranked(t: Translator, x: Part, model: ir.Ranked) -> Part:
     hi = 4.0 if model.floor is None else 3.0
     # the rows neither met nor failed are ranked in a cohort table, each value's score worked out there once
     ranked = exp.Not(this=exp.Paren(this=exp.or_(met.copy(), failed.copy())))
-    side, better, n = t.ranking(x, descending=model.higher, where=ranked)
-    with t.within(side):
+    ranking = t.ranking(x, descending=model.higher, where=ranked)
+    better, n = ranking.before, ranking.total
+    with t.within(ranking):
         spread = add(
             t.number(lo),
             div(mul(t.number(hi - lo), better.sql), case((exp.GT(this=n.sql, expression=ONE), sub(n.sql, ONE)))),
         )
         rounded = round_half(t, t.column(Part(spread, max(n.step, better.step))), 2)
         score = Part(case((eq(n.sql, ONE), t.number(lo)), default=rounded.sql), rounded.step)
-    found = t.main.expose(side, score)
+    found = t.found(ranking, score)
     return Part(
         case((is_null(x.sql), NULL), (met, ONE), (failed, integer(4)), default=found.sql),
         found.step,

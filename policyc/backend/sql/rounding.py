@@ -104,9 +104,9 @@ def cut_point(t: Translator, x: Part, p: float, method: str) -> Part:
 
     Worked out in a cohort table of the values (one row per value, with its count and how many come before it),
     kept at the smallest value (one row per cohort and period) and joined on the cohort and period."""
-    side, before, count = t.ranking(x, matched=2)
-    value, repeats = side.read(side.key(2)), side.read(side.count)
-    with t.within(side):
+    ranking = t.ranking(x, matched=2)
+    before, count, value, repeats = ranking.before, ranking.total, ranking.value, ranking.repeats
+    with t.within(ranking):
         n = count.sql
         if method == "exclusive":
             clamped = greatest(sub(mul(add(n, ONE), t.number(p)), ONE), ZERO)
@@ -124,8 +124,7 @@ def cut_point(t: Translator, x: Part, p: float, method: str) -> Part:
                 exp.LT(this=index.copy(), expression=add(before.sql, repeats.sql)),
             )
             picked = case((holds, value.sql))
-            keys = [side.key(0), side.key(1)]
-            return t.column(Part(window(exp.Max(this=picked), keys), max(lo.step, hi.step, before.step)))
+            return t.column(Part(window(exp.Max(this=picked), ranking.partition), max(lo.step, hi.step, before.step)))
 
         if method == "nearest":
             beyond = sub(h.sql, lo.sql)
@@ -145,5 +144,5 @@ def cut_point(t: Translator, x: Part, p: float, method: str) -> Part:
                 between = add(low.sql, mul(sub(high.sql, low.sql), sub(h.sql, lo.sql)))
             cut = Part(t.present(between), max(low.step, high.step))
     # every group of a cohort holds its cut point; the one of the smallest value is joined
-    side.only(eq(before.sql, ZERO))
-    return t.main.expose(side, cut)
+    ranking.only(eq(before.sql, ZERO))
+    return t.found(ranking, cut)
