@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import importlib.util
 import io
 import os
 import re
@@ -18,7 +19,15 @@ from typing import Any
 
 from policyc.analysis import compare as side_by_side
 from policyc.analysis.comparison import BETTER, WORSE, Document
-from policyc.analysis.evaluation import Evaluation, RuleFailed, evaluate_file, evaluate_text
+from policyc.analysis.evaluation import (
+    Evaluation,
+    RuleFailed,
+    SqlEvaluation,
+    evaluate_file,
+    evaluate_file_on_duckdb,
+    evaluate_text,
+    evaluate_text_on_duckdb,
+)
 from policyc.analysis.explain import explain, rows_of
 from policyc.backend.codegen import generate
 from policyc.backend.compile import Compiled
@@ -53,13 +62,24 @@ TEXT = "<policy text>"
 
 # Each library's table, by where its class lives: checked against the modules already imported, so that
 # telling a frame apart never imports a library the caller has not.
-FRAMES = {"pandas": ("pandas", "DataFrame"), "polars": ("polars", "DataFrame"), "arrow": ("pyarrow", "Table")}
+FRAMES = {
+    "pandas": ("pandas", "DataFrame"),
+    "polars": ("polars", "DataFrame"),
+    "arrow": ("pyarrow", "Table"),
+    "duckdb": ("duckdb", "DuckDBPyRelation"),
+}
 # What a frame is called in messages, where a file would be named.
-FRAME_NAMES = {"pandas": "<DataFrame>", "polars": "<polars DataFrame>", "arrow": "<pyarrow Table>"}
+FRAME_NAMES = {
+    "pandas": "<DataFrame>",
+    "polars": "<polars DataFrame>",
+    "arrow": "<pyarrow Table>",
+    "duckdb": "<DuckDB relation>",
+}
 # The extra that installs each library: `pip install "policyc[arrow]"`.
-EXTRAS = {"pandas": "pandas", "polars": "polars", "pyarrow": "arrow"}
+EXTRAS = {"pandas": "pandas", "polars": "polars", "pyarrow": "arrow", "duckdb": "sql", "sqlglot": "sql"}
+ENGINES = ("numpy", "duckdb")
 
-Table = Any  # a pandas or polars DataFrame, a pyarrow Table, or a table file's path (CSV, .xlsx, Parquet)
+Table = Any  # a pandas or polars DataFrame, a pyarrow Table, a DuckDB relation, or a table file's path
 PathArg = str | os.PathLike[str]
 
 
@@ -128,6 +148,7 @@ class Policy:
         self.diagnostics = list(diagnostics)  # the warnings, in file order: a loaded policy has no error
         self._last: Evaluation | None = None
         self._kind = "pandas"  # the kind of table last evaluated, which the ranges are given as
+        self._engine = "numpy"  # the engine that evaluated it
 
     @property
     def program(self) -> ir.Program:
@@ -173,17 +194,29 @@ class Policy:
         sheet: str | int | None = None,
         delimiter: str | None = None,
         encoding: str | None = None,
+        engine: str = "numpy",
     ) -> Any:
-        """Every named value on every row of `table`, as a table of the same kind (pandas for a file's path).
+        """Every named value on every row of `table`, as a table of the same kind (pandas for a file's path, a
+        pyarrow Table for a DuckDB relation).
 
         A path is read by its suffix: `.xlsx` a workbook (its `sheet` by name or by position from 1, the first by
         default), `.parquet` Parquet, any other CSV (with `delimiter`, by default the header line's, and
         `encoding`, by default UTF-8). Raises DataError for a table the policy cannot read, EvaluationError for a
         rule that cannot give a value. The evaluation is kept for `explain`.
+
+        `engine="duckdb"` evaluates the table, read and checked the same way, by the policy's SQL query on DuckDB
+        (the `sql` extra), with the same values; PolicyError (PC701) for a policy the query cannot express exactly.
+        `explain`, `improve` and `likely_ranges` need the numpy engine's evaluation.
         """
+        if engine not in ENGINES:
+            raise ValueError(f"engine is one of {', '.join(map(repr, ENGINES))}, not {engine!r}")
         read = _read(table)
         options = _options(read, sheet, delimiter, encoding)
         mapping_path = None if mapping is None else os.fspath(mapping)
+        if engine == "duckdb":
+            run = self._on_duckdb(read, mapping_path, allow_missing, options)
+            self._last, self._kind, self._engine = None, read.kind, engine
+            return _result_table(read.kind, _columns(self.program, run))
         try:
             if read.text is None:
                 evaluation = evaluate_file(
@@ -201,10 +234,43 @@ class Policy:
             raise EvaluationError(read.placed(error.message)) from None
         _warn(evaluation.warnings, read)
         self._last = evaluation
-        self._kind = read.kind
+        self._kind, self._engine = read.kind, engine
         return _result_table(read.kind, _columns(self.program, evaluation))
 
+    def _on_duckdb(
+        self, read: _Read, mapping_path: str | None, allow_missing: bool, options: formats.Options
+    ) -> SqlEvaluation:
+        missing = [name for name in ("sqlglot", "duckdb") if importlib.util.find_spec(name) is None]
+        if missing:
+            raise ImportError(f"engine='duckdb' needs {' and '.join(missing)}: pip install 'policyc[sql]'")
+        from policyc.backend.sql.engine import Refused
+
+        try:
+            if read.text is None:
+                run = evaluate_file_on_duckdb(
+                    self.compiled, read.path, mapping=mapping_path, allow_missing=allow_missing, options=options
+                )
+            else:
+                mapped = None if mapping_path is None else mappings.load(mapping_path)
+                run = evaluate_text_on_duckdb(
+                    self.compiled, read.text, read.path, mapping=mapped, allow_missing=allow_missing
+                )
+        except DataError as error:
+            raise DataError(read.placed(error.message)) from None
+        except RuleFailed as error:
+            _warn(error.warnings, read)
+            raise EvaluationError(read.placed(error.message)) from None
+        except Refused as refused:
+            raise PolicyError(self.path, refused.diagnostics, self.compiled.sources) from None
+        _warn(run.warnings, read)
+        return run
+
     def _evaluated(self, what: str) -> Evaluation:
+        if self._last is None and self._engine == "duckdb":
+            raise ValueError(
+                f"the table was evaluated with engine='duckdb': policy.{what} needs the numpy engine's evaluation, "
+                "so evaluate it with the default engine first"
+            )
         if self._last is None:
             raise ValueError(f"no table evaluated yet: call policy.evaluate(table) first, then policy.{what}")
         return self._last
@@ -469,11 +535,14 @@ def _read(table: Table) -> _Read:
     kind = _kind(table)
     if kind is None:
         raise TypeError(
-            "expected a pandas DataFrame, a polars DataFrame, a pyarrow Table or the path of a table file (CSV, .xlsx, "
-            "Parquet), "
+            "expected a pandas DataFrame, a polars DataFrame, a pyarrow Table, a DuckDB relation or the path of a "
+            "table file (CSV, .xlsx, Parquet), "
             f"not {type(table).__name__}"
         )
     path = FRAME_NAMES[kind]
+    if kind == "duckdb":
+        # a relation's rows as a pyarrow Table, written out by pyarrow as one is; the result is one too
+        table, kind = table.to_arrow_table(), "arrow"
     writer = {"pandas": _pandas_csv, "polars": _polars_csv, "arrow": _arrow_csv}[kind]
     text, row_name = writer(table, path)
     return _Read(kind, path, text, row_name)
@@ -554,7 +623,7 @@ def _column_kind(t: Type) -> str:
     return "float"
 
 
-def _columns(program: ir.Program, evaluation: Evaluation) -> list[tuple[str, str, list[results.Value]]]:
+def _columns(program: ir.Program, evaluation: Evaluation | SqlEvaluation) -> list[tuple[str, str, list[results.Value]]]:
     """The identifying columns and every named value: (name, kind, values decoded as `policyc eval` reports them)."""
     frame = evaluation.frame
     out: list[tuple[str, str, list[results.Value]]] = [

@@ -98,6 +98,29 @@ class SqlEvaluation:
     warnings: list[str]
 
 
+def evaluate_text_on_duckdb(
+    compiled: Compiled,
+    text: str,
+    path: str,
+    *,
+    mapping: mappings.Mapping | None = None,
+    allow_missing: bool = False,
+) -> SqlEvaluation:
+    """As `evaluate_text`, the CSV text read and checked the same way, evaluated by the policy's SQL on DuckDB.
+
+    Needs the `sql` extra. Raises DataError and RuleFailed as `evaluate_text` does, and
+    `policyc.backend.sql.engine.Refused` for a policy the SQL back end cannot run exactly.
+    """
+    from policyc.backend.sql import engine
+
+    loaded = mappings.load_through(mapping, text, path, compiled.program, allow_missing=allow_missing)
+    try:
+        values = engine.evaluate(compiled.program, loaded.frame)
+    except EvalError as error:
+        raise RuleFailed(describe_failure(error, loaded.frame, path), loaded.warnings) from None
+    return SqlEvaluation(loaded.frame, values, loaded.warnings)
+
+
 def evaluate_file_on_duckdb(
     compiled: Compiled,
     path: str,
@@ -111,14 +134,8 @@ def evaluate_file_on_duckdb(
     Needs the `sql` extra. Raises DataError and RuleFailed as `evaluate_file` does, and
     `policyc.backend.sql.engine.Refused` for a policy the SQL back end cannot run exactly.
     """
-    from policyc.backend.sql import engine
-
     read = mappings.load(mapping) if mapping is not None else None
     source = formats.read(path, options)
     with placed(source):
-        loaded = mappings.load_through(read, source.text, path, compiled.program, allow_missing=allow_missing)
-        try:
-            values = engine.evaluate(compiled.program, loaded.frame)
-        except EvalError as error:
-            raise RuleFailed(describe_failure(error, loaded.frame, path), loaded.warnings) from None
-    return SqlEvaluation(loaded.frame, values, [source.placed(warning) for warning in loaded.warnings])
+        run = evaluate_text_on_duckdb(compiled, source.text, path, mapping=read, allow_missing=allow_missing)
+    return attrs.evolve(run, warnings=[source.placed(warning) for warning in run.warnings])
