@@ -699,17 +699,30 @@ def test_a_major_failing_makes_a_trust_underperforming_whatever_else(finance, op
     assert out["overall"] == "underperforming"
 
 
-@pytest.mark.parametrize(
-    ("base", "expected"),
-    [
-        ("performing", None),
-        ("under_review", None),
-        ("underperforming", "underperforming"),
-    ],
-)
-def test_an_unknown_major_failing_leaves_overall_unknown_unless_already_underperforming(base, expected) -> None:
-    """Seed 3.4, with docs/semantics.md: a missing condition keeps only a value the rule would not change."""
-    assert one(**domains(base, "performing", "performing", major_failing=None))["overall"] == expected
+@pytest.mark.parametrize("base", CATEGORIES)
+def test_an_unrecorded_major_failing_is_no(base) -> None:
+    """Seed 3.4: major failings are exceptions ("Exceptional circumstances may occasionally arise"), so the
+    policy's `default no`: an empty cell leaves overall as the domains give it, as an explicit no does."""
+    unrecorded = one(**domains(base, "performing", "performing", major_failing=None))["overall"]
+    assert unrecorded == one(**domains(base, "performing", "performing", major_failing=False))["overall"] == base
+
+
+def test_an_unrecorded_designation_is_no() -> None:
+    """Seed 3.6: designations are published case by case, so the policy's `default no`: a trust underperforming
+    three quarters running with no designation recorded is led as one with an explicit no."""
+    rows = [
+        {
+            "org": "RXX",
+            "org_type": "acute",
+            "period": period,
+            "overall": "underperforming",
+            "designated_challenged": value,
+        }
+        for period, value in (("2009Q1", None), ("2009Q2", None), ("2009Q3", None))
+    ]
+    explicit = [{**row, "designated_challenged": False} for row in rows]
+    assert [r["intervention_lead"] for r in evaluate(*rows)] == [r["intervention_lead"] for r in evaluate(*explicit)]
+    assert all(r["intervention_lead"] is not None for r in evaluate(*rows))
 
 
 # ---------------------------------------------------------------- escalation over periods (3.6 to 3.8)
@@ -823,10 +836,11 @@ def test_a_performing_trust_has_no_intervention() -> None:
     assert escalation(out) == [(0, False, "none"), (0, False, "none")]
 
 
-def test_an_unknown_challenged_designation_leaves_the_lead_unknown() -> None:
-    """docs/semantics.md: the first row of the table reads `designated_challenged`; missing, no row is chosen."""
+def test_an_unrecorded_challenged_designation_reads_as_no() -> None:
+    """The policy's `default no` (seed 3.6): the first row of the table reads `designated_challenged`; empty, it
+    is no, so a performing trust has no intervention lead, as with an explicit no."""
     out = evaluate(*history(("2009Q1", "performing"), challenged=None))
-    assert out[0]["intervention_lead"] is None
+    assert out[0]["intervention_lead"] == "none"
 
 
 def test_periods_out_of_order_give_the_same_results() -> None:

@@ -105,15 +105,17 @@ def _first_step(program: ir.Program, steps: Steps, t: Translator, given: set[str
     steps.define(PERIOD, Part(exp.Coalesce(this=col("period"), expressions=[exp.Literal.number(-1)]), 0))
     every = len(program.org_types)
     for c in program.columns:
-        if c.default is not None:
-            t.refuse(c, f"the default of `{c.name}`", "the query does not yet read an empty cell as its default")
+        # an empty cell (or a column the table lacks) reads as the column's default, where it has one
+        default = None if c.default is None else exp.Literal.number(c.default)
         if c.name not in given:
-            value: exp.Expr = NULL
+            value: exp.Expr = NULL if default is None else default
         else:
             value = t.present(exp.cast(col(c.name), "DOUBLE"))
-            if len(c.applies) < every:
-                applies = exp.In(this=col("org_type"), expressions=[exp.Literal.number(i) for i in c.applies])
-                value = case((applies, value))
+            if default is not None:
+                value = exp.Coalesce(this=value, expressions=[default])
+        if len(c.applies) < every and (c.name in given or default is not None):
+            applies = exp.In(this=col("org_type"), expressions=[exp.Literal.number(i) for i in c.applies])
+            value = case((applies, value))
         t.names[c.name] = steps.define(c.name, Part(value, 0))
     for d in program.decls:
         if not isinstance(d, ir.Column) and d.name in given:
