@@ -6,8 +6,9 @@ The policy and the table are bench/eval_speed.py's (77 ranked percent metrics, t
 and a capped segment; one period, 5 org types each its own cohort, about 5% of metric cells missing). Each round
 runs both engines on the same Frame, numpy first then DuckDB, and times each with time.perf_counter: numpy is
 the generated module's `evaluate(frame)`; DuckDB is `policyc.backend.sql.engine.evaluate(program, frame)`,
-which generates the query, connects, registers the frame's numpy columns as the input table, runs the query
-and reads every column back as float64. Generating and rendering the query are also timed apart. Every value of
+which generates the query (rows in no order), connects, registers the frame's numpy columns as the input table,
+runs the query, reads every column back as float64 and puts the rows in table order by `#row`. Generating and
+rendering the query (in order, pretty-printed, as `policyc compile` writes it) are also timed apart. Every value of
 every row of the two engines must be equal (NaN with NaN); the report says whether they are.
 """
 
