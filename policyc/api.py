@@ -31,6 +31,7 @@ from policyc.analysis.evaluation import (
 from policyc.analysis.explain import explain, rows_of
 from policyc.backend.codegen import generate
 from policyc.backend.compile import Compiled
+from policyc.backend.frame import Frame
 from policyc.data import formats, results
 from policyc.data import mapping as mappings
 from policyc.data.cells import format_period, parse_period
@@ -217,22 +218,7 @@ class Policy:
             run = self._on_duckdb(read, mapping_path, allow_missing, options)
             self._last, self._kind, self._engine = None, read.kind, engine
             return _result_table(read.kind, _columns(self.program, run))
-        try:
-            if read.text is None:
-                evaluation = evaluate_file(
-                    self.compiled, read.path, mapping=mapping_path, allow_missing=allow_missing, options=options
-                )
-            else:
-                mapped = None if mapping_path is None else mappings.load(mapping_path)
-                evaluation = evaluate_text(
-                    self.compiled, read.text, read.path, mapping=mapped, allow_missing=allow_missing
-                )
-        except DataError as error:
-            raise DataError(read.placed(error.message)) from None
-        except RuleFailed as error:
-            _warn(error.warnings, read)
-            raise EvaluationError(read.placed(error.message)) from None
-        _warn(evaluation.warnings, read)
+        evaluation = self._read_and_run(read, evaluate_file, evaluate_text, mapping_path, allow_missing, options)
         self._last = evaluation
         self._kind, self._engine = read.kind, engine
         return _result_table(read.kind, _columns(self.program, evaluation))
@@ -246,22 +232,36 @@ class Policy:
         from policyc.backend.sql.engine import Refused
 
         try:
+            return self._read_and_run(
+                read, evaluate_file_on_duckdb, evaluate_text_on_duckdb, mapping_path, allow_missing, options
+            )
+        except Refused as refused:
+            raise PolicyError(self.path, refused.diagnostics, self.compiled.sources) from None
+
+    def _read_and_run(
+        self,
+        read: _Read,
+        on_file: Callable[..., Any],
+        on_text: Callable[..., Any],
+        mapping_path: str | None,
+        allow_missing: bool,
+        options: formats.Options,
+    ) -> Any:
+        """The table evaluated by one engine (`on_file` for a file's path, `on_text` for a frame's text), its
+        problems raised naming the table as it was given and its warnings issued."""
+        try:
             if read.text is None:
-                run = evaluate_file_on_duckdb(
+                run = on_file(
                     self.compiled, read.path, mapping=mapping_path, allow_missing=allow_missing, options=options
                 )
             else:
                 mapped = None if mapping_path is None else mappings.load(mapping_path)
-                run = evaluate_text_on_duckdb(
-                    self.compiled, read.text, read.path, mapping=mapped, allow_missing=allow_missing
-                )
+                run = on_text(self.compiled, read.text, read.path, mapping=mapped, allow_missing=allow_missing)
         except DataError as error:
             raise DataError(read.placed(error.message)) from None
         except RuleFailed as error:
             _warn(error.warnings, read)
             raise EvaluationError(read.placed(error.message)) from None
-        except Refused as refused:
-            raise PolicyError(self.path, refused.diagnostics, self.compiled.sources) from None
         _warn(run.warnings, read)
         return run
 
@@ -292,12 +292,9 @@ class Policy:
             level=level,
             seed=seed,
         )
-        columns = _columns(self.program, evaluation)[: 3 if evaluation.frame.period is not None else 2]
+        columns = _identity(self.program, evaluation.frame)
         for name, whole in ranges.whole.items():
-            cells = ranges.columns[name].tolist()
-            columns.append(
-                (name, "int" if whole else "float", [None if v != v else int(v) if whole else v for v in cells])
-            )
+            columns.append((name, "int" if whole else "float", results.decode_extra(ranges.columns[name], whole)))
         return _result_table(self._kind, columns)
 
     def improve(self, org: str, to: str, period: str | None = None) -> Any:
@@ -625,15 +622,20 @@ def _column_kind(t: Type) -> str:
 
 def _columns(program: ir.Program, evaluation: Evaluation | SqlEvaluation) -> list[tuple[str, str, list[results.Value]]]:
     """The identifying columns and every named value: (name, kind, values decoded as `policyc eval` reports them)."""
-    frame = evaluation.frame
+    out = _identity(program, evaluation.frame)
+    for decl in program.outputs():
+        out.append((decl.name, _column_kind(decl.type), results.decode_column(decl.type, evaluation.values[decl.name])))
+    return out
+
+
+def _identity(program: ir.Program, frame: Frame) -> list[tuple[str, str, list[results.Value]]]:
+    """The columns that say which row is which: org, org_type and, where the table has periods, period."""
     out: list[tuple[str, str, list[results.Value]]] = [
         ("org", "str", list(frame.org)),
         ("org_type", "str", [program.org_types[t] for t in frame.org_type.tolist()]),
     ]
     if frame.period is not None:
         out.append(("period", "str", [format_period(p) for p in frame.period.tolist()]))
-    for decl in program.outputs():
-        out.append((decl.name, _column_kind(decl.type), results.decode_column(decl.type, evaluation.values[decl.name])))
     return out
 
 

@@ -105,12 +105,7 @@ def load(path: str) -> Mapping:
         raise DataError(f"{path}: not a valid TOML mapping: {error}") from None
     except UnicodeDecodeError:
         raise DataError(f"{path}: the mapping is not UTF-8 text") from None
-    for key in document:
-        if key not in SECTIONS:
-            hint = did_you_mean(key, SECTIONS)
-            raise DataError(
-                f"{path}: unknown key `{key}`; expected one of {', '.join(SECTIONS)}" + (f"; {hint}" if hint else "")
-            )
+    _known(document, SECTIONS, path)
     columns = _strings(document.get("columns", {}), path, "columns")
     constants = _strings(document.get("constants", {}), path, "constants")
     defaults = _strings(document.get("defaults", {}), path, "defaults")
@@ -175,13 +170,7 @@ def _missing(value, path: str, recoded: dict[str, dict[str, str]]) -> tuple[str,
 
 def _numbers(value, path: str) -> Numbers:
     table = _table(value, path, "numbers")
-    for key in table:
-        if key not in NUMBERS_KEYS:
-            hint = did_you_mean(key, NUMBERS_KEYS)
-            raise DataError(
-                f"{path}: unknown key `{key}` in [numbers]; expected one of {', '.join(NUMBERS_KEYS)}"
-                + (f"; {hint}" if hint else "")
-            )
+    _known(table, NUMBERS_KEYS, path, " in [numbers]")
     percent = table.get("percent_sign", False)
     if not isinstance(percent, bool):
         raise DataError(f"{path}: [numbers] percent_sign must be true or false")
@@ -200,13 +189,7 @@ def _numbers(value, path: str) -> Numbers:
 
 def _long(value, path: str, columns: dict[str, str]) -> Long:
     table = _table(value, path, "long")
-    for key in table:
-        if key not in LONG_KEYS:
-            hint = did_you_mean(key, LONG_KEYS)
-            raise DataError(
-                f"{path}: unknown key `{key}` in [long]; expected one of {', '.join(LONG_KEYS)}"
-                + (f"; {hint}" if hint else "")
-            )
+    _known(table, LONG_KEYS, path, " in [long]")
     named = {}
     for key in ("key", "value", "period"):
         if not isinstance(table.get(key), str):
@@ -249,6 +232,16 @@ def _long(value, path: str, columns: dict[str, str]) -> Long:
 
 
 _LONG_WHAT = {"key": "key (such as Metric_ID)", "value": "value", "period": "period (such as Quarter)"}
+
+
+def _known(table: dict, keys: tuple[str, ...], path: str, where: str = "") -> None:
+    """A DataError for the first key of `table` that is not one of `keys`, with the closest."""
+    for key in table:
+        if key not in keys:
+            hint = did_you_mean(key, keys)
+            raise DataError(
+                f"{path}: unknown key `{key}`{where}; expected one of {', '.join(keys)}" + (f"; {hint}" if hint else "")
+            )
 
 
 def _table(value, path: str, where: str) -> dict:

@@ -68,9 +68,13 @@ def _decoded(
     by_name = {d.name: d for d in program.outputs()}
     decoded = {name: decode_column(by_name[name].type, values[name]) for name in (by_name if names is None else names)}
     for name, whole in (extra or {}).items():
-        cells = np.asarray(values[name], dtype=np.float64).tolist()
-        decoded[name] = [None if v != v else int(v) if whole else v for v in cells]  # v != v: NaN
+        decoded[name] = decode_extra(values[name], whole)
     return decoded
+
+
+def decode_extra(cells: np.ndarray, whole: bool) -> list[Value]:
+    """An analysis' column beside the policy's values (`Extra`): numbers, whole ones as int, None where missing."""
+    return [None if v != v else int(v) if whole else v for v in np.asarray(cells, dtype=np.float64).tolist()]
 
 
 def rows(
