@@ -99,6 +99,23 @@ def assert_charts_clean(page) -> None:
     assert page.evaluate(OVERLAPS) == []
 
 
+# Type wider than this machine's fonts draw it: another machine's fonts, or a reader's larger text, must not make the
+# phone's page scroll sideways (a flex row of the assumptions' headings once did, by 5 px).
+WIDER_TYPE = ("body, body * {letter-spacing: .06em}", "body {font-size: 108%}")
+
+
+@pytest.mark.parametrize("css", WIDER_TYPE)
+def test_the_phone_page_fits_with_wider_type(browser, bundled_page, css):
+    page, problems = open_page(browser, bundled_page, WIDTHS[0])
+    page.add_style_tag(content=css)
+    assert page.evaluate(FITS), page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
+    page.click('.nav a[href="#assumptions"]')
+    page.locator("details.assume summary").first.click()
+    assert page.evaluate(FITS), page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
+    assert problems == []
+    page.close()
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_bundled_report_at_each_width(browser, bundled, bundled_page, width, tmp_path: Path):
     from playwright.sync_api import expect
