@@ -31,7 +31,6 @@ from policyc.analysis.evaluation import (
 from policyc.analysis.explain import explain, rows_of
 from policyc.backend.codegen import generate
 from policyc.backend.compile import Compiled
-from policyc.backend.frame import Frame
 from policyc.data import formats, results
 from policyc.data import mapping as mappings
 from policyc.data.cells import format_period, parse_period
@@ -40,7 +39,6 @@ from policyc.ir import nodes as ir
 from policyc.ir.lower import lower
 from policyc.report.html import render_html
 from policyc.semantics.driver import Result, check_source
-from policyc.semantics.types import Type
 from policyc.syntax import diagnostics as render
 from policyc.syntax.diagnostics import Diagnostic
 from policyc.syntax.read import read_source
@@ -217,11 +215,11 @@ class Policy:
         if engine == "duckdb":
             run = self._on_duckdb(read, mapping_path, allow_missing, options)
             self._last, self._kind, self._engine = None, read.kind, engine
-            return _result_table(read.kind, _columns(self.program, run))
+            return _result_table(read.kind, results.typed_columns(self.program, run.frame, run.values))
         evaluation = self._read_and_run(read, evaluate_file, evaluate_text, mapping_path, allow_missing, options)
         self._last = evaluation
         self._kind, self._engine = read.kind, engine
-        return _result_table(read.kind, _columns(self.program, evaluation))
+        return _result_table(read.kind, results.typed_columns(self.program, evaluation.frame, evaluation.values))
 
     def _on_duckdb(
         self, read: _Read, mapping_path: str | None, allow_missing: bool, options: formats.Options
@@ -292,9 +290,7 @@ class Policy:
             level=level,
             seed=seed,
         )
-        columns = _identity(self.program, evaluation.frame)
-        for name, whole in ranges.whole.items():
-            columns.append((name, "int" if whole else "float", results.decode_extra(ranges.columns[name], whole)))
+        columns = results.typed_columns(self.program, evaluation.frame, ranges.columns, [], ranges.whole)
         return _result_table(self._kind, columns)
 
     def improve(self, org: str, to: str, period: str | None = None) -> Any:
@@ -610,36 +606,7 @@ def _warn(messages: list[str], read: _Read, policy: Policy | None = None) -> Non
 # ---------------------------------------------------------------- tables out
 
 
-def _column_kind(t: Type) -> str:
-    if t.kind == "bool":
-        return "bool"
-    if t.kind in ("labels", "scale") and not t.numbered:
-        return "str"
-    if t.numbered and all(float(label).is_integer() for label in t.labels):
-        return "int"
-    return "float"
-
-
-def _columns(program: ir.Program, evaluation: Evaluation | SqlEvaluation) -> list[tuple[str, str, list[results.Value]]]:
-    """The identifying columns and every named value: (name, kind, values decoded as `policyc eval` reports them)."""
-    out = _identity(program, evaluation.frame)
-    for decl in program.outputs():
-        out.append((decl.name, _column_kind(decl.type), results.decode_column(decl.type, evaluation.values[decl.name])))
-    return out
-
-
-def _identity(program: ir.Program, frame: Frame) -> list[tuple[str, str, list[results.Value]]]:
-    """The columns that say which row is which: org, org_type and, where the table has periods, period."""
-    out: list[tuple[str, str, list[results.Value]]] = [
-        ("org", "str", list(frame.org)),
-        ("org_type", "str", [program.org_types[t] for t in frame.org_type.tolist()]),
-    ]
-    if frame.period is not None:
-        out.append(("period", "str", [format_period(p) for p in frame.period.tolist()]))
-    return out
-
-
-def _result_table(kind: str, columns: list[tuple[str, str, list[results.Value]]]) -> Any:
+def _result_table(kind: str, columns: list[results.Column]) -> Any:
     if kind == "pandas":
         pd = _library("pandas")
         dtypes = {"float": "float64", "bool": "boolean", "int": "Int64", "str": None}
@@ -648,6 +615,5 @@ def _result_table(kind: str, columns: list[tuple[str, str, list[results.Value]]]
         pl = _library("polars")
         pl_types = {"float": pl.Float64, "bool": pl.Boolean, "int": pl.Int64, "str": pl.String}
         return pl.DataFrame([pl.Series(name, values, dtype=pl_types[k]) for name, k, values in columns])
-    pa = _library("pyarrow")
-    pa_types = {"float": pa.float64(), "bool": pa.bool_(), "int": pa.int64(), "str": pa.string()}
-    return pa.table({name: pa.array(values, type=pa_types[k]) for name, k, values in columns})
+    _library("pyarrow")
+    return formats.arrow_table(columns)

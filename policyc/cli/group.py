@@ -140,9 +140,12 @@ def expand(paths: tuple[str, ...]) -> list[Path]:
     return found
 
 
-def deliver(text: str, out: str | None) -> None:
-    """Print the text, or write it to `out` all at once (a failure leaves an existing file as it was)."""
+def deliver(text: str | bytes, out: str | None) -> None:
+    """Print the text, or write it to `out` all at once (a failure leaves an existing file as it was). A binary
+    file (Parquet, a workbook) goes to standard output only when that is not a terminal."""
     if out is None or out == STDOUT:
+        if isinstance(text, bytes) and sys.stdout.isatty():
+            fail("error: the output is a binary file, not for a terminal: give -o FILE, or redirect it", 2)
         click.echo(text, nl=False)
         return
     try:

@@ -156,8 +156,10 @@ def mapping_option(help: str, required: bool = False) -> Any:
     "table",
     "json",
     "csv",
-    help="table: the derived values, for reading (fitted to the terminal's width on one); json and csv: every "
-    "named value.",
+    "parquet",
+    "xlsx",
+    help="table: the derived values, for reading (fitted to the terminal's width on one); json, csv, parquet and "
+    "xlsx (an Excel workbook): every named value, a row per organisation and period, typed in parquet and xlsx.",
 )
 @out_option("the results")
 @click.option(
@@ -313,11 +315,12 @@ def rendered(
     orgs: str | None,
     period: str | None,
     extra: dict[str, bool] | None = None,
-) -> str:
+) -> str | bytes:
     """The results in the format asked for, on the rows and columns chosen; a table for a terminal fitted to its
     width, with the outcome first after the organisation's columns."""
     from policyc.cli import terminal
     from policyc.data import results
+    from policyc.data.table import DataError
     from policyc.ir.nodes import outcome
 
     program = compiled.program
@@ -327,7 +330,16 @@ def rendered(
         except ValueError as error:
             fail(f"error: {printable(data)}: {error}")
     if fmt != "table":
-        return {"json": results.to_json, "csv": results.to_csv}[fmt](program, frame, values, names, extra)
+        writers: dict[str, Callable[..., str | bytes]] = {
+            "json": results.to_json,
+            "csv": results.to_csv,
+            "parquet": results.to_parquet,
+            "xlsx": results.to_xlsx,
+        }
+        try:
+            return writers[fmt](program, frame, values, names, extra)
+        except DataError as error:
+            fail(printable(f"error: {error}"))
     room = terminal.width() if out is None or out == STDOUT else None
     if room is None:
         return results.to_table(program, frame, values, names, extra)

@@ -72,8 +72,8 @@ def policy_files(paths: Iterable[PathArg], *, every_folder: bool = False) -> lis
     return out
 
 
-def write_atomic(path: PathArg, text: str) -> None:
-    """Write `text` to `path` all at once, so that no failure leaves the file half written.
+def write_atomic(path: PathArg, text: str | bytes) -> None:
+    """Write `text` (as UTF-8) or bytes to `path` all at once, so that no failure leaves the file half written.
 
     A regular file, or a new one, is replaced by a temporary file written beside it and renamed over it, keeping
     its permissions. A symbolic link is followed to the file it finally names, which is replaced there; the link
@@ -81,29 +81,30 @@ def write_atomic(path: PathArg, text: str) -> None:
     replaced, and must stay what it is. Raises OSError, naming the path, when the file cannot be written.
     """
     given = Path(path)
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         info: os.stat_result | None = os.stat(given)
     except FileNotFoundError:  # a new file, or a link to one yet to be made
         info = None
     if info is not None and (stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
         # the path as given, not resolved: /dev/stdout leads to a pipe that has no name to resolve to
-        with open(given, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with open(given, "wb") as handle:
+            handle.write(data)
         return
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(errno.EISDIR, "it is a folder", str(given))
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise OSError(errno.EINVAL, "not a file, a character device or a pipe", str(given))
-    _replace(Path(os.path.realpath(given)), text, info)
+    _replace(Path(os.path.realpath(given)), data, info)
 
 
-def _replace(path: Path, text: str, info: os.stat_result | None) -> None:
+def _replace(path: Path, data: bytes, info: os.stat_result | None) -> None:
     with _removed_on_termination() as made:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         made.append(tmp)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             if info is not None:

@@ -206,7 +206,7 @@ def _library(name: str, path: str, what: str) -> Any:
         return importlib.import_module(name)
     except ImportError:
         top = name.partition(".")[0]
-        raise DataError(f"{path}: reading {what} needs {top}: pip install 'policyc[{EXTRA[top]}]'") from None
+        raise DataError(f"{path}: {what} needs {top}: pip install 'policyc[{EXTRA[top]}]'") from None
 
 
 # ---------------------------------------------------------------- Excel
@@ -223,7 +223,7 @@ def column_letter(position: int) -> str:
 
 
 def _excel(path: str, raw: bytes, sheet: str | int | None) -> Source:
-    openpyxl = _library("openpyxl", path, "Excel workbooks")
+    openpyxl = _library("openpyxl", path, "reading Excel workbooks")
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as error:  # a damaged or foreign file can fail in many ways inside openpyxl
@@ -318,8 +318,8 @@ def _excel_placed(path: str, sheet: str, places: list[int], header: list[str]) -
 
 
 def _parquet(path: str, raw: bytes) -> Source:
-    pa = _library("pyarrow", path, "Parquet files")
-    parquet = _library("pyarrow.parquet", path, "Parquet files")
+    pa = _library("pyarrow", path, "reading Parquet files")
+    parquet = _library("pyarrow.parquet", path, "reading Parquet files")
     try:
         table = parquet.read_table(pa.BufferReader(raw))
     except (pa.ArrowException, OSError, ValueError) as error:
@@ -351,3 +351,65 @@ def _parquet(path: str, raw: bytes) -> Source:
         return re.sub(EARLIER, elsewhere, message)
 
     return Source(path, text, placed, "parquet")
+
+
+# ---------------------------------------------------------------- writing
+
+# Characters a workbook cannot hold (XML 1.0 allows no C0 control but tab, newline and carriage return).
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+XLSX_CELL = 32_767  # the most characters a workbook's cell holds
+
+
+def arrow_table(columns: Sequence[tuple[str, str, list[Any]]]) -> Any:
+    """A pyarrow Table of the columns in order, each its name, kind ("str", "int", "float" or "bool") and cells,
+    None for an empty one."""
+    pa = _library("pyarrow", "--format parquet", "writing Parquet files")
+    types = {"str": pa.string(), "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
+    return pa.table({name: pa.array(cells, type=types[kind]) for name, kind, cells in columns})
+
+
+def parquet_bytes(columns: Sequence[tuple[str, str, list[Any]]]) -> bytes:
+    """A Parquet file of the columns, as `arrow_table` takes them."""
+    table = arrow_table(columns)
+    parquet = _library("pyarrow.parquet", "--format parquet", "writing Parquet files")
+    sink = io.BytesIO()
+    parquet.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_IN_XML.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
+
+
+def xlsx_bytes(columns: Sequence[tuple[str, str, list[Any]]], sheet: str = "results") -> bytes:
+    """An Excel workbook of one sheet: the columns' names in its first row, then their cells, as `arrow_table`
+    takes them. Every text is a text, never a formula (`=1+1` stays those four characters), and a character a
+    workbook cannot hold is written as its escape (`\\x07`). DataError for a text longer than a cell holds."""
+    openpyxl = _library("openpyxl", "--format xlsx", "writing Excel workbooks")
+    WriteOnlyCell = _library("openpyxl.cell", "--format xlsx", "writing Excel workbooks").WriteOnlyCell
+
+    names = [name for name, _, _ in columns]
+    rows = [names, *zip(*(cells for _, _, cells in columns), strict=True)]
+    texts = [[_xml_text(v) if isinstance(v, str) else v for v in row] for row in rows]
+    for r, row in enumerate(texts, start=1):
+        for j, value in enumerate(row):
+            if isinstance(value, str) and len(value) > XLSX_CELL:
+                raise DataError(
+                    f"--format xlsx: the cell {column_letter(j)}{r} (`{printable(names[j])}`) holds {len(value):,} "
+                    f"characters, and a workbook's cell at most {XLSX_CELL:,}: write csv or parquet"
+                )
+    book = openpyxl.Workbook(write_only=True)
+    page = book.create_sheet(sheet)
+
+    def cell(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        made = WriteOnlyCell(page, value)
+        made.data_type = "s"  # a text that starts with = is a text
+        return made
+
+    for row in texts:
+        page.append([cell(value) for value in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

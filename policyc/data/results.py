@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from policyc.backend.frame import Frame
+from policyc.data import formats
 from policyc.data.cells import format_period, parse_period
 from policyc.data.table import Writer
 from policyc.ir import nodes as ir
@@ -153,6 +154,77 @@ def to_csv(
     ):
         writer.row([org, types[org_type], period or "", *(column[row] for column in cells)])
     return out.getvalue()
+
+
+# A typed column: its name, its kind ("str", "int", "float" or "bool") and its values as `decode` gives them.
+Column = tuple[str, str, list[Value]]
+
+
+def column_kind(decl_type: Type) -> str:
+    """The kind of a typed column of a value: yes/no a bool, a label text, a numbered scale an int when every one of
+    its numbers is whole, any other number a float."""
+    if decl_type.kind == "bool":
+        return "bool"
+    if decl_type.kind in ("labels", "scale") and not decl_type.numbered:
+        return "str"
+    if decl_type.numbered and all(float(label).is_integer() for label in decl_type.labels):
+        return "int"
+    return "float"
+
+
+def typed_columns(
+    program: ir.Program,
+    frame: Frame,
+    values: dict[str, np.ndarray],
+    names: Sequence[str] | None = None,
+    extra: Extra | None = None,
+) -> list[Column]:
+    """The columns that say which row is which (org, org_type and, where the table has periods, period), then every
+    output (or those `names` lists) and the `extra` values, each with its kind (`column_kind`)."""
+    out: list[Column] = [
+        ("org", "str", list(frame.org)),
+        ("org_type", "str", [program.org_types[t] for t in frame.org_type.tolist()]),
+    ]
+    if frame.period is not None:
+        out.append(("period", "str", list(_periods(frame))))
+    by_name = {d.name: d for d in program.outputs()}
+    extra = extra or {}
+    for name, cells in _decoded(program, values, names, extra).items():
+        kind = ("int" if extra[name] else "float") if name in extra else column_kind(by_name[name].type)
+        out.append((name, kind, cells))
+    return out
+
+
+def _finite(columns: list[Column]) -> list[Column]:
+    """The columns with a number that overflowed made empty, as CSV leaves it and JSON gives it null."""
+    return [
+        (name, kind, [None if isinstance(v, float) and not math.isfinite(v) else v for v in cells])
+        if kind == "float"
+        else (name, kind, cells)
+        for name, kind, cells in columns
+    ]
+
+
+def to_parquet(
+    program: ir.Program,
+    frame: Frame,
+    values: dict[str, np.ndarray],
+    names: Sequence[str] | None = None,
+    extra: Extra | None = None,
+) -> bytes:
+    """The typed columns (`typed_columns`) as a Parquet file, which `policyc eval` reads back."""
+    return formats.parquet_bytes(_finite(typed_columns(program, frame, values, names, extra)))
+
+
+def to_xlsx(
+    program: ir.Program,
+    frame: Frame,
+    values: dict[str, np.ndarray],
+    names: Sequence[str] | None = None,
+    extra: Extra | None = None,
+) -> bytes:
+    """The typed columns (`typed_columns`) as an Excel workbook of one sheet, `results`."""
+    return formats.xlsx_bytes(_finite(typed_columns(program, frame, values, names, extra)))
 
 
 def _csv_cell(value: Value) -> str:
