@@ -572,20 +572,28 @@ class PolicyGen:
         x, _ = self.number(ANY, depth - 1)
         func = self.choice(["rank", "percentile_rank", "quartile"])
         if func == "quartile":
-            return f"quartile({x}{self.method()})", None
-        return f"{func}({x})", None
+            return f"quartile({x}{self.method()}{self.within()})", None
+        return f"{func}({x}{self.within()})", None
 
     def _cohort(self, want, depth):
         x, u = self.number(want, depth - 1)
         func = self.choice(["cohort_mean", "cohort_sd", "quantile"])
         if func == "quantile":
-            return f"quantile({x}, {self.choice(QUANTILE_PS)}{self.method()})", u
-        return f"{func}({x})", u
+            return f"quantile({x}, {self.choice(QUANTILE_PS)}{self.method()}{self.within()})", u
+        return f"{func}({x}{self.within()})", u
 
     def method(self) -> str:
         if self.chance(15):
             return ""
         return f", method: {self.choice(METHODS)}"
+
+    def within(self) -> str:
+        """A cohort function's group: mostly the row's cohort; else every organisation of the period, or those
+        sharing a value of `org_type` or of a yes/no, label or scale value declared so far."""
+        if not self.chance(30):
+            return ""
+        grouping = [name for name, t in self.values.items() if t.kind in ("bool", "scale", "labels")]
+        return f", within: {self.choice(['all', 'org_type', *grouping])}"
 
     def _previous_number(self, want, depth):
         x, u = self.number(want, depth - 1)
@@ -757,7 +765,7 @@ class PolicyGen:
         top = len(self.segment.labels)
         inner = self.pick(
             [
-                (5, lambda: f"quartile({x}{self.method()})"),
+                (5, lambda: f"quartile({x}{self.method()}{self.within()})"),
                 (5, lambda: f"min(max(round({x}, 0), 1), {top})"),
                 (3, lambda: f"(when ({x} > 50): 1 when ({x} > 2): 2 otherwise: {top})"),
                 (1, lambda: f"rank({x})"),  # beyond the scale in a big cohort

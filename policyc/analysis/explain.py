@@ -42,7 +42,7 @@ class Explainer:
         self.notes = notes
         self.steps = {entry: n for n, entry in enumerate(sources) if entry is not None}
         self.decls = {d.name: d for d in self.program.decls}
-        self.groups: np.ndarray | None = None  # each row's cohort group, worked out when a quartile is explained
+        self.context: Context | None = None  # the cohort groups, worked out when a quartile is explained
         self.reader: Reader | None = None  # reads a decision table's conditions, made when one is explained
 
     def text(self, node: ir.Node) -> str:
@@ -303,13 +303,28 @@ class Explainer:
         operand = rule.operand
         if not isinstance(operand, ir.Load) or operand.name not in self.values:
             return None
-        if self.groups is None:
-            self.groups = Context(self.frame, self.program.cohorts, ()).group
-        cohort = np.asarray(self.values[operand.name], dtype=np.float64)[self.groups == self.groups[row]]
-        ordered = np.sort(cohort[~np.isnan(cohort)])
+        if self.context is None:
+            self.context = Context(self.frame, self.program.cohorts, ())
+        within, by = rule.within, None
+        if within is None:
+            groups, where = self.context.own, "in its cohort"
+        elif within.by is None:
+            groups, where = self.context.within(), "across every org type"
+        else:
+            by = within.by.name if isinstance(within.by, ir.Load) else None
+            if by is None or (by not in self.values and by != "org_type"):
+                return None
+            cells = self.frame.org_type if by == "org_type" else self.values[by]
+            groups = self.context.within(np.asarray(cells, dtype=np.float64))
+            where = f"with its {by} ({self.shown(by, row)})" if by != "org_type" else "of its org type"
+        if groups.outside is not None and groups.outside[row]:
+            return None
+        values = groups.inside(np.asarray(self.values[operand.name], dtype=np.float64))
+        group = values[groups.group == groups.group[row]]
+        ordered = np.sort(group[~np.isnan(group)])
         points = [cut_point(ordered, p, rule.method) for p in (0.25, 0.5, 0.75)]
         cuts = ", ".join(f"{x:.4g}" for x in points)
-        text = f"quartiles of {operand.name} over {len(ordered)} in its cohort, cut points {cuts}"
+        text = f"quartiles of {operand.name} over {len(ordered)} {where}, cut points {cuts}"
         value = float(self.values[operand.name][row])
         if np.isnan(value) or any(np.isnan(points)):
             return text, "by quartiles"

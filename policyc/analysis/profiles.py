@@ -74,7 +74,7 @@ def _peer_columns(program: ir.Program) -> set[str]:
         elif isinstance(decl, ir.Derived):
             for node in _nodes(decl):
                 if isinstance(node, (ir.Cohort, ir.Quantile, ir.Quartile)):
-                    stack.extend(ir.loads(node.operand))
+                    stack.extend(ir.loads(node))  # its operand, and the value that groups the rows
     return {name for name in walk.closure(program, stack) if isinstance(decls[name], ir.Column)}
 
 

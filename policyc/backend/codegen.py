@@ -346,13 +346,17 @@ class _Generator:
             return _call("t.previous", sub(e.operand))
         if isinstance(e, ir.Run):
             return _call("t.run", sub(e.condition))
+        if isinstance(e, (ir.Cohort, ir.Quantile, ir.Quartile)):
+            within: tuple[_Doc, ...] = ()  # the group the function runs over, when it is not the row's cohort
+            if e.within is not None:
+                within = (_call("t.within", *(() if e.within.by is None else (sub(e.within.by),))),)
         if isinstance(e, ir.Cohort):
             method = {"rank": "rank", "percentile_rank": "percentile_rank", "mean": "cohort_mean", "sd": "cohort_sd"}
-            return _call(f"t.{method[e.kind]}", sub(e.operand))
+            return _call(f"t.{method[e.kind]}", sub(e.operand), *within)
         if isinstance(e, ir.Quantile):
-            return _call("t.quantile", sub(e.operand), _Text(_number(e.p)), _Text(repr(e.method)))
+            return _call("t.quantile", sub(e.operand), _Text(_number(e.p)), _Text(repr(e.method)), *within)
         if isinstance(e, ir.Quartile):
-            return _call("t.quartile", sub(e.operand), _Text(repr(e.method)))
+            return _call("t.quartile", sub(e.operand), _Text(repr(e.method)), *within)
         raise TypeError(f"not an IR expression: {e!r}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
@@ -397,11 +397,29 @@ class _Interpreter:
             out[i] = 1.0 + before if before is not None else 1.0
         return out
 
-    def by_cohort(self, expr: ir.Expr, each: Callable[[list[float], list[Value]], list[Value]]) -> list[Value]:
-        """Per cohort, `each(values, own)`: its present values in row order, and each of its rows' own value."""
+    def groups(self, within: ir.Within | None) -> Iterable[list[int]]:
+        """The rows of each group a cohort function runs over: the row's cohort, or `within` (every organisation
+        of the period, or those with the same value of `by`; a row whose `by` is missing is in none)."""
+        if within is None:
+            return self.cohorts.values()
+        by = None if within.by is None else self.operand_column(within.by)
+        found: dict[tuple, list[int]] = {}
+        for i in self.rows:
+            if by is None or by[i] is not None:
+                key = (None if by is None else by[i], None if self.periods is None else self.periods[i])
+                found.setdefault(key, []).append(i)
+        return found.values()
+
+    def by_cohort(
+        self,
+        expr: ir.Expr,
+        each: Callable[[list[float], list[Value]], list[Value]],
+        within: ir.Within | None = None,
+    ) -> list[Value]:
+        """Per group, `each(values, own)`: its present values in row order, and each of its rows' own value."""
         x = self.operand_column(expr)
         out: list[Value] = [None for _ in self.rows]
-        for rows in self.cohorts.values():
+        for rows in self.groups(within):
             values = [v for i in rows if (v := x[i]) is not None]
             for i, v in zip(rows, each(values, [x[i] for i in rows]), strict=True):
                 out[i] = v
@@ -410,7 +428,7 @@ class _Interpreter:
     def column_cohort(self, e: ir.Cohort) -> list[Value]:
         if e.kind in ("mean", "sd"):
             summary = _mean if e.kind == "mean" else _sd
-            return self.by_cohort(e.operand, lambda values, own: [summary(values)] * len(own))
+            return self.by_cohort(e.operand, lambda values, own: [summary(values)] * len(own), e.within)
 
         def rank(ordered: list[float], x: Value) -> Value:
             if x is None:
@@ -424,13 +442,13 @@ class _Interpreter:
             ordered = sorted(values)
             return [rank(ordered, x) for x in own]
 
-        return self.by_cohort(e.operand, ranks)
+        return self.by_cohort(e.operand, ranks, e.within)
 
     def column_quantile(self, e: ir.Quantile) -> list[Value]:
         def quantile(values: list[float], own: list[Value]) -> list[Value]:
             return [cut_point(sorted(values), e.p, e.method) if values else None] * len(own)
 
-        return self.by_cohort(e.operand, quantile)
+        return self.by_cohort(e.operand, quantile, e.within)
 
     def column_quartile(self, e: ir.Quartile) -> list[Value]:
         def quartile(values: list[float], own: list[Value]) -> list[Value]:
@@ -439,7 +457,7 @@ class _Interpreter:
             q1, q2, q3 = (cut_point(sorted(values), p, e.method) for p in (0.25, 0.5, 0.75))
             return [None if x is None else 1.0 if x <= q1 else 2.0 if x <= q2 else 3.0 if x <= q3 else 4.0 for x in own]
 
-        return self.by_cohort(e.operand, quartile)
+        return self.by_cohort(e.operand, quartile, e.within)
 
 
 # Each handler takes the node of its key's type.

@@ -212,6 +212,29 @@ def cut_point(ordered: np.ndarray, p: float, method: str) -> float:
     return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (h - lo))
 
 
+class Groups:
+    """The rows in the groups a cohort function runs over: `group` each row's (from 0), `order` the rows group by
+    group, `bounds` where each group starts in `order`; `outside` the rows in no group (their values left out, and
+    none given them), or None."""
+
+    def __init__(self, key: np.ndarray, outside: np.ndarray | None = None):
+        n = len(key)
+        self.group = np.unique(key, return_inverse=True)[1].reshape(-1) if n else np.zeros(0, np.int64)
+        self.count = int(self.group.max()) + 1 if n else 0
+        self.order = np.argsort(self.group, kind="stable")
+        self.bounds = np.searchsorted(self.group[self.order], np.arange(self.count + 1))
+        self.outside = outside if outside is not None and outside.any() else None
+
+    def slices(self):
+        """Each group's rows, as positions in the table."""
+        for g in range(self.count):
+            yield self.order[self.bounds[g] : self.bounds[g + 1]]
+
+    def inside(self, values: np.ndarray) -> np.ndarray:
+        """The values with those of the rows outside every group left out (missing)."""
+        return values if self.outside is None else np.where(self.outside, np.nan, values)
+
+
 class Context:
     """One evaluation: the frame, its cohort groups, and each row's previous period."""
 
@@ -223,15 +246,16 @@ class Context:
         self.step = 0
         self.org_type = frame.org_type.astype(np.float64)
         self.cohort = np.asarray(cohorts, dtype=np.int64)[frame.org_type] if self.n else np.zeros(0, np.int64)
+        self.periods = 1
+        self.period_index = np.zeros(self.n, dtype=np.int64)
         if frame.period is not None and self.n:
             _, period = np.unique(frame.period, return_inverse=True)
-            key = self.cohort * (int(period.max()) + 1) + period
-        else:
-            key = self.cohort
-        _, self.group = np.unique(key, return_inverse=True)
-        self.groups = int(self.group.max()) + 1 if self.n else 0
-        self.order = np.argsort(self.group, kind="stable")
-        self.bounds = np.searchsorted(self.group[self.order], np.arange(self.groups + 1))
+            self.period_index = period.reshape(-1).astype(np.int64)
+            self.periods = int(period.max()) + 1
+        own = Groups(self.cohort * self.periods + self.period_index)
+        self.group, self.groups, self.order, self.bounds = own.group, own.count, own.order, own.bounds
+        self.own = own
+        self._all: Groups | None = None
         self._previous: np.ndarray | None = None
         self._applies: dict[tuple[int, ...], np.ndarray | None] = {}  # the rows a column applies to; None: all
         self._ranked: RankedStep | None = None
@@ -291,69 +315,85 @@ class Context:
 
     # ------------------------------------------------------------ cohorts
 
+    def within(self, by=None) -> Groups:
+        """The groups of `within:` in each period: every organisation (`by` None), or those with the same value of
+        `by`; a row whose `by` is missing is in none."""
+        if by is None:
+            if self._all is None:
+                self._all = Groups(self.period_index)
+            return self._all
+        by = column(by, self.n)
+        missing = np.isnan(by)
+        code = np.unique(np.where(missing, -1.0, by), return_inverse=True)[1].reshape(-1) if self.n else by
+        return Groups(code * self.periods + self.period_index, missing)
+
     def slices(self):
         """Each cohort group's rows, as positions in the table."""
-        for g in range(self.groups):
-            yield self.order[self.bounds[g] : self.bounds[g + 1]]
+        return self.own.slices()
 
-    def _sums(self, values):
+    def _groups(self, values, within: Groups | None) -> tuple[np.ndarray, Groups]:
+        g = self.own if within is None else within
+        return g.inside(column(values, self.n)), g
+
+    @staticmethod
+    def _sums(values, g: Groups):
         present = ~np.isnan(values)
-        count = np.bincount(self.group[present], minlength=self.groups).astype(np.float64)
-        total = np.bincount(self.group[present], weights=values[present], minlength=self.groups)
+        count = np.bincount(g.group[present], minlength=g.count).astype(np.float64)
+        total = np.bincount(g.group[present], weights=values[present], minlength=g.count)
         return total, count
 
-    def cohort_mean(self, values) -> np.ndarray:
-        values = column(values, self.n)
-        total, count = self._sums(values)
+    def cohort_mean(self, values, within: Groups | None = None) -> np.ndarray:
+        values, g = self._groups(values, within)
+        total, count = self._sums(values, g)
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = np.where(count > 0, total / count, np.nan)
-        return mean[self.group]
+        return g.inside(mean[g.group])
 
-    def cohort_sd(self, values) -> np.ndarray:
-        values = column(values, self.n)
-        mean = self.cohort_mean(values)
-        deviation, count = self._sums(np.square(values - mean))
+    def cohort_sd(self, values, within: Groups | None = None) -> np.ndarray:
+        values, g = self._groups(values, within)
+        mean = self.cohort_mean(values, g)
+        deviation, count = self._sums(np.square(values - mean), g)
         with np.errstate(divide="ignore", invalid="ignore"):
             sd = np.where(count > 1, np.sqrt(deviation / (count - 1)), np.nan)
-        return sd[self.group]
+        return g.inside(sd[g.group])
 
     def relative(self, values, k: float, below: bool) -> np.ndarray:
         mean, sd = self.cohort_mean(values), self.cohort_sd(values)
         fails = values < mean - k * sd if below else values > mean + k * sd
         return np.where(np.isnan(values) | np.isnan(sd), np.nan, ~fails)
 
-    def rank(self, values) -> np.ndarray:
-        values = column(values, self.n)
+    def rank(self, values, within: Groups | None = None) -> np.ndarray:
+        values, g = self._groups(values, within)
         out = np.full(self.n, np.nan)
-        for rows in self.slices():
+        for rows in g.slices():
             v = values[rows]
             ordered = np.sort(v[~np.isnan(v)])
             out[rows] = np.where(np.isnan(v), np.nan, np.searchsorted(ordered, v, side="left") + 1.0)
         return out
 
-    def percentile_rank(self, values) -> np.ndarray:
-        values = column(values, self.n)
-        rank = self.rank(values)
-        count = np.bincount(self.group[~np.isnan(values)], minlength=self.groups)[self.group].astype(np.float64)
+    def percentile_rank(self, values, within: Groups | None = None) -> np.ndarray:
+        values, g = self._groups(values, within)
+        rank = self.rank(values, g)
+        count = np.bincount(g.group[~np.isnan(values)], minlength=g.count)[g.group].astype(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(count > 1, (rank - 1) / (count - 1) * 100, np.where(np.isnan(rank), np.nan, 0.0))
 
-    def _cuts(self, values, ps: tuple[float, ...], method: str):
-        values = column(values, self.n)
-        for rows in self.slices():
+    def _cuts(self, values, ps: tuple[float, ...], method: str, within: Groups | None):
+        values, g = self._groups(values, within)
+        for rows in g.slices():
             v = values[rows]
             ordered = np.sort(v[~np.isnan(v)])
             yield rows, v, [cut_point(ordered, p, method) for p in ps]
 
-    def quantile(self, values, p: float, method: str) -> np.ndarray:
+    def quantile(self, values, p: float, method: str, within: Groups | None = None) -> np.ndarray:
         out = np.full(self.n, np.nan)
-        for rows, _, (cut,) in self._cuts(values, (p,), method):
+        for rows, _, (cut,) in self._cuts(values, (p,), method, within):
             out[rows] = cut
-        return out
+        return out if within is None else within.inside(out)
 
-    def quartile(self, values, method: str) -> np.ndarray:
+    def quartile(self, values, method: str, within: Groups | None = None) -> np.ndarray:
         out = np.full(self.n, np.nan)
-        for rows, v, (q1, q2, q3) in self._cuts(values, (0.25, 0.5, 0.75), method):
+        for rows, v, (q1, q2, q3) in self._cuts(values, (0.25, 0.5, 0.75), method, within):
             out[rows] = np.where(
                 np.isnan(v), np.nan, np.where(v <= q1, 1.0, np.where(v <= q2, 2.0, np.where(v <= q3, 3.0, 4.0)))
             )

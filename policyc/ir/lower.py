@@ -7,7 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from policyc.ir import nodes as ir
-from policyc.semantics.builtins import BUILTINS, DEFAULT_QUANTILE_METHOD, Builtin
+from policyc.semantics.builtins import BUILTINS, DEFAULT_QUANTILE_METHOD, WITHIN_ALL, Builtin
 from policyc.semantics.check import Checked
 from policyc.semantics.types import Type, number_key
 from policyc.syntax import ast
@@ -264,14 +264,24 @@ class _Lowering:
         return ir.Run(self.expr(_exprs(call)[0]), t, span=call.span)
 
     def cohort(self, call: ast.Call, builtin: Builtin, t: Type) -> ir.Expr:
-        return ir.Cohort(_kind(builtin), self.expr(_exprs(call)[0]), t, span=call.span)
+        return ir.Cohort(_kind(builtin), self.expr(_exprs(call)[0]), t, self.within(call), span=call.span)
 
     def quantile(self, call: ast.Call, builtin: Builtin, t: Type) -> ir.Expr:
         x, p = _exprs(call)
-        return ir.Quantile(self.expr(x), _float(self.checked.constant(p)), _method(call), t, span=call.span)
+        p_value = _float(self.checked.constant(p))
+        return ir.Quantile(self.expr(x), p_value, _method(call), t, self.within(call), span=call.span)
 
     def quartile(self, call: ast.Call, builtin: Builtin, t: Type) -> ir.Expr:
-        return ir.Quartile(self.expr(_exprs(call)[0]), _method(call), t, span=call.span)
+        return ir.Quartile(self.expr(_exprs(call)[0]), _method(call), t, self.within(call), span=call.span)
+
+    def within(self, call: ast.Call) -> ir.Within | None:
+        """A cohort function's `within:` group: None for the row's cohort."""
+        named = {a.name.text: a.value for a in call.args if isinstance(a, ast.NamedArg)}
+        group = named.get("within")
+        if not isinstance(group, ast.Ref):
+            return None
+        by = None if group.name.text == WITHIN_ALL else self.expr(group)
+        return ir.Within(by, span=group.span)
 
 
 _CALLS: dict[str, Callable[[_Lowering, ast.Call, Builtin, Type], ir.Expr]] = {

@@ -141,12 +141,21 @@ class Run(Node):
 
 
 @attrs.frozen
+class Within(Node):
+    """The organisations a cohort function compares a row with, in its period: all of them (`by` None), or those
+    with the row's value of `by` (a row whose `by` is missing is in no group, and gets no value)."""
+
+    by: Expr | None = None
+
+
+@attrs.frozen
 class Cohort(Node):
-    """rank, percentile_rank, mean or sd of the operand within the row's cohort."""
+    """rank, percentile_rank, mean or sd of the operand within the row's cohort, or `within` another group."""
 
     kind: str
     operand: Expr
     type: Type
+    within: Within | None = None  # None: the row's cohort
 
 
 @attrs.frozen
@@ -155,6 +164,7 @@ class Quantile(Node):
     p: float
     method: str
     type: Type
+    within: Within | None = None
 
 
 @attrs.frozen
@@ -162,6 +172,7 @@ class Quartile(Node):
     operand: Expr
     method: str
     type: Type
+    within: Within | None = None
 
 
 Expr = (
@@ -379,6 +390,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
         return (*parts, expr.otherwise) if expr.otherwise is not None else tuple(parts)
     if isinstance(expr, Run):
         return (expr.condition,)
+    if isinstance(expr, (Cohort, Quantile, Quartile)) and expr.within is not None and expr.within.by is not None:
+        return (expr.operand, expr.within.by)
     return (expr.operand,)
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 QUANTILE_METHODS = ("linear", "exclusive", "lower", "higher", "nearest", "midpoint")
 DEFAULT_QUANTILE_METHOD = "linear"
+WITHIN_ALL = "all"  # `within: all`: every organisation of the period
 
 
 @attrs.frozen
@@ -224,6 +225,33 @@ def _method(ex: Expressions, a: Arguments) -> None:
         )
 
 
+def _within(ex: Expressions, a: Arguments) -> None:
+    """`within:` names the rows a cohort function runs over in each period: `all` of them, or those sharing the
+    row's value of a yes/no, label or scale value (a region, a sector); without it, the row's cohort."""
+    arg = a.named.get("within")
+    if arg is None:
+        return
+    value = arg.value
+    if not isinstance(value, ast.Ref):
+        ex.ctx.error(
+            "PC308",
+            "`within` takes `all` or the name of a value to group the organisations by",
+            value.span,
+            "write `within: all`, or `within: region` for an input `region`",
+        )
+        return
+    if value.name.text == WITHIN_ALL:
+        return
+    t = ex.infer(value, produce=False)
+    if not t.is_error and t.kind not in ("bool", "labels", "scale"):
+        ex.ctx.error(
+            "PC308",
+            f"`within: {value.name.text}` groups by a number, {t}",
+            value.span,
+            "group by a yes/no, a label or a scale value (`within: region`), or write `within: all`",
+        )
+
+
 # ---------------------------------------------------------------- the rules
 
 
@@ -314,6 +342,7 @@ def _if_missing(ex: Expressions, a: Arguments, expected: Type | None) -> Type:
 
 def _cohort_number(ex: Expressions, a: Arguments) -> Type:
     """The type of the one number a cohort function reads."""
+    _within(ex, a)
     (x,) = a.exprs
     t = ex.infer(x)
     ex.need_numeric(t, x, f"`{a.builtin.name}`")
@@ -335,6 +364,7 @@ def _cohort_statistic(ex: Expressions, a: Arguments, expected: Type | None) -> T
 
 def _quantile(ex: Expressions, a: Arguments, expected: Type | None) -> Type:
     _method(ex, a)
+    _within(ex, a)
     if not arity(ex, a):
         return ERROR
     x, p_expr = a.exprs
@@ -350,6 +380,7 @@ def _quantile(ex: Expressions, a: Arguments, expected: Type | None) -> Type:
 
 def _quartile(ex: Expressions, a: Arguments, expected: Type | None) -> Type:
     _method(ex, a)
+    _within(ex, a)
     if not arity(ex, a):
         return ERROR
     (x,) = a.exprs
@@ -407,11 +438,52 @@ _ROWS = (
     Builtin("previous", 1, _previous, "Previous", usage="write `previous(x)`: `x` in the previous period"),
     Builtin("run", 1, _run, "Run", usage="write `run(condition)`: how many periods in a row it has held"),
     Builtin("if_missing", 2, _if_missing, "IfMissing", usage="write `if_missing(x, fallback)`"),
-    Builtin("rank", 1, _cohort_position, "Cohort", "rank", usage="write `rank(x)`"),
-    Builtin("percentile_rank", 1, _cohort_position, "Cohort", "percentile_rank", usage="write `percentile_rank(x)`"),
-    Builtin("cohort_mean", 1, _cohort_statistic, "Cohort", "mean", usage="write `cohort_mean(x)`"),
-    Builtin("cohort_sd", 1, _cohort_statistic, "Cohort", "sd", usage="write `cohort_sd(x)`"),
-    Builtin("quantile", 2, _quantile, "Quantile", named=("method",), usage="write `quantile(x, 0.25, method: linear)`"),
-    Builtin("quartile", 1, _quartile, "Quartile", named=("method",), usage="write `quartile(x, method: linear)`"),
+    Builtin(
+        "rank",
+        1,
+        _cohort_position,
+        "Cohort",
+        "rank",
+        named=("within",),
+        usage="write `rank(x)` or `rank(x, within: all)`",
+    ),
+    Builtin(
+        "percentile_rank",
+        1,
+        _cohort_position,
+        "Cohort",
+        "percentile_rank",
+        named=("within",),
+        usage="write `percentile_rank(x)` or `percentile_rank(x, within: all)`",
+    ),
+    Builtin(
+        "cohort_mean",
+        1,
+        _cohort_statistic,
+        "Cohort",
+        "mean",
+        named=("within",),
+        usage="write `cohort_mean(x)` or `cohort_mean(x, within: all)`",
+    ),
+    Builtin(
+        "cohort_sd",
+        1,
+        _cohort_statistic,
+        "Cohort",
+        "sd",
+        named=("within",),
+        usage="write `cohort_sd(x)` or `cohort_sd(x, within: all)`",
+    ),
+    Builtin(
+        "quantile",
+        2,
+        _quantile,
+        "Quantile",
+        named=("method", "within"),
+        usage="write `quantile(x, 0.25, method: linear)`",
+    ),
+    Builtin(
+        "quartile", 1, _quartile, "Quartile", named=("method", "within"), usage="write `quartile(x, method: linear)`"
+    ),
 )
 BUILTINS: dict[str, Builtin] = {b.name: b for b in _ROWS}

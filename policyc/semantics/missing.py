@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from policyc.semantics.builtins import BUILTINS
+from policyc.semantics.builtins import BUILTINS, WITHIN_ALL, Builtin
 from policyc.semantics.check import Checked
 from policyc.semantics.declarations import check_applies
 from policyc.syntax import ast
@@ -272,11 +272,18 @@ class Analysis:
         if builtin is None:
             return A(MAY)
         args: list[A] = []
+        group: A | None = None  # a `within:` value: a row without one is in no group, and gets no value
         for arg in call.args:
             if isinstance(arg, ast.Selector):
                 args += [self.named(f"{m.name.text}.score", org_type, x) for m in self.checked.selected(arg)]
             elif not isinstance(arg, ast.NamedArg):
                 args.append(sub(arg))
+            elif arg.name.text == "within" and isinstance(arg.value, ast.Ref) and arg.value.name.text != WITHIN_ALL:
+                group = sub(arg.value)
+        found = self.function(builtin, args)
+        return found if group is None else _strict([found, group])
+
+    def function(self, builtin: Builtin, args: list[A]) -> A:
         node = builtin.node
         if node in ("Aggregate", "Extreme", "IfMissing"):
             return _any_present(args)

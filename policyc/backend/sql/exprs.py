@@ -2,8 +2,8 @@
 
 Arithmetic is IEEE double precision as in the interpreter, and a result that is not a number becomes NULL.
 Comparisons and logic are Kleene's on NULL. Cohort functions are window functions over the row's cohort
-(`#cohort` x `period`); `previous` and `run` are window functions over each organisation's periods, in which a
-gap breaks a run. Rounding and cut points are worked out in exact steps (rounding.py).
+(`#cohort` x `period`) or its `within` group; `previous` and `run` are window functions over each organisation's
+periods, in which a gap breaks a run. Rounding and cut points are worked out in exact steps (rounding.py).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from .query import (
 )
 
 CODE = "PC701"
-COHORT_KEY = [COHORT, "period"]
+ALL = "#all"  # a column of one value: the key of `within: all`
 ORG_KEY = ["org"]
 COMPARE: dict[str, Callable[..., exp.Expr]] = {
     "<": exp.LT,
@@ -98,7 +98,8 @@ class Translator:
         self.casts: list[ir.Cast] = []  # a failing cast names its position here in the query's error
         self.checks: list[str] = []  # the columns that check each cast on every row
         # each column's cohort tables (by the column, direction and joined keys), made once for all that read them
-        self.rankings: dict[tuple[str, bool, int], Ranking] = {}
+        self.rankings: dict[tuple[str, str, bool, int], Ranking] = {}
+        self.key = COHORT  # the column whose values, with the period, group the rows cohort functions run over
 
     def refuse(self, node: ir.Node, what: str, why: str) -> Part:
         self.diagnostics.error(
@@ -299,12 +300,38 @@ class Translator:
 
     # ------------------------------------------------------------ cohorts
 
+    @property
+    def partition(self) -> list[str]:
+        """The columns that name each row's cohort group: the row's cohort (or `within` group) and period."""
+        return [self.key, "period"]
+
+    @contextmanager
+    def grouped(self, within: ir.Within | None, x: Part) -> Iterator[Part]:
+        """Column `x` for a cohort function over the `within` group rather than the row's cohort: the parts made
+        in the block are over that group, and `x` is NULL on a row in none (whose `by` is missing)."""
+        if within is None:
+            yield x
+            return
+        if within.by is None:
+            if ALL not in self.main.columns[0]:
+                self.main.define(ALL, Part(ZERO, 0))
+            key = Part(col(ALL), 1)
+        else:
+            key = self.column(self.expr(within.by))
+            x = self.column(Part(case((is_null(key.sql), NULL), default=x.sql), after(x, key)))
+        assert isinstance(key.sql, exp.Column)
+        kept, self.key = self.key, key.sql.name
+        try:
+            yield x
+        finally:
+            self.key = kept
+
     def cohort_count(self, x: Part) -> exp.Expr:
-        return exp.cast(window(exp.Count(this=x.sql), COHORT_KEY), "DOUBLE")
+        return exp.cast(window(exp.Count(this=x.sql), self.partition), "DOUBLE")
 
     def cohort_sum(self, x: Part) -> exp.Expr:
         # the values of the cohort added in table order, as the interpreter adds them
-        return window(exp.Sum(this=x.sql), COHORT_KEY, [col(ROW)], whole=True)
+        return window(exp.Sum(this=x.sql), self.partition, [col(ROW)], whole=True)
 
     def ranking(self, x: Part, descending: bool = False, where: exp.Expr | None = None, matched: int = 3) -> Ranking:
         """Column `x`'s values present in each cohort and period (and where `where` holds), sorted ascending (or
@@ -312,7 +339,7 @@ class Translator:
         `matched` 3 what is worked out from those is read on the rows of that value, with 2 on every row of the
         cohort and period (then ties need not share a place)."""
         assert isinstance(x.sql, exp.Column), "a cohort's values are a column's"
-        cached = (x.sql.name, descending, matched) if where is None else None
+        cached = (self.key, x.sql.name, descending, matched) if where is None else None
         if cached is not None and cached in self.rankings:
             return self.rankings[cached]
         made = (
@@ -327,7 +354,7 @@ class Translator:
     def _grouped(self, x: Part, descending: bool, where: exp.Expr | None, matched: int) -> Ranking:
         """In a cohort table, one row per value with its count, joined back."""
         counted = not_null(x.sql) if where is None else exp.and_(not_null(x.sql), where)
-        side = self.main.side(x.step - 1, [col(COHORT), col(PERIOD), x.sql], counted, matched)
+        side = self.main.side(x.step - 1, [col(self.key), col(PERIOD), x.sql], counted, matched)
         value, count = side.read(side.key(2)), side.read(side.count)
         partition = [side.key(0), side.key(1)]
         running = exp.Window(
@@ -348,9 +375,10 @@ class Translator:
             order = [order[0], exp.Ordered(this=key.sql, desc=True)]
         # a cut point reads each row's own position; a rank counts only the values strictly before (ties share it)
         place: exp.Expr = exp.RowNumber() if matched == 2 else exp.Rank()
-        before = self.column(Part(sub(exp.cast(window(place, COHORT_KEY, order), "DOUBLE"), ONE), key.step))
-        total = self.column(Part(exp.cast(window(exp.Count(this=key.sql), COHORT_KEY), "DOUBLE"), key.step))
-        return Ranking(None, before, total, key, Part(ONE, 1), COHORT_KEY)
+        partition = self.partition
+        before = self.column(Part(sub(exp.cast(window(place, partition, order), "DOUBLE"), ONE), key.step))
+        total = self.column(Part(exp.cast(window(exp.Count(this=key.sql), partition), "DOUBLE"), key.step))
+        return Ranking(None, before, total, key, Part(ONE, 1), partition)
 
     @contextmanager
     def within(self, ranking: Ranking) -> Iterator[None]:
@@ -367,19 +395,19 @@ class Translator:
         return part if ranking.side is None else self.main.expose(ranking.side, part)
 
     def cohort(self, e: ir.Cohort) -> Part:
-        x = self.column(self.expr(e.operand))
-        if e.kind in ("mean", "sd"):
-            return self.mean_sd(x, sd=e.kind == "sd")
-        # a rank is 1 + how many values of the cohort are below the row's: ties share the best
-        ranking = self.ranking(x)
-        before, n = ranking.before, ranking.total
-        if e.kind == "rank":
-            value: exp.Expr = add(before.sql, ONE)
-        else:
-            spread = mul(div(before.sql, sub(n.sql, ONE)), integer(100))
-            value = case((eq(n.sql, ONE), ZERO), default=spread)
-        found = self.found(ranking, Part(value, max(before.step, n.step)))
-        return Part(case((is_null(x.sql), NULL), default=found.sql), found.step)
+        with self.grouped(e.within, self.column(self.expr(e.operand))) as x:
+            if e.kind in ("mean", "sd"):
+                return self.mean_sd(x, sd=e.kind == "sd")
+            # a rank is 1 + how many values of the cohort are below the row's: ties share the best
+            ranking = self.ranking(x)
+            before, n = ranking.before, ranking.total
+            if e.kind == "rank":
+                value: exp.Expr = add(before.sql, ONE)
+            else:
+                spread = mul(div(before.sql, sub(n.sql, ONE)), integer(100))
+                value = case((eq(n.sql, ONE), ZERO), default=spread)
+            found = self.found(ranking, Part(value, max(before.step, n.step)))
+            return Part(case((is_null(x.sql), NULL), default=found.sql), found.step)
 
     def mean_sd(self, x: Part, sd: bool) -> Part:
         """The cohort's mean, or its sample standard deviation (NULL under 2 values), of column `x`."""
@@ -393,15 +421,15 @@ class Translator:
         return Part(case((exp.GTE(this=n.copy(), expression=integer(2)), self.present(spread))), deviation.step)
 
     def quantile(self, e: ir.Quantile) -> Part:
-        x = self.column(self.expr(e.operand))
-        return rounding.cut_point(self, x, e.p, e.method)
+        with self.grouped(e.within, self.column(self.expr(e.operand))) as x:
+            return rounding.cut_point(self, x, e.p, e.method)
 
     def quartile(self, e: ir.Quartile) -> Part:
-        x = self.column(self.expr(e.operand))
-        cuts = [rounding.cut_point(self, x, p, e.method) for p in (0.25, 0.5, 0.75)]
-        whens: list[tuple[exp.Expr, exp.Expr]] = [(is_null(x.sql), NULL)]
-        whens += [(exp.LTE(this=x.sql, expression=q.sql), integer(i)) for i, q in enumerate(cuts, start=1)]
-        return Part(case(*whens, default=integer(4)), after(*cuts))
+        with self.grouped(e.within, self.column(self.expr(e.operand))) as x:
+            cuts = [rounding.cut_point(self, x, p, e.method) for p in (0.25, 0.5, 0.75)]
+            whens: list[tuple[exp.Expr, exp.Expr]] = [(is_null(x.sql), NULL)]
+            whens += [(exp.LTE(this=x.sql, expression=q.sql), integer(i)) for i, q in enumerate(cuts, start=1)]
+            return Part(case(*whens, default=integer(4)), after(*cuts))
 
     def floor(self, e: exp.Expr) -> exp.Expr:
         return floor(e)
