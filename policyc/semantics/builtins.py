@@ -246,9 +246,9 @@ def _within(ex: Expressions, a: Arguments) -> None:
     if not t.is_error and t.kind not in ("bool", "labels", "scale"):
         ex.ctx.error(
             "PC308",
-            f"`within: {value.name.text}` groups by a number, {t}",
+            f"`within` groups by a yes/no, a label or a scale value, and `{value.name.text}` is {t}",
             value.span,
-            "group by a yes/no, a label or a scale value (`within: region`), or write `within: all`",
+            "name a value such as a region (`within: region`), or write `within: all`",
         )
 
 
